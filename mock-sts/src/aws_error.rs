@@ -1,0 +1,413 @@
+//! The one wire error type: [`AwsError`] renders itself as STS's `ErrorResponse` or S3's
+//! `<Error>`, with the status, code and message AWS uses for that service.
+//!
+//! The same fault has different shapes per service (an expired token is STS 403 "The security
+//! token included in the request is expired" but S3 400 "The provided token has expired."), so
+//! an error is built from a [`Service`] and an [`ErrorCode`], and the pair picks the defaults
+//! from aws-facts.md §2–3. Handlers never spell codes as string literals.
+
+use std::fmt;
+
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+
+use crate::xml::escape;
+
+/// The AWS service whose wire format a response uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    /// STS query protocol: `text/xml`, `ErrorResponse`, `x-amzn-requestid`.
+    Sts,
+    /// S3 REST-XML: `application/xml`, `<Error>`, `x-amz-request-id`, `Server: AmazonS3`.
+    S3,
+    /// EC2 instance metadata and the container credential endpoint (plain text / JSON).
+    Imds,
+    /// The mock's own control API under `/_mock/` (JSON).
+    Control,
+}
+
+impl Service {
+    /// Lower-case name used in events and logs.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Service::Sts => "sts",
+            Service::S3 => "s3",
+            Service::Imds => "imds",
+            Service::Control => "control",
+        }
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+        /// An AWS error code, spelled exactly as AWS spells it on the wire.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode { $($(#[$doc])* $name),* }
+
+        impl ErrorCode {
+            /// The code as it appears in `<Code>`.
+            pub fn as_str(&self) -> &'static str {
+                match self { $(ErrorCode::$name => stringify!($name)),* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// The session token has expired (STS 403, S3 400).
+    ExpiredToken,
+    /// Unknown access key or invalid session token (STS).
+    InvalidClientTokenId,
+    /// Unknown access key (S3).
+    InvalidAccessKeyId,
+    /// Malformed or tampered session token (S3).
+    InvalidToken,
+    /// The signature does not match, or (STS) the request time is outside the allowed skew.
+    SignatureDoesNotMatch,
+    /// The Authorization header or presigned query is malformed (STS).
+    IncompleteSignature,
+    /// The request carries no signature at all (STS).
+    MissingAuthenticationToken,
+    /// The caller may not do this (e.g. an untrusted principal assuming a role).
+    AccessDenied,
+    /// A parameter failed validation (STS).
+    ValidationError,
+    /// The `Action` is unknown (STS).
+    InvalidAction,
+    /// The request has no `Action` (STS).
+    MissingAction,
+    /// The query string or form body cannot be parsed (STS).
+    MalformedQueryString,
+    /// A parameter value is invalid (STS).
+    InvalidParameterValue,
+    /// The web identity token is malformed, unverifiable or from an unknown provider.
+    InvalidIdentityToken,
+    /// The web identity token has expired.
+    ExpiredTokenException,
+    /// The OIDC provider could not be reached for its keys.
+    #[allow(clippy::upper_case_acronyms)]
+    IDPCommunicationError,
+    /// The OIDC provider rejected the claim.
+    #[allow(clippy::upper_case_acronyms)]
+    IDPRejectedClaim,
+    /// The caller is throttled (STS 400).
+    Throttling,
+    /// The request time is too far from the server's clock (S3).
+    RequestTimeTooSkewed,
+    /// The presigned-query authorization is malformed (S3).
+    AuthorizationQueryParametersError,
+    /// The Authorization header is malformed (S3).
+    AuthorizationHeaderMalformed,
+    /// The payload does not match `x-amz-content-sha256` (S3).
+    XAmzContentSHA256Mismatch,
+    /// The request uses something the mock does not implement.
+    NotImplemented,
+    /// The route does not exist.
+    NotFound,
+    /// A bug in the mock.
+    InternalFailure,
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error as AWS would send it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AwsError {
+    /// The service whose wire format renders it.
+    pub service: Service,
+    /// The error code.
+    pub code: ErrorCode,
+    /// The human message, AWS's wording.
+    pub message: String,
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// Extra elements S3 puts in `<Error>` (e.g. `Token-0`, `RequestTime`), in order.
+    pub extra: Vec<(String, String)>,
+    /// `Sender` or `Receiver` in STS's `<Type>`.
+    pub fault: Fault,
+}
+
+/// Who is at fault, as STS's `<Type>` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The client sent something wrong.
+    Sender,
+    /// The server failed.
+    Receiver,
+}
+
+impl AwsError {
+    /// An error with the status and message AWS uses for `code` on `service`.
+    pub fn new(service: Service, code: ErrorCode) -> Self {
+        let (status, message) = defaults(service, code);
+        let fault = if status.is_server_error() {
+            Fault::Receiver
+        } else {
+            Fault::Sender
+        };
+        AwsError {
+            service,
+            code,
+            message: message.to_string(),
+            status,
+            extra: Vec::new(),
+            fault,
+        }
+    }
+
+    /// Replaces the message.
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
+    /// Replaces the status.
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Adds an S3 `<Error>` element after `<Message>`.
+    pub fn with_extra(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra.push((name.into(), value.into()));
+        self
+    }
+
+    /// A `ValidationError` for STS with AWS's message.
+    pub fn validation(message: impl Into<String>) -> Self {
+        AwsError::new(Service::Sts, ErrorCode::ValidationError).with_message(message)
+    }
+
+    /// The body AWS would send, given the request id.
+    pub fn body(&self, request_id: &str) -> String {
+        match self.service {
+            Service::Sts => {
+                let fault = match self.fault {
+                    Fault::Sender => "Sender",
+                    Fault::Receiver => "Receiver",
+                };
+                format!(
+                    "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    <Type>{fault}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{}</RequestId>\n</ErrorResponse>\n",
+                    self.code,
+                    escape(&self.message),
+                    escape(request_id)
+                )
+            }
+            Service::S3 => {
+                let mut body = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
+                body.push_str(&format!(
+                    "<Code>{}</Code><Message>{}</Message>",
+                    self.code,
+                    escape(&self.message)
+                ));
+                for (name, value) in &self.extra {
+                    body.push_str(&format!("<{name}>{}</{name}>", escape(value)));
+                }
+                body.push_str(&format!(
+                    "<RequestId>{}</RequestId><HostId>{}</HostId></Error>",
+                    escape(request_id),
+                    escape(&host_id(request_id))
+                ));
+                body
+            }
+            Service::Imds => self.message.clone(),
+            Service::Control => serde_json::json!({
+                "code": self.code.as_str(),
+                "message": self.message,
+            })
+            .to_string(),
+        }
+    }
+
+    /// The full HTTP response, with the service's content type and request-id header.
+    pub fn to_response(&self, request_id: &str) -> Response {
+        let body = self.body(request_id);
+        let mut response = (self.status, body).into_response();
+        let headers = response.headers_mut();
+        let content_type = match self.service {
+            Service::Sts => "text/xml",
+            Service::S3 => "application/xml",
+            Service::Imds => "text/plain",
+            Service::Control => "application/json",
+        };
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        insert_request_id(self.service, headers, request_id);
+        response
+    }
+}
+
+/// Puts the service's request-id headers on a response.
+pub fn insert_request_id(service: Service, headers: &mut http::HeaderMap, request_id: &str) {
+    let Ok(value) = HeaderValue::from_str(request_id) else {
+        return;
+    };
+    match service {
+        Service::Sts => {
+            headers.insert("x-amzn-requestid", value);
+        }
+        Service::S3 => {
+            if let Ok(id2) = HeaderValue::from_str(&host_id(request_id)) {
+                headers.insert("x-amz-id-2", id2);
+            }
+            headers.insert("x-amz-request-id", value);
+            headers.insert(header::SERVER, HeaderValue::from_static("AmazonS3"));
+        }
+        Service::Imds | Service::Control => {}
+    }
+}
+
+/// S3's `HostId`/`x-amz-id-2`: opaque base64; derived from the request id so it is stable.
+fn host_id(request_id: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("mock-sts/{request_id}"))
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): {}", self.code, self.status.as_u16(), self.message)
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+/// AWS's status and message for a code on a service (aws-facts.md §2, §3).
+fn defaults(service: Service, code: ErrorCode) -> (StatusCode, &'static str) {
+    use ErrorCode as C;
+    use StatusCode as S;
+    let s3 = service == Service::S3;
+    match code {
+        C::ExpiredToken if s3 => (S::BAD_REQUEST, "The provided token has expired."),
+        C::ExpiredToken => (
+            S::FORBIDDEN,
+            "The security token included in the request is expired",
+        ),
+        C::InvalidClientTokenId => (
+            S::FORBIDDEN,
+            "The security token included in the request is invalid",
+        ),
+        C::InvalidAccessKeyId => (
+            S::FORBIDDEN,
+            "The AWS Access Key Id you provided does not exist in our records.",
+        ),
+        C::InvalidToken => (
+            S::BAD_REQUEST,
+            "The provided token is malformed or otherwise invalid.",
+        ),
+        C::SignatureDoesNotMatch if s3 => (
+            S::FORBIDDEN,
+            "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+        ),
+        C::SignatureDoesNotMatch => (
+            S::FORBIDDEN,
+            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+        ),
+        C::IncompleteSignature => (S::BAD_REQUEST, "The request signature does not conform to AWS standards."),
+        C::MissingAuthenticationToken => (S::FORBIDDEN, "Request is missing Authentication Token"),
+        C::AccessDenied => (S::FORBIDDEN, "Access Denied"),
+        C::ValidationError => (S::BAD_REQUEST, "1 validation error detected"),
+        C::InvalidAction => (
+            S::BAD_REQUEST,
+            "The action or operation requested is invalid. Verify that the action is typed correctly.",
+        ),
+        C::MissingAction => (
+            S::BAD_REQUEST,
+            "The request is missing an action or a required parameter.",
+        ),
+        // AWS's common-errors table gives 404 for this one.
+        C::MalformedQueryString => (S::NOT_FOUND, "The query string contains a syntax error."),
+        C::InvalidParameterValue => (
+            S::BAD_REQUEST,
+            "An invalid or out-of-range value was supplied for the input parameter.",
+        ),
+        C::InvalidIdentityToken => (S::BAD_REQUEST, "The web identity token is invalid."),
+        C::ExpiredTokenException => (S::BAD_REQUEST, "Token expired"),
+        C::IDPCommunicationError => (
+            S::BAD_REQUEST,
+            "Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements",
+        ),
+        C::IDPRejectedClaim => (S::FORBIDDEN, "The identity provider rejected the claim."),
+        C::Throttling => (S::BAD_REQUEST, "Rate exceeded"),
+        C::RequestTimeTooSkewed => (
+            S::FORBIDDEN,
+            "The difference between the request time and the current time is too large.",
+        ),
+        C::AuthorizationQueryParametersError => (
+            S::BAD_REQUEST,
+            "Query-string authentication requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.",
+        ),
+        C::AuthorizationHeaderMalformed => (
+            S::BAD_REQUEST,
+            "The authorization header is malformed.",
+        ),
+        C::XAmzContentSHA256Mismatch => (
+            S::BAD_REQUEST,
+            "The Content-SHA256 you specified did not match what we received",
+        ),
+        C::NotImplemented => (
+            S::NOT_IMPLEMENTED,
+            "A header you provided implies functionality that is not implemented",
+        ),
+        C::NotFound => (S::NOT_FOUND, "Not Found"),
+        C::InternalFailure => (
+            S::INTERNAL_SERVER_ERROR,
+            "The request processing has failed because of an unknown error, exception or failure.",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expired_token_differs_between_sts_and_s3() {
+        let sts = AwsError::new(Service::Sts, ErrorCode::ExpiredToken);
+        assert_eq!(sts.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            sts.message,
+            "The security token included in the request is expired"
+        );
+        let s3 = AwsError::new(Service::S3, ErrorCode::ExpiredToken);
+        assert_eq!(s3.status, StatusCode::BAD_REQUEST);
+        assert_eq!(s3.message, "The provided token has expired.");
+    }
+
+    #[test]
+    fn sts_error_body_is_aws_shaped() {
+        let err = AwsError::new(Service::Sts, ErrorCode::ExpiredToken);
+        assert_eq!(
+            err.body("req-1"),
+            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    <Type>Sender</Type>\n    <Code>ExpiredToken</Code>\n    <Message>The security token included in the request is expired</Message>\n  </Error>\n  <RequestId>req-1</RequestId>\n</ErrorResponse>\n"
+        );
+    }
+
+    #[test]
+    fn s3_error_body_is_one_line_with_extras_and_escaping() {
+        let err = AwsError::new(Service::S3, ErrorCode::ExpiredToken).with_extra("Token-0", "a<b");
+        let body = err.body("R1");
+        assert!(body.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message><Token-0>a&lt;b</Token-0><RequestId>R1</RequestId><HostId>"), "{body}");
+        assert!(!body[40..].contains('\n'));
+    }
+
+    #[test]
+    fn responses_carry_content_type_and_request_id() {
+        let response = AwsError::new(Service::Sts, ErrorCode::Throttling).to_response("abc");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(response.headers()["content-type"], "text/xml");
+        assert_eq!(response.headers()["x-amzn-requestid"], "abc");
+        let response = AwsError::new(Service::S3, ErrorCode::AccessDenied).to_response("abc");
+        assert_eq!(response.headers()["x-amz-request-id"], "abc");
+        assert_eq!(response.headers()["server"], "AmazonS3");
+    }
+}

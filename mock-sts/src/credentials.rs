@@ -1,0 +1,399 @@
+//! Temporary credentials: `ASIA…` access keys, derived secrets and self-validating session tokens.
+//!
+//! The server keeps no per-credential state (DESIGN.md §3). A session token carries its own
+//! claims (principal, session name, issued-at, expires-at, how it was issued) and an HMAC over
+//! them under the server key; the secret access key is an HMAC of the access key id under the
+//! same key. So a restarted server, or any number of replicas, started with the same `--key`
+//! validates every token any of them issued, and nothing grows with the number of credentials.
+//!
+//! Tokens are opaque to clients, as AWS's are. Their format is ours to change: a version byte,
+//! the claims as JSON, and a 32-byte HMAC-SHA256 tag, base64-encoded.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::timestamp;
+
+const TOKEN_VERSION: u8 = 1;
+const TAG_LEN: usize = 32;
+
+/// The server's secret: authenticates tokens and derives secret keys. Never logged.
+#[derive(Clone)]
+pub struct ServerKey([u8; 32]);
+
+impl fmt::Debug for ServerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ServerKey(** redacted **)")
+    }
+}
+
+/// Why a `--key` value was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum KeyError {
+    /// Not 64 hexadecimal characters.
+    #[error("the server key must be 64 hex characters (32 bytes), got {0} characters")]
+    BadLength(usize),
+    /// Not hexadecimal.
+    #[error("the server key must be hexadecimal")]
+    NotHex,
+}
+
+impl ServerKey {
+    /// A key from 32 bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        ServerKey(bytes)
+    }
+
+    /// A key from 64 hex characters.
+    ///
+    /// # Errors
+    /// [`KeyError`] when the text is not 64 hex characters.
+    pub fn from_hex(text: &str) -> Result<Self, KeyError> {
+        let text = text.trim();
+        if text.len() != 64 {
+            return Err(KeyError::BadLength(text.len()));
+        }
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(text, &mut bytes).map_err(|_| KeyError::NotHex)?;
+        Ok(ServerKey(bytes))
+    }
+
+    /// A key drawn from `rng` (seeded, so a seeded run issues the same credentials).
+    pub fn generate(rng: &mut fastrand::Rng) -> Self {
+        let mut bytes = [0u8; 32];
+        rng.fill(&mut bytes);
+        ServerKey(bytes)
+    }
+
+    /// The key as 64 hex characters, for `--key`.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    fn mac(&self, domain: &[u8], data: &[u8]) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        mac.update(domain);
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+}
+
+/// How a credential came to be, for reports that explain a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IssuedBy {
+    /// `sts:AssumeRole`.
+    AssumeRole,
+    /// `sts:AssumeRoleWithWebIdentity`.
+    AssumeRoleWithWebIdentity,
+    /// `sts:GetSessionToken`.
+    GetSessionToken,
+    /// The instance metadata service (an instance profile role).
+    InstanceMetadata,
+    /// The container credential endpoint.
+    ContainerCredentials,
+}
+
+impl IssuedBy {
+    /// The action name, as AWS spells it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            IssuedBy::AssumeRole => "AssumeRole",
+            IssuedBy::AssumeRoleWithWebIdentity => "AssumeRoleWithWebIdentity",
+            IssuedBy::GetSessionToken => "GetSessionToken",
+            IssuedBy::InstanceMetadata => "InstanceMetadata",
+            IssuedBy::ContainerCredentials => "ContainerCredentials",
+        }
+    }
+}
+
+/// What a session token says about its credentials. Everything a request needs to be
+/// authorised, without any server-side state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionClaims {
+    /// The `ASIA…` access key id these claims belong to.
+    #[serde(rename = "k")]
+    pub access_key_id: String,
+    /// The account id.
+    #[serde(rename = "a")]
+    pub account_id: String,
+    /// The caller ARN as `GetCallerIdentity` reports it
+    /// (`arn:aws:sts::ACCT:assumed-role/ROLE/SESSION` or `arn:aws:iam::ACCT:user/NAME`).
+    #[serde(rename = "p")]
+    pub principal_arn: String,
+    /// `UserId` as `GetCallerIdentity` reports it (`AROA…:SESSION` or `AIDA…`).
+    #[serde(rename = "u")]
+    pub user_id: String,
+    /// The role ARN for role sessions; `None` for `GetSessionToken` sessions.
+    #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// The session name for role sessions.
+    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
+    pub session_name: Option<String>,
+    /// `SourceIdentity`, once set it follows the session through role chaining.
+    #[serde(rename = "i", default, skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
+    /// Issue time, Unix milliseconds (simulated clock).
+    #[serde(rename = "t")]
+    pub issued_at_ms: u64,
+    /// Expiry, Unix milliseconds (whole seconds, as STS issues them).
+    #[serde(rename = "x")]
+    pub expires_at_ms: u64,
+    /// How it was issued.
+    #[serde(rename = "b")]
+    pub issued_by: IssuedBy,
+    /// `DurationSeconds` the caller asked for, if any.
+    #[serde(rename = "q", default, skip_serializing_if = "Option::is_none")]
+    pub duration_requested: Option<u32>,
+    /// Whether the session came from role chaining (a role session assuming a role).
+    #[serde(rename = "c", default)]
+    pub chained: bool,
+}
+
+impl SessionClaims {
+    /// When the session was issued.
+    pub fn issued_at(&self) -> SystemTime {
+        timestamp::from_unix_millis(self.issued_at_ms)
+    }
+
+    /// When the session expires: it is expired at every instant `>=` this one.
+    pub fn expires_at(&self) -> SystemTime {
+        timestamp::from_unix_millis(self.expires_at_ms)
+    }
+
+    /// Whether the session is expired at `now` (`now >= Expiration`, aws-facts §2).
+    pub fn is_expired_at(&self, now: SystemTime) -> bool {
+        now >= self.expires_at()
+    }
+
+    /// The granted lifetime.
+    pub fn duration(&self) -> Duration {
+        Duration::from_millis(self.expires_at_ms.saturating_sub(self.issued_at_ms))
+    }
+
+    /// Whether this is a role session (so assuming a role from it is role chaining).
+    pub fn is_role_session(&self) -> bool {
+        self.role_arn.is_some()
+    }
+}
+
+/// A freshly issued credential set.
+#[derive(Clone)]
+pub struct IssuedCredentials {
+    /// The claims inside the token.
+    pub claims: SessionClaims,
+    /// The derived secret access key.
+    pub secret_access_key: String,
+    /// The session token.
+    pub session_token: String,
+}
+
+impl fmt::Debug for IssuedCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedCredentials")
+            .field("claims", &self.claims)
+            .field("secret_access_key", &"** redacted **")
+            .field("session_token", &"** redacted **")
+            .finish()
+    }
+}
+
+/// Why a session token was rejected.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    /// Not base64, too short, an unknown version, or claims that do not parse.
+    #[error("the session token is malformed")]
+    Malformed,
+    /// The tag does not verify under this server's key: tampered, or from another key.
+    #[error("the session token was not issued by this server key")]
+    BadTag,
+    /// The token belongs to another access key id.
+    #[error("the session token does not belong to access key {0}")]
+    WrongAccessKey(String),
+}
+
+/// Issues and validates temporary credentials under one server key.
+#[derive(Debug, Clone)]
+pub struct CredentialAuthority {
+    key: ServerKey,
+}
+
+impl CredentialAuthority {
+    /// An authority for `key`.
+    pub fn new(key: ServerKey) -> Self {
+        CredentialAuthority { key }
+    }
+
+    /// A new `ASIA…` access key id: `ASIA` and 16 characters of IAM's base-32 alphabet.
+    pub fn new_access_key_id(rng: &mut fastrand::Rng) -> String {
+        const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        let mut id = String::from("ASIA");
+        for _ in 0..16 {
+            id.push(char::from(ALPHABET[rng.usize(..32)]));
+        }
+        id
+    }
+
+    /// The secret access key for a temporary access key id: 40 base64 characters, like AWS's.
+    pub fn secret_for(&self, access_key_id: &str) -> String {
+        let tag = self.key.mac(b"mock-sts/secret/v1\0", access_key_id.as_bytes());
+        let mut secret = B64.encode(tag);
+        secret.truncate(40);
+        secret
+    }
+
+    /// Seals `claims` into a session token and derives the secret.
+    pub fn issue(&self, claims: SessionClaims) -> IssuedCredentials {
+        let mut payload = vec![TOKEN_VERSION];
+        // Serialising plain strings and numbers cannot fail.
+        payload.extend(serde_json::to_vec(&claims).unwrap_or_default());
+        let tag = self.key.mac(b"mock-sts/token/v1\0", &payload);
+        payload.extend_from_slice(&tag);
+        IssuedCredentials {
+            secret_access_key: self.secret_for(&claims.access_key_id),
+            session_token: B64.encode(payload),
+            claims,
+        }
+    }
+
+    /// Checks a token's integrity and that it belongs to `access_key_id`, and returns its claims.
+    /// Expiry is the caller's to judge, on its clock.
+    ///
+    /// # Errors
+    /// [`TokenError`] for a malformed, forged or mismatched token.
+    pub fn validate(&self, token: &str, access_key_id: &str) -> Result<SessionClaims, TokenError> {
+        let raw = B64.decode(token.trim()).map_err(|_| TokenError::Malformed)?;
+        if raw.len() < 1 + TAG_LEN || raw[0] != TOKEN_VERSION {
+            return Err(TokenError::Malformed);
+        }
+        let (payload, tag) = raw.split_at(raw.len() - TAG_LEN);
+        let expected = self.key.mac(b"mock-sts/token/v1\0", payload);
+        if !bool::from(expected.ct_eq(tag)) {
+            return Err(TokenError::BadTag);
+        }
+        let claims: SessionClaims =
+            serde_json::from_slice(&payload[1..]).map_err(|_| TokenError::Malformed)?;
+        if claims.access_key_id != access_key_id {
+            return Err(TokenError::WrongAccessKey(access_key_id.to_string()));
+        }
+        Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn claims(akid: &str) -> SessionClaims {
+        SessionClaims {
+            access_key_id: akid.to_string(),
+            account_id: "123456789012".into(),
+            principal_arn: "arn:aws:sts::123456789012:assumed-role/r/s".into(),
+            user_id: "AROAEXAMPLE:s".into(),
+            role_arn: Some("arn:aws:iam::123456789012:role/r".into()),
+            session_name: Some("s".into()),
+            source_identity: None,
+            issued_at_ms: 1_767_225_600_000,
+            expires_at_ms: 1_767_229_200_000,
+            issued_by: IssuedBy::AssumeRole,
+            duration_requested: None,
+            chained: false,
+        }
+    }
+
+    fn authority(byte: u8) -> CredentialAuthority {
+        CredentialAuthority::new(ServerKey::from_bytes([byte; 32]))
+    }
+
+    #[test]
+    fn issued_tokens_validate_and_round_trip_claims() {
+        let mut rng = fastrand::Rng::with_seed(1);
+        let akid = CredentialAuthority::new_access_key_id(&mut rng);
+        assert!(akid.starts_with("ASIA") && akid.len() == 20);
+        let issued = authority(7).issue(claims(&akid));
+        assert_eq!(issued.secret_access_key.len(), 40);
+        assert_eq!(
+            authority(7).validate(&issued.session_token, &akid),
+            Ok(claims(&akid))
+        );
+    }
+
+    #[test]
+    fn a_restarted_server_with_the_same_key_validates() {
+        let issued = authority(7).issue(claims("ASIAAAAAAAAAAAAAAAAA"));
+        let restarted = CredentialAuthority::new(ServerKey::from_hex(&"07".repeat(32)).unwrap());
+        assert!(
+            restarted
+                .validate(&issued.session_token, "ASIAAAAAAAAAAAAAAAAA")
+                .is_ok()
+        );
+        assert_eq!(
+            restarted.secret_for("ASIAAAAAAAAAAAAAAAAA"),
+            issued.secret_access_key
+        );
+    }
+
+    #[test]
+    fn tokens_are_bound_to_their_access_key() {
+        let issued = authority(7).issue(claims("ASIAAAAAAAAAAAAAAAAA"));
+        assert_eq!(
+            authority(7).validate(&issued.session_token, "ASIABBBBBBBBBBBBBBBB"),
+            Err(TokenError::WrongAccessKey("ASIABBBBBBBBBBBBBBBB".into()))
+        );
+    }
+
+    #[test]
+    fn garbage_tokens_are_malformed() {
+        let a = authority(7);
+        assert_eq!(a.validate("", "A"), Err(TokenError::Malformed));
+        assert_eq!(a.validate("not base64!", "A"), Err(TokenError::Malformed));
+        assert_eq!(a.validate(&B64.encode([1u8; 10]), "A"), Err(TokenError::Malformed));
+    }
+
+    #[test]
+    fn expiry_is_inclusive_at_the_boundary() {
+        let c = claims("ASIAAAAAAAAAAAAAAAAA");
+        assert!(!c.is_expired_at(c.expires_at() - Duration::from_millis(1)));
+        assert!(c.is_expired_at(c.expires_at()));
+        assert_eq!(c.duration(), Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn server_key_parsing() {
+        assert_eq!(ServerKey::from_hex("ab").unwrap_err(), KeyError::BadLength(2));
+        assert_eq!(ServerKey::from_hex(&"zz".repeat(32)).unwrap_err(), KeyError::NotHex);
+        let key = ServerKey::from_hex(&"0f".repeat(32)).unwrap();
+        assert_eq!(key.to_hex(), "0f".repeat(32));
+        assert_eq!(format!("{key:?}"), "ServerKey(** redacted **)");
+    }
+
+    proptest! {
+        #[test]
+        fn a_token_from_one_key_never_validates_under_another(a in any::<u8>(), b in any::<u8>()) {
+            prop_assume!(a != b);
+            let issued = authority(a).issue(claims("ASIAAAAAAAAAAAAAAAAA"));
+            prop_assert_eq!(
+                authority(b).validate(&issued.session_token, "ASIAAAAAAAAAAAAAAAAA"),
+                Err(TokenError::BadTag)
+            );
+        }
+
+        #[test]
+        fn no_bit_flip_of_a_token_validates(index in any::<prop::sample::Index>(), bit in 0u8..8) {
+            let a = authority(3);
+            let issued = a.issue(claims("ASIAAAAAAAAAAAAAAAAA"));
+            let mut raw = B64.decode(&issued.session_token).unwrap();
+            let i = index.index(raw.len());
+            raw[i] ^= 1 << bit;
+            prop_assert!(a.validate(&B64.encode(raw), "ASIAAAAAAAAAAAAAAAAA").is_err());
+        }
+    }
+}

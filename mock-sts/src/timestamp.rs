@@ -1,0 +1,150 @@
+//! Timestamp formats on the wire: AWS's ISO 8601 variants, SigV4's basic format, HTTP dates.
+//!
+//! Every format here is one AWS or a client parses byte for byte, so each function names the
+//! format it writes and where it is used.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use time::format_description::FormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+const ISO_SECONDS: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+const ISO_MILLIS: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+const AMZ_DATE: &[FormatItem<'static>] =
+    format_description!("[year][month][day]T[hour][minute][second]Z");
+const AMZ_SCOPE_DATE: &[FormatItem<'static>] = format_description!("[year][month][day]");
+const FAKETIME: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+
+fn odt(t: SystemTime) -> OffsetDateTime {
+    OffsetDateTime::from(t)
+}
+
+fn format(t: SystemTime, items: &[FormatItem<'static>]) -> String {
+    // Formatting a valid OffsetDateTime with these descriptions cannot fail; an out-of-range
+    // year (beyond 9999) would, and falls back to the Unix epoch seconds.
+    odt(t).format(items).unwrap_or_else(|_| {
+        t.duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs()
+            .to_string()
+    })
+}
+
+/// `2026-01-01T01:00:00Z`: whole seconds, as real STS sends `Expiration` and IMDS its times
+/// (aws-facts §1.1, §4.4: botocore's IMDS parser only accepts whole seconds).
+pub fn iso8601_seconds(t: SystemTime) -> String {
+    format(t, ISO_SECONDS)
+}
+
+/// `2026-01-01T01:00:00.123Z`: the control API's and the event log's precision.
+pub fn rfc3339_millis(t: SystemTime) -> String {
+    format(t, ISO_MILLIS)
+}
+
+/// `20260101T010000Z`: SigV4's `X-Amz-Date`.
+pub fn amz_date(t: SystemTime) -> String {
+    format(t, AMZ_DATE)
+}
+
+/// `20260101`: the date in a SigV4 credential scope.
+pub fn scope_date(t: SystemTime) -> String {
+    format(t, AMZ_SCOPE_DATE)
+}
+
+/// `Thu, 01 Jan 2026 00:00:00 GMT`: the HTTP `Date` header.
+pub fn http_date(t: SystemTime) -> String {
+    httpdate::fmt_http_date(t)
+}
+
+/// `2026-01-01 00:00:00`: libfaketime's absolute time (UTC; the client runs with `TZ=UTC`).
+pub fn faketime_absolute(t: SystemTime) -> String {
+    format(t, FAKETIME)
+}
+
+/// Parses SigV4's `20260101T010000Z`.
+pub fn parse_amz_date(s: &str) -> Option<SystemTime> {
+    const PARSE: &[FormatItem<'static>] =
+        format_description!("[year][month][day]T[hour][minute][second]Z");
+    if s.len() != 16 {
+        return None;
+    }
+    PrimitiveDateTime::parse(s, PARSE)
+        .ok()
+        .map(|p| p.assume_utc().into())
+}
+
+/// Parses an RFC 3339 timestamp (`2026-01-01T00:00:00Z`, offsets and fractions allowed).
+pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(SystemTime::from)
+}
+
+/// Seconds since the Unix epoch, truncated, for JWT `exp`/`iat`/`nbf` comparisons.
+pub fn unix_seconds(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+    }
+}
+
+/// Milliseconds since the Unix epoch (token fields, events).
+pub fn unix_millis(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// The inverse of [`unix_millis`].
+pub fn from_unix_millis(ms: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms)
+}
+
+/// Truncates to whole seconds: STS issues and expires credentials on second boundaries.
+pub fn floor_to_second(t: SystemTime) -> SystemTime {
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    UNIX_EPOCH + Duration::from_secs(since.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(secs: u64, millis: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis)
+    }
+
+    #[test]
+    fn formats_match_aws() {
+        let at = t(1_767_229_200, 123); // 2026-01-01T01:00:00.123Z
+        assert_eq!(iso8601_seconds(at), "2026-01-01T01:00:00Z");
+        assert_eq!(rfc3339_millis(at), "2026-01-01T01:00:00.123Z");
+        assert_eq!(amz_date(at), "20260101T010000Z");
+        assert_eq!(scope_date(at), "20260101");
+        assert_eq!(http_date(at), "Thu, 01 Jan 2026 01:00:00 GMT");
+        assert_eq!(faketime_absolute(at), "2026-01-01 01:00:00");
+    }
+
+    #[test]
+    fn parses_round_trip() {
+        let at = t(1_767_229_200, 0);
+        assert_eq!(parse_amz_date("20260101T010000Z"), Some(at));
+        assert_eq!(parse_rfc3339("2026-01-01T01:00:00Z"), Some(at));
+        assert_eq!(parse_rfc3339("2026-01-01T02:00:00+01:00"), Some(at));
+        assert_eq!(parse_amz_date("2026-01-01"), None);
+        assert_eq!(parse_amz_date("20261301T010000Z"), None);
+        assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn unix_conversions() {
+        assert_eq!(unix_seconds(t(5, 999)), 5);
+        assert_eq!(unix_millis(t(5, 999)), 5999);
+        assert_eq!(from_unix_millis(5999), t(5, 999));
+        assert_eq!(floor_to_second(t(5, 999)), t(5, 0));
+    }
+}
