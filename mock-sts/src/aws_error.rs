@@ -275,7 +275,13 @@ fn host_id(request_id: &str) -> String {
 
 impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({}): {}", self.code, self.status.as_u16(), self.message)
+        write!(
+            f,
+            "{} ({}): {}",
+            self.code,
+            self.status.as_u16(),
+            self.message
+        )
     }
 }
 
@@ -312,7 +318,10 @@ fn defaults(service: Service, code: ErrorCode) -> (StatusCode, &'static str) {
             S::FORBIDDEN,
             "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
         ),
-        C::IncompleteSignature => (S::BAD_REQUEST, "The request signature does not conform to AWS standards."),
+        C::IncompleteSignature => (
+            S::BAD_REQUEST,
+            "The request signature does not conform to AWS standards.",
+        ),
         C::MissingAuthenticationToken => (S::FORBIDDEN, "Request is missing Authentication Token"),
         C::AccessDenied => (S::FORBIDDEN, "Access Denied"),
         C::ValidationError => (S::BAD_REQUEST, "1 validation error detected"),
@@ -346,10 +355,9 @@ fn defaults(service: Service, code: ErrorCode) -> (StatusCode, &'static str) {
             S::BAD_REQUEST,
             "Query-string authentication requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.",
         ),
-        C::AuthorizationHeaderMalformed => (
-            S::BAD_REQUEST,
-            "The authorization header is malformed.",
-        ),
+        C::AuthorizationHeaderMalformed => {
+            (S::BAD_REQUEST, "The authorization header is malformed.")
+        }
         C::XAmzContentSHA256Mismatch => (
             S::BAD_REQUEST,
             "The Content-SHA256 you specified did not match what we received",

@@ -222,7 +222,8 @@ impl SimClock {
     /// # Errors
     /// [`ClockError::BadAdvance`] for a negative or non-finite number; otherwise as `advance`.
     pub fn advance_secs_f64(&self, seconds: f64) -> Result<(), ClockError> {
-        let d = Duration::try_from_secs_f64(seconds).map_err(|_| ClockError::BadAdvance(seconds))?;
+        let d =
+            Duration::try_from_secs_f64(seconds).map_err(|_| ClockError::BadAdvance(seconds))?;
         self.advance(d)
     }
 
@@ -289,7 +290,8 @@ impl SimClock {
                 remaining
             } else {
                 // Round up to at least 1 µs so a sub-nanosecond remainder cannot spin.
-                Duration::from_secs_f64(remaining.as_secs_f64() / rate).max(Duration::from_micros(1))
+                Duration::from_secs_f64(remaining.as_secs_f64() / rate)
+                    .max(Duration::from_micros(1))
             };
             // tokio's timer is real time, or virtual time in a paused runtime: either way the
             // loop re-reads the simulated clock when it wakes.
@@ -325,7 +327,9 @@ impl SimClock {
         match mode {
             ClockMode::Wall => Some("+0".to_string()),
             ClockMode::Virtual => None,
-            ClockMode::Scaled { rate } if rate == 0.0 => Some(crate::timestamp::faketime_absolute(rounded)),
+            ClockMode::Scaled { rate } if rate == 0.0 => {
+                Some(crate::timestamp::faketime_absolute(rounded))
+            }
             ClockMode::Scaled { rate } => Some(format!(
                 "@{} x{}",
                 crate::timestamp::faketime_absolute(rounded),
@@ -362,6 +366,46 @@ impl AsyncSleep for SimClock {
         let clock = self.clone();
         Sleep::new(async move { SimClock::sleep(&clock, duration).await })
     }
+}
+
+/// Parses a duration as the CLI and scenario files write it: `90`, `90s`, `15m`, `4h`,
+/// `1h30m`, `1.5h`, `250ms`, `2d` (a bare number is seconds).
+///
+/// # Errors
+/// A message naming the text when it is not such a duration.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let bad = || format!("`{text}` is not a duration (e.g. 90s, 15m, 4h, 1h30m, 250ms)");
+    if t.is_empty() {
+        return Err(bad());
+    }
+    if let Ok(secs) = t.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs).map_err(|_| bad());
+    }
+    let mut total = 0f64;
+    let mut rest = t;
+    while !rest.is_empty() {
+        let split = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let (number, tail) = rest.split_at(split);
+        let value: f64 = number.parse().map_err(|_| bad())?;
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
+        let (unit, next) = tail.split_at(unit_len);
+        let scale = match unit {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" | "min" => 60.0,
+            "h" => 3600.0,
+            "d" => 86400.0,
+            _ => return Err(bad()),
+        };
+        total += value * scale;
+        rest = next;
+    }
+    Duration::try_from_secs_f64(total).map_err(|_| bad())
 }
 
 /// Measures real elapsed time, for wall-clock latency figures (never for credential decisions).
@@ -457,7 +501,10 @@ mod tests {
             clock.advance(Duration::from_secs(1)),
             Err(ClockError::NotAdjustable("advanced"))
         );
-        assert_eq!(clock.set_rate(2.0), Err(ClockError::NotAdjustable("re-rated")));
+        assert_eq!(
+            clock.set_rate(2.0),
+            Err(ClockError::NotAdjustable("re-rated"))
+        );
     }
 
     #[test]
@@ -465,7 +512,10 @@ mod tests {
         assert!(SimClock::scaled(-1.0, start()).is_err());
         assert!(SimClock::scaled(f64::NAN, start()).is_err());
         let clock = SimClock::frozen(start());
-        assert_eq!(clock.set_rate(f64::INFINITY), Err(ClockError::BadRate(f64::INFINITY)));
+        assert_eq!(
+            clock.set_rate(f64::INFINITY),
+            Err(ClockError::BadRate(f64::INFINITY))
+        );
         assert!(matches!(
             clock.advance_secs_f64(-1.0),
             Err(ClockError::BadAdvance(_))
@@ -510,6 +560,19 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn virtual_clock_has_no_faketime() {
         assert_eq!(SimClock::virtual_at(start()).faketime(), None);
+    }
+
+    #[test]
+    fn durations_parse_like_the_cli_writes_them() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("1.5h"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+        for bad in ["", "h", "5x", "-5", "1h-", "abc"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -243,7 +243,9 @@ impl CredentialAuthority {
 
     /// The secret access key for a temporary access key id: 40 base64 characters, like AWS's.
     pub fn secret_for(&self, access_key_id: &str) -> String {
-        let tag = self.key.mac(b"mock-sts/secret/v1\0", access_key_id.as_bytes());
+        let tag = self
+            .key
+            .mac(b"mock-sts/secret/v1\0", access_key_id.as_bytes());
         let mut secret = B64.encode(tag);
         secret.truncate(40);
         secret
@@ -269,7 +271,9 @@ impl CredentialAuthority {
     /// # Errors
     /// [`TokenError`] for a malformed, forged or mismatched token.
     pub fn validate(&self, token: &str, access_key_id: &str) -> Result<SessionClaims, TokenError> {
-        let raw = B64.decode(token.trim()).map_err(|_| TokenError::Malformed)?;
+        let raw = B64
+            .decode(token.trim())
+            .map_err(|_| TokenError::Malformed)?;
         if raw.len() < 1 + TAG_LEN || raw[0] != TOKEN_VERSION {
             return Err(TokenError::Malformed);
         }
@@ -355,7 +359,10 @@ mod tests {
         let a = authority(7);
         assert_eq!(a.validate("", "A"), Err(TokenError::Malformed));
         assert_eq!(a.validate("not base64!", "A"), Err(TokenError::Malformed));
-        assert_eq!(a.validate(&B64.encode([1u8; 10]), "A"), Err(TokenError::Malformed));
+        assert_eq!(
+            a.validate(&B64.encode([1u8; 10]), "A"),
+            Err(TokenError::Malformed)
+        );
     }
 
     #[test]
@@ -368,8 +375,14 @@ mod tests {
 
     #[test]
     fn server_key_parsing() {
-        assert_eq!(ServerKey::from_hex("ab").unwrap_err(), KeyError::BadLength(2));
-        assert_eq!(ServerKey::from_hex(&"zz".repeat(32)).unwrap_err(), KeyError::NotHex);
+        assert_eq!(
+            ServerKey::from_hex("ab").unwrap_err(),
+            KeyError::BadLength(2)
+        );
+        assert_eq!(
+            ServerKey::from_hex(&"zz".repeat(32)).unwrap_err(),
+            KeyError::NotHex
+        );
         let key = ServerKey::from_hex(&"0f".repeat(32)).unwrap();
         assert_eq!(key.to_hex(), "0f".repeat(32));
         assert_eq!(format!("{key:?}"), "ServerKey(** redacted **)");

@@ -5,15 +5,29 @@
 //! - [`timestamp`]: AWS's timestamp formats.
 //! - [`world`]: accounts, users, roles and OIDC providers, from TOML.
 //! - [`credentials`]: `ASIA…` keys, derived secrets, self-validating session tokens.
+//! - [`sigv4`]: SigV4 parsing and verification from exactly what was received.
+//! - [`auth`]: who signed a request, and whether AWS would accept it now (expiry, skew).
+//! - [`sts`]: the STS query protocol.
+//! - [`oidc`]: web-identity JWT verification, inline or discovered keys.
 //! - [`aws_error`]: the one wire error type, rendered as STS or S3 XML.
 //! - [`events`]: one event per request, the ground truth for reports.
+//! - [`control`]: the `/_mock/` control API (clock, events).
+//! - [`server`]: the router, the server loop and [`MockAws`].
 //! - [`xml`]: escaping and a tiny writer for AWS-shaped XML.
-//! - [`oidc`]: web-identity JWT verification, inline or discovered keys.
+pub mod auth;
 pub mod aws_error;
 pub mod clock;
+pub mod control;
 pub mod credentials;
 pub mod events;
 pub mod oidc;
+pub mod server;
+pub mod sigv4;
+pub mod sts;
 pub mod timestamp;
 pub mod world;
 pub mod xml;
+
+pub use clock::SimClock;
+pub use server::{MockAws, MockAwsBuilder, router};
+pub use world::World;

@@ -1,1 +1,250 @@
-fn main(){}
+//! `mock-sts`: serve the mock AWS endpoint, or print the default world.
+//!
+//! Exit codes: 0 on a clean shutdown, 1 when the server fails at run time, 2 on bad flags or
+//! files (clap's own usage errors exit 2 too).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use mock_sts::clock::{SimClock, parse_duration};
+use mock_sts::credentials::ServerKey;
+use mock_sts::events::EventLog;
+use mock_sts::world::{DEFAULT_WORLD_TOML, World};
+use mock_sts::{MockAws, timestamp};
+use tokio::net::TcpListener;
+
+#[derive(Parser)]
+#[command(
+    name = "mock-sts",
+    version,
+    about = "A mock AWS endpoint (STS) whose temporary credentials expire on a simulated clock",
+    after_help = "Exit status: 0 clean shutdown, 1 runtime failure, 2 bad flags or files."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve STS and the control API (/_mock/) on one port.
+    Serve(ServeArgs),
+    /// Work with world files.
+    World {
+        /// Print the built-in default world (a starting point for --world).
+        #[arg(long)]
+        print_default: bool,
+        /// Check a world file and exit (0 valid, 2 invalid).
+        #[arg(long, value_name = "FILE")]
+        check: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:4566")]
+    addr: SocketAddr,
+    /// wall | scaled:RATE | frozen. `frozen` moves only via POST /_mock/clock/advance.
+    #[arg(long, default_value = "wall", value_name = "MODE")]
+    clock: String,
+    /// Simulated start time (RFC 3339) for scaled and frozen clocks; default: now.
+    #[arg(long, value_name = "RFC3339")]
+    start: Option<String>,
+    /// World file (TOML); default: the built-in world (`mock-sts world --print-default`).
+    #[arg(long, value_name = "FILE")]
+    world: Option<PathBuf>,
+    /// Server key, 64 hex characters. The same key keeps issued credentials valid across
+    /// restarts; default: a random key.
+    #[arg(long, value_name = "HEX", env = "MOCK_STS_KEY", hide_env_values = true)]
+    key: Option<String>,
+    /// Allowed request-time skew (e.g. 15m, 900s), or `off` for clients on another clock.
+    #[arg(long, default_value = "15m", value_name = "DURATION|off")]
+    max_skew: String,
+    /// Append every event as a JSON line to this file.
+    #[arg(long, value_name = "FILE")]
+    events: Option<PathBuf>,
+    /// Seed for request ids and access key ids (and the key, when --key is not given).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Serve /_mock/ to non-loopback clients too (anyone can then expire every credential).
+    #[arg(long)]
+    allow_remote_control: bool,
+}
+
+/// Marks an error as a usage or input-file error: exit status 2.
+fn usage<E: Into<anyhow::Error>>(e: E) -> anyhow::Error {
+    anyhow::Error::new(UsageErrorMarker).context(e.into())
+}
+
+/// The root cause of every usage error (see [`usage`]).
+#[derive(Debug, thiserror::Error)]
+#[error("usage")]
+struct UsageErrorMarker;
+
+fn parse_clock(spec: &str, start: Option<&str>) -> anyhow::Result<SimClock> {
+    let start = match start {
+        Some(s) => timestamp::parse_rfc3339(s).ok_or_else(|| {
+            anyhow::anyhow!("--start: `{s}` is not an RFC 3339 time (e.g. 2026-01-01T00:00:00Z)")
+        })?,
+        None => timestamp::floor_to_second(SimClock::system_now()),
+    };
+    match spec {
+        "wall" => Ok(SimClock::wall()),
+        "frozen" => Ok(SimClock::frozen(start)),
+        other => {
+            let rate = other.strip_prefix("scaled:").ok_or_else(|| {
+                anyhow::anyhow!("--clock: `{other}` is not wall, scaled:RATE or frozen")
+            })?;
+            let rate: f64 = rate
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--clock: `{rate}` is not a number in scaled:RATE"))?;
+            SimClock::scaled(rate, start).map_err(|e| anyhow::anyhow!("--clock: {e}"))
+        }
+    }
+}
+
+fn parse_skew(text: &str) -> anyhow::Result<Option<Duration>> {
+    if text == "off" {
+        return Ok(None);
+    }
+    parse_duration(text)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("--max-skew: {e}, or `off`"))
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let clock = parse_clock(&args.clock, args.start.as_deref()).map_err(usage)?;
+    if args.start.is_some() && args.clock == "wall" {
+        return Err(usage(anyhow::anyhow!(
+            "--start needs --clock scaled:RATE or frozen (a wall clock is the system time)"
+        )));
+    }
+    let max_skew = parse_skew(&args.max_skew).map_err(usage)?;
+    let world = match &args.world {
+        Some(path) => World::load(path).map_err(usage)?,
+        None => World::default(),
+    };
+    let mut builder = MockAws::builder()
+        .clock(clock.clone())
+        .world(world)
+        .max_skew(max_skew)
+        .allow_remote_control(args.allow_remote_control);
+    if let Some(key) = &args.key {
+        builder = builder
+            .key(ServerKey::from_hex(key).map_err(|e| usage(anyhow::anyhow!("--key: {e}")))?);
+    }
+    if let Some(seed) = args.seed {
+        builder = builder.seed(seed);
+    }
+    if let Some(path) = &args.events {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("--events: cannot open {}", path.display()))
+            .map_err(usage)?;
+        builder = builder.events(EventLog::with_sink(file));
+    }
+    let listener = TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let addr = listener.local_addr()?;
+    let aws = builder.start_on(listener).await?;
+    tracing::info!(
+        endpoint = %aws.endpoint_url(),
+        clock = %clock,
+        max_skew = %args.max_skew,
+        "mock-sts listening"
+    );
+    eprintln!("mock-sts listening on http://{addr} ({clock})");
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    aws.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::World {
+            print_default,
+            check,
+        } => {
+            if let Some(path) = check {
+                World::load(&path).map_err(usage)?;
+                println!("{}: ok", path.display());
+                return Ok(());
+            }
+            if !print_default {
+                return Err(usage(anyhow::anyhow!(
+                    "`mock-sts world` needs --print-default or --check FILE"
+                )));
+            }
+            print!("{DEFAULT_WORLD_TOML}");
+            Ok(())
+        }
+        Command::Serve(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(serve(args))
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MOCK_STS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let is_usage = err.downcast_ref::<UsageErrorMarker>().is_some()
+                || err.chain().any(|c| c.is::<UsageErrorMarker>());
+            // The marker is the root cause; print the context chain above it.
+            let message: Vec<String> = err
+                .chain()
+                .filter(|c| !c.is::<UsageErrorMarker>())
+                .map(ToString::to_string)
+                .collect();
+            eprintln!("error: {}", message.join(": "));
+            if is_usage {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}

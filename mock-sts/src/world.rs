@@ -493,25 +493,36 @@ mod tests {
     }
 
     fn err(text: &str) -> String {
-        World::from_toml_str(text, "w.toml").unwrap_err().to_string()
+        World::from_toml_str(text, "w.toml")
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
     fn unknown_keys_name_file_line_and_key() {
-        let e = err("[[account]]\nid = \"123456789012\"\n\n[[role]]\nname = \"r\"\nmax_duration = 7200\n");
+        let e = err(
+            "[[account]]\nid = \"123456789012\"\n\n[[role]]\nname = \"r\"\nmax_duration = 7200\n",
+        );
         assert!(e.starts_with("w.toml:6:1: "), "{e}");
         assert!(e.contains("max_duration"), "{e}");
     }
 
     #[test]
     fn out_of_range_values_name_line_and_key() {
-        let e = err("[[account]]\nid = \"123456789012\"\n[[role]]\nname = \"r\"\nmax_session_duration = 100\n");
+        let e = err(
+            "[[account]]\nid = \"123456789012\"\n[[role]]\nname = \"r\"\nmax_session_duration = 100\n",
+        );
         assert!(e.starts_with("w.toml:5:"), "{e}");
-        assert!(e.contains("max_session_duration must be 3600..=43200"), "{e}");
+        assert!(
+            e.contains("max_session_duration must be 3600..=43200"),
+            "{e}"
+        );
         let e = err("[[account]]\nid = \"1234\"\n");
         assert!(e.starts_with("w.toml:2:"), "{e}");
         assert!(e.contains("12 digits"), "{e}");
-        let e = err("[[account]]\nid = \"123456789012\"\n[[user]]\nname = \"u\"\naccess_key_id = \"ASIAXXXXXXXXXXXXXXXX\"\nsecret_access_key = \"s\"\n");
+        let e = err(
+            "[[account]]\nid = \"123456789012\"\n[[user]]\nname = \"u\"\naccess_key_id = \"ASIAXXXXXXXXXXXXXXXX\"\nsecret_access_key = \"s\"\n",
+        );
         assert!(e.starts_with("w.toml:5:"), "{e}");
         assert!(e.contains("access_key_id must be AKIA"), "{e}");
         let e = err("[[account]]\nid = \"123456789012\"\n[[role]]\nname = \"bad name\"\n");
@@ -520,10 +531,14 @@ mod tests {
 
     #[test]
     fn cross_references_are_checked() {
-        let e = err("[[account]]\nid = \"123456789012\"\n[[role]]\nname = \"r\"\naccount = \"210987654321\"\n");
+        let e = err(
+            "[[account]]\nid = \"123456789012\"\n[[role]]\nname = \"r\"\naccount = \"210987654321\"\n",
+        );
         assert!(e.starts_with("w.toml:5:"), "{e}");
         assert!(e.contains("role.account"), "{e}");
-        let e = err("[[account]]\nid = \"123456789012\"\n[[role]]\nname = \"r\"\n[[role]]\nname = \"r\"\n");
+        let e = err(
+            "[[account]]\nid = \"123456789012\"\n[[role]]\nname = \"r\"\n[[role]]\nname = \"r\"\n",
+        );
         assert!(e.starts_with("w.toml:6:"), "{e}");
         assert!(e.contains("declared twice"), "{e}");
         let e = err("");

@@ -1,1 +1,16 @@
-fn main(){}
+//! Integration tests for mock-sts: one test binary (each binary links the AWS SDK again).
+//!
+//! - `router`: every kind of bad input, in process through the `Router`, asserting status,
+//!   code and body;
+//! - `sdk`: the real aws-sdk-sts and aws-config against the server on a real socket, sharing
+//!   the simulated clock;
+//! - `control`: the control API over HTTP;
+//! - `binary`: the `mock-sts` binary's flags and exit codes;
+//! - `external`: boto3 and the AWS CLI (pinned, in the venv `scripts/test` creates) against the
+//!   binary.
+mod binary;
+mod common;
+mod control;
+mod external;
+mod router;
+mod sdk;

@@ -1,0 +1,437 @@
+//! Authentication: who signed a request, and whether AWS would accept that signature now.
+//!
+//! The checks run in a fixed order, and the order is part of the contract:
+//! 1. parse the SigV4 `Authorization` header or presigned query (`IncompleteSignature`, or
+//!    `MissingAuthenticationToken` when there is none);
+//! 2. find the secret: a long-term `AKIA…` key from the world, or a temporary `ASIA…` key whose
+//!    session token authenticates under the server key (`InvalidClientTokenId` / S3's
+//!    `InvalidAccessKeyId`, `InvalidToken`);
+//! 3. verify the signature over the canonical request rebuilt from what was received
+//!    (`SignatureDoesNotMatch`);
+//! 4. **expiry** of temporary credentials on the simulated clock, `now >= Expiration`
+//!    (`ExpiredToken`);
+//! 5. request-time skew on the simulated clock (STS `SignatureDoesNotMatch` "Signature
+//!    expired…", S3 `RequestTimeTooSkewed`), unless `--max-skew off`.
+//!
+//! Expiry is judged before skew on purpose: a client that runs on real time against a server
+//! whose clock was advanced past the expiry sees `ExpiredToken` — the failure this tool exists
+//! to show — and not a skew error that would hide it. A signature is verified before expiry so
+//! that nobody can learn a token's state without its secret.
+
+use std::time::{Duration, SystemTime};
+
+use http::request::Parts;
+
+use crate::aws_error::{AwsError, ErrorCode, Service};
+use crate::credentials::{CredentialAuthority, SessionClaims, TokenError};
+use crate::events::SignedBy;
+use crate::sigv4::{self, AuthKind, ParsedSignature, PathRule, SigV4Error};
+use crate::timestamp;
+use crate::world::{User, World};
+
+/// AWS's request-time tolerance for STS and S3 (aws-facts §2, §3: "15 min.", 900000 ms).
+pub const DEFAULT_MAX_SKEW: Duration = Duration::from_secs(15 * 60);
+
+/// Who signed a request.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// An IAM user's long-term key.
+    User(User),
+    /// Temporary credentials (role session or `GetSessionToken` session).
+    Session(SessionClaims),
+}
+
+impl Caller {
+    /// The ARN `GetCallerIdentity` reports and error messages name.
+    pub fn arn(&self) -> String {
+        match self {
+            Caller::User(u) => u.arn(),
+            Caller::Session(c) => c.principal_arn.clone(),
+        }
+    }
+
+    /// The caller's account id.
+    pub fn account_id(&self) -> &str {
+        match self {
+            Caller::User(u) => &u.account_id,
+            Caller::Session(c) => &c.account_id,
+        }
+    }
+
+    /// `UserId` as `GetCallerIdentity` reports it.
+    pub fn user_id(&self) -> String {
+        match self {
+            Caller::User(u) => u.unique_id(),
+            Caller::Session(c) => c.user_id.clone(),
+        }
+    }
+
+    /// The ARN a role's trust policy matches: the role for role sessions, else the caller ARN.
+    pub fn trust_principal(&self) -> String {
+        match self {
+            Caller::Session(SessionClaims {
+                role_arn: Some(role),
+                ..
+            }) => role.clone(),
+            other => other.arn(),
+        }
+    }
+
+    /// What events record about the signer.
+    pub fn signed_by(&self) -> SignedBy {
+        match self {
+            Caller::User(u) => SignedBy {
+                access_key_id: u.access_key_id.clone(),
+                principal_arn: Some(u.arn()),
+                issued_at: None,
+                expires_at: None,
+                issued_by: None,
+            },
+            Caller::Session(c) => signed_by_claims(c),
+        }
+    }
+}
+
+fn signed_by_claims(c: &SessionClaims) -> SignedBy {
+    SignedBy {
+        access_key_id: c.access_key_id.clone(),
+        principal_arn: Some(c.principal_arn.clone()),
+        issued_at: Some(c.issued_at()),
+        expires_at: Some(c.expires_at()),
+        issued_by: Some(c.issued_by.as_str().to_string()),
+    }
+}
+
+/// A rejected request: the error to send and, when known, who signed it.
+#[derive(Debug, Clone)]
+pub struct Rejection {
+    /// The AWS error.
+    pub error: AwsError,
+    /// The signer, when the key could be resolved (e.g. an expired session).
+    pub signed_by: Option<SignedBy>,
+}
+
+impl From<AwsError> for Rejection {
+    fn from(error: AwsError) -> Self {
+        Rejection {
+            error,
+            signed_by: None,
+        }
+    }
+}
+
+/// What authentication needs from the server.
+#[derive(Debug, Clone, Copy)]
+pub struct Authenticator<'a> {
+    /// Users and their long-term keys.
+    pub world: &'a World,
+    /// Validates session tokens and derives secrets.
+    pub authority: &'a CredentialAuthority,
+    /// Simulated time of the request.
+    pub now: SystemTime,
+    /// Allowed request-time skew; `None` disables the check.
+    pub max_skew: Option<Duration>,
+}
+
+impl Authenticator<'_> {
+    /// Authenticates a request for `service`.
+    ///
+    /// # Errors
+    /// A [`Rejection`] carrying the AWS error for the first check that fails (module docs).
+    pub fn authenticate(
+        &self,
+        service: Service,
+        parts: &Parts,
+        body: &[u8],
+    ) -> Result<Caller, Rejection> {
+        let sig = match sigv4::parse(parts) {
+            Ok(Some(sig)) => sig,
+            Ok(None) => return Err(missing_signature(service).into()),
+            Err(e) => return Err(sigv4_error(service, e, None).into()),
+        };
+        let (caller, secret) = self.resolve_key(service, &sig)?;
+        let signed_by = Some(caller.signed_by());
+        let reject = |error: AwsError| Rejection {
+            error,
+            signed_by: signed_by.clone(),
+        };
+
+        verify_signature(service, parts, body, &sig, &secret).map_err(reject)?;
+
+        if let Caller::Session(claims) = &caller {
+            if claims.is_expired_at(self.now) {
+                return Err(reject(expired(service, &sig)));
+            }
+        }
+        self.check_time(service, &sig).map_err(reject)?;
+        Ok(caller)
+    }
+
+    /// Finds the secret for the signing key, validating the session token if there is one.
+    fn resolve_key(
+        &self,
+        service: Service,
+        sig: &ParsedSignature,
+    ) -> Result<(Caller, String), Rejection> {
+        let akid = &sig.access_key_id;
+        match &sig.security_token {
+            Some(token) => {
+                if !akid.starts_with("ASIA") {
+                    return Err(invalid_token(service, token).into());
+                }
+                match self.authority.validate(token, akid) {
+                    Ok(claims) => {
+                        let secret = self.authority.secret_for(akid);
+                        Ok((Caller::Session(claims), secret))
+                    }
+                    Err(TokenError::Malformed | TokenError::BadTag) => {
+                        Err(invalid_token(service, token).into())
+                    }
+                    Err(TokenError::WrongAccessKey(_)) => Err(invalid_token(service, token).into()),
+                }
+            }
+            None => match self.world.user_by_access_key(akid) {
+                Some(user) => Ok((Caller::User(user.clone()), user.secret_access_key.clone())),
+                // An ASIA key without its token, or a key nobody issued.
+                None => Err(unknown_key(service, akid).into()),
+            },
+        }
+    }
+
+    /// Skew for header-signed requests, the validity window for presigned ones.
+    fn check_time(&self, service: Service, sig: &ParsedSignature) -> Result<(), AwsError> {
+        match sig.kind {
+            AuthKind::Header => {
+                let Some(max) = self.max_skew else {
+                    return Ok(());
+                };
+                check_skew(service, sig, self.now, max)
+            }
+            AuthKind::Presigned => {
+                let expires = Duration::from_secs(sig.expires_seconds.unwrap_or(0));
+                let deadline = sig.request_time + expires;
+                if self.now >= deadline {
+                    return Err(presign_expired(service, sig, deadline, self.now));
+                }
+                // A URL signed in the future is refused like a skewed request.
+                if let Some(max) = self.max_skew {
+                    if sig.request_time > self.now + max {
+                        return check_skew(service, sig, self.now, max);
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn verify_signature(
+    service: Service,
+    parts: &Parts,
+    body: &[u8],
+    sig: &ParsedSignature,
+    secret: &str,
+) -> Result<(), AwsError> {
+    let rule = match service {
+        Service::S3 => PathRule::S3,
+        _ => PathRule::Normalized,
+    };
+    let header_hash = parts
+        .headers
+        .get("x-amz-content-sha256")
+        .and_then(|v| v.to_str().ok());
+    let body_hash = sigv4::hex_sha256(body);
+    // The hashes a correct signer may have used: the declared one (S3 checks it against the
+    // body separately), or the body's own; presigned requests usually sign UNSIGNED-PAYLOAD.
+    let candidates: Vec<String> = match (sig.kind, header_hash) {
+        (_, Some(h)) => vec![h.to_string()],
+        (AuthKind::Header, None) => vec![body_hash.clone()],
+        (AuthKind::Presigned, None) => vec![sig.payload_hash.clone(), body_hash.clone()],
+    };
+    if service != Service::S3 {
+        if let Some(h) = header_hash {
+            // STS hashes the body it received; a declared hash that differs cannot verify.
+            if h != body_hash && h != "UNSIGNED-PAYLOAD" {
+                return Err(AwsError::new(service, ErrorCode::SignatureDoesNotMatch));
+            }
+        }
+    }
+    let mut last = None;
+    for hash in &candidates {
+        match sigv4::verify(parts, sig, hash, secret, rule) {
+            Ok(()) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(match last {
+        Some(e) => sigv4_error(service, e, Some(&sig.access_key_id)),
+        None => AwsError::new(service, ErrorCode::SignatureDoesNotMatch),
+    })
+}
+
+fn missing_signature(service: Service) -> AwsError {
+    match service {
+        Service::S3 => AwsError::new(service, ErrorCode::AccessDenied),
+        _ => AwsError::new(service, ErrorCode::MissingAuthenticationToken),
+    }
+}
+
+fn unknown_key(service: Service, akid: &str) -> AwsError {
+    match service {
+        Service::S3 => {
+            AwsError::new(service, ErrorCode::InvalidAccessKeyId).with_extra("AWSAccessKeyId", akid)
+        }
+        _ => AwsError::new(service, ErrorCode::InvalidClientTokenId),
+    }
+}
+
+fn invalid_token(service: Service, token: &str) -> AwsError {
+    match service {
+        Service::S3 => AwsError::new(service, ErrorCode::InvalidToken).with_extra("Token-0", token),
+        _ => AwsError::new(service, ErrorCode::InvalidClientTokenId),
+    }
+}
+
+fn expired(service: Service, sig: &ParsedSignature) -> AwsError {
+    let error = AwsError::new(service, ErrorCode::ExpiredToken);
+    match (service, &sig.security_token) {
+        (Service::S3, Some(token)) => error.with_extra("Token-0", token.clone()),
+        _ => error,
+    }
+}
+
+/// "15 min." in STS's skew messages; other tolerances in minutes or seconds.
+fn skew_words(max: Duration) -> String {
+    let secs = max.as_secs();
+    if secs % 60 == 0 {
+        format!("{} min.", secs / 60)
+    } else {
+        format!("{secs} sec.")
+    }
+}
+
+fn check_skew(
+    service: Service,
+    sig: &ParsedSignature,
+    now: SystemTime,
+    max: Duration,
+) -> Result<(), AwsError> {
+    let early = now.checked_sub(max).unwrap_or(SystemTime::UNIX_EPOCH);
+    let late = now + max;
+    if sig.request_time >= early && sig.request_time <= late {
+        return Ok(());
+    }
+    let amz_now = timestamp::amz_date(now);
+    Err(match service {
+        Service::S3 => AwsError::new(service, ErrorCode::RequestTimeTooSkewed)
+            .with_extra("RequestTime", sig.amz_date.clone())
+            .with_extra("ServerTime", timestamp::iso8601_seconds(now))
+            .with_extra("MaxAllowedSkewMilliseconds", max.as_millis().to_string()),
+        _ if sig.request_time < early => AwsError::new(service, ErrorCode::SignatureDoesNotMatch)
+            .with_message(format!(
+                "Signature expired: {} is now earlier than {} ({} - {})",
+                sig.amz_date,
+                timestamp::amz_date(early),
+                amz_now,
+                skew_words(max)
+            )),
+        _ => AwsError::new(service, ErrorCode::SignatureDoesNotMatch).with_message(format!(
+            "Signature not yet current: {} is still later than {} ({} + {})",
+            sig.amz_date,
+            timestamp::amz_date(late),
+            amz_now,
+            skew_words(max)
+        )),
+    })
+}
+
+fn presign_expired(
+    service: Service,
+    sig: &ParsedSignature,
+    deadline: SystemTime,
+    now: SystemTime,
+) -> AwsError {
+    match service {
+        Service::S3 => AwsError::new(service, ErrorCode::AccessDenied)
+            .with_message("Request has expired")
+            .with_extra(
+                "X-Amz-Expires",
+                sig.expires_seconds.unwrap_or(0).to_string(),
+            )
+            .with_extra("Expires", timestamp::iso8601_seconds(deadline))
+            .with_extra("ServerTime", timestamp::iso8601_seconds(now)),
+        // STS words an expired presigned request like a skewed one, with the URL's own
+        // lifetime as the tolerance.
+        _ => {
+            let expires = Duration::from_secs(sig.expires_seconds.unwrap_or(0));
+            let earliest = now.checked_sub(expires).unwrap_or(SystemTime::UNIX_EPOCH);
+            AwsError::new(service, ErrorCode::SignatureDoesNotMatch).with_message(format!(
+                "Signature expired: {} is now earlier than {} ({} - {})",
+                sig.amz_date,
+                timestamp::amz_date(earliest),
+                timestamp::amz_date(now),
+                skew_words(expires)
+            ))
+        }
+    }
+}
+
+/// Maps a SigV4 parsing or verification failure to the service's error.
+fn sigv4_error(service: Service, e: SigV4Error, akid: Option<&str>) -> AwsError {
+    let s3 = service == Service::S3;
+    match e {
+        SigV4Error::SignatureDoesNotMatch {
+            canonical_request,
+            string_to_sign,
+            signature_provided,
+        } => {
+            let error = AwsError::new(service, ErrorCode::SignatureDoesNotMatch);
+            if !s3 {
+                return error;
+            }
+            error
+                .with_extra("AWSAccessKeyId", akid.unwrap_or_default())
+                .with_extra("StringToSign", string_to_sign.clone())
+                .with_extra("SignatureProvided", signature_provided)
+                .with_extra("StringToSignBytes", spaced_hex(string_to_sign.as_bytes()))
+                .with_extra("CanonicalRequest", canonical_request.clone())
+                .with_extra(
+                    "CanonicalRequestBytes",
+                    spaced_hex(canonical_request.as_bytes()),
+                )
+        }
+        SigV4Error::MissingSignedHeader(message) => {
+            AwsError::new(service, ErrorCode::SignatureDoesNotMatch).with_message(if s3 {
+                AwsError::new(service, ErrorCode::SignatureDoesNotMatch).message
+            } else {
+                message
+            })
+        }
+        SigV4Error::BadExpires(message) if s3 => {
+            AwsError::new(service, ErrorCode::AuthorizationQueryParametersError)
+                .with_message(message)
+        }
+        SigV4Error::ScopeDateMismatch { .. } if s3 => {
+            AwsError::new(service, ErrorCode::AuthorizationHeaderMalformed)
+                .with_message(e.to_string())
+        }
+        other if s3 => AwsError::new(service, ErrorCode::AuthorizationHeaderMalformed)
+            .with_message(other.to_string()),
+        SigV4Error::ScopeDateMismatch { .. }
+        | SigV4Error::HostNotSigned(_)
+        | SigV4Error::ConflictingAuth(_) => {
+            AwsError::new(service, ErrorCode::SignatureDoesNotMatch).with_message(e.to_string())
+        }
+        other => {
+            AwsError::new(service, ErrorCode::IncompleteSignature).with_message(other.to_string())
+        }
+    }
+}
+
+fn spaced_hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}

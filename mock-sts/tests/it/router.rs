@@ -1,0 +1,638 @@
+//! Router-level tests: every kind of bad input gets AWS's status, code and XML, never a panic.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use base64::Engine;
+use http::Request;
+use mock_sts::MockAws;
+use mock_sts::clock::SimClock;
+
+use crate::common::*;
+
+const ASSUME_LONG: &str = "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fcross-account-s3&RoleSessionName=pipeline";
+
+async fn assume(aws: &MockAws, extra: &str) -> Reply {
+    let body = format!("{ASSUME_LONG}{extra}");
+    call(aws, sts_post(&body, &Keys::user(), aws.clock().now())).await
+}
+
+#[tokio::test]
+async fn assume_role_answers_aws_shaped_xml_with_one_hour_default() {
+    let aws = frozen_mock();
+    let reply = assume(&aws, "").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.headers["content-type"], "text/xml");
+    assert_eq!(reply.headers["date"], "Thu, 01 Jan 2026 00:00:00 GMT");
+    let request_id = reply.headers["x-amzn-requestid"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let keys = keys_from(&reply);
+    assert!(keys.akid.starts_with("ASIA") && keys.akid.len() == 20);
+    assert_eq!(keys.secret.len(), 40);
+    let expected = format!(
+        "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <AssumeRoleResult>\n    <AssumedRoleUser>\n      <AssumedRoleId>{}</AssumedRoleId>\n      <Arn>arn:aws:sts::123456789012:assumed-role/cross-account-s3/pipeline</Arn>\n    </AssumedRoleUser>\n    <Credentials>\n      <AccessKeyId>{}</AccessKeyId>\n      <SecretAccessKey>{}</SecretAccessKey>\n      <SessionToken>{}</SessionToken>\n      <Expiration>2026-01-01T01:00:00Z</Expiration>\n    </Credentials>\n  </AssumeRoleResult>\n  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n</AssumeRoleResponse>\n",
+        reply.xml("AssumedRoleId").unwrap(),
+        keys.akid,
+        keys.secret,
+        keys.token.clone().unwrap(),
+    );
+    assert_eq!(reply.body, expected);
+    assert!(reply.xml("AssumedRoleId").unwrap().starts_with("AROA"));
+    let events = aws.events();
+    let issued = events.0[0].issued.as_ref().unwrap();
+    assert_eq!(issued.duration_seconds_requested, None);
+    assert_eq!(issued.duration_seconds_granted, 3600);
+    assert_eq!(issued.max_session_duration, Some(43200));
+}
+
+#[tokio::test]
+async fn policy_and_source_identity_are_accepted_and_echoed() {
+    let aws = frozen_mock();
+    let reply = assume(
+        &aws,
+        "&Policy=%7B%22Version%22%3A%222012-10-17%22%7D&ExternalId=ext-123&SourceIdentity=alice",
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.xml("PackedPolicySize").as_deref(), Some("2"));
+    assert_eq!(reply.xml("SourceIdentity").as_deref(), Some("alice"));
+}
+
+#[tokio::test]
+async fn missing_action_is_missing_action() {
+    let aws = frozen_mock();
+    let reply = call(&aws, sts_post("Version=2011-06-15", &Keys::user(), start())).await;
+    reply.assert_sts_error(400, "MissingAction", "Missing Action");
+}
+
+#[tokio::test]
+async fn unknown_action_is_invalid_action() {
+    let aws = frozen_mock();
+    let reply = call(
+        &aws,
+        sts_post(
+            "Action=AssumeRoot&Version=2011-06-15",
+            &Keys::user(),
+            start(),
+        ),
+    )
+    .await;
+    reply.assert_sts_error(
+        400,
+        "InvalidAction",
+        "Could not find operation AssumeRoot for version 2011-06-15",
+    );
+}
+
+#[tokio::test]
+async fn malformed_form_body_is_malformed_query_string() {
+    let aws = frozen_mock();
+    for body in [
+        "Action=Get%zzCallerIdentity",
+        "Action=%E2%28%A1",
+        "Action=%4",
+    ] {
+        let reply = call(&aws, sts_post(body, &Keys::user(), start())).await;
+        reply.assert_sts_error(
+            404,
+            "MalformedQueryString",
+            "The query string contains a syntax error.",
+        );
+    }
+}
+
+#[tokio::test]
+async fn duration_seconds_that_is_not_a_number_is_a_validation_error() {
+    let aws = frozen_mock();
+    assume(&aws, "&DurationSeconds=abc").await.assert_sts_error(
+        400,
+        "ValidationError",
+        "1 validation error detected: Value 'abc' at 'durationSeconds' failed to satisfy constraint: Member must be a number",
+    );
+}
+
+#[tokio::test]
+async fn duration_seconds_below_900_is_a_validation_error() {
+    let aws = frozen_mock();
+    assume(&aws, "&DurationSeconds=899").await.assert_sts_error(
+        400,
+        "ValidationError",
+        "1 validation error detected: Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900",
+    );
+}
+
+#[tokio::test]
+async fn duration_seconds_above_43200_is_a_validation_error() {
+    let aws = frozen_mock();
+    assume(&aws, "&DurationSeconds=50000").await.assert_sts_error(
+        400,
+        "ValidationError",
+        "1 validation error detected: Value '50000' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200",
+    );
+}
+
+#[tokio::test]
+async fn duration_seconds_above_the_role_maximum_is_refused() {
+    let aws = frozen_mock();
+    let body = "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fshort-session&RoleSessionName=s1&DurationSeconds=3601";
+    call(&aws, sts_post(body, &Keys::user(), start()))
+        .await
+        .assert_sts_error(
+            400,
+            "ValidationError",
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        );
+}
+
+#[tokio::test]
+async fn role_chaining_is_capped_at_one_hour() {
+    let aws = frozen_mock();
+    let first = keys_from(&assume(&aws, "").await);
+    let chained = call(
+        &aws,
+        sts_post(
+            &format!("{ASSUME_LONG}&DurationSeconds=7200"),
+            &first,
+            start(),
+        ),
+    )
+    .await;
+    chained.assert_sts_error(
+        400,
+        "ValidationError",
+        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+    );
+    let ok = call(&aws, sts_post(ASSUME_LONG, &first, start())).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(
+        ok.xml("Expiration").as_deref(),
+        Some("2026-01-01T01:00:00Z")
+    );
+    assert!(aws.events().0[2].issued.as_ref().unwrap().chained);
+}
+
+#[tokio::test]
+async fn bad_session_names_are_validation_errors() {
+    let aws = frozen_mock();
+    let base = "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fcross-account-s3";
+    let reply = call(
+        &aws,
+        sts_post(&format!("{base}&RoleSessionName=x"), &Keys::user(), start()),
+    )
+    .await;
+    reply.assert_sts_error(400, "ValidationError", "1 validation error detected: Value 'x' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2");
+    let reply = call(
+        &aws,
+        sts_post(
+            &format!("{base}&RoleSessionName=bad%20name%21"),
+            &Keys::user(),
+            start(),
+        ),
+    )
+    .await;
+    reply.assert_sts_error(400, "ValidationError", "1 validation error detected: Value 'bad name!' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*");
+    let reply = call(
+        &aws,
+        sts_post(
+            &format!("{base}&RoleSessionName={}", "a".repeat(65)),
+            &Keys::user(),
+            start(),
+        ),
+    )
+    .await;
+    assert_eq!(reply.code(), "ValidationError");
+    let reply = call(&aws, sts_post(base, &Keys::user(), start())).await;
+    reply.assert_sts_error(400, "ValidationError", "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null");
+}
+
+#[tokio::test]
+async fn untrusted_or_unknown_roles_are_access_denied() {
+    let aws = frozen_mock();
+    let body = "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A999999999999%3Arole%2Fnope&RoleSessionName=s1";
+    call(&aws, sts_post(body, &Keys::user(), start())).await.assert_sts_error(
+        403,
+        "AccessDenied",
+        "User: arn:aws:iam::123456789012:user/pipeline is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::999999999999:role/nope",
+    );
+}
+
+#[tokio::test]
+async fn no_signature_is_missing_authentication_token() {
+    let aws = frozen_mock();
+    let reply = call(
+        &aws,
+        unsigned("POST", "/", "Action=GetCallerIdentity&Version=2011-06-15"),
+    )
+    .await;
+    reply.assert_sts_error(
+        403,
+        "MissingAuthenticationToken",
+        "Request is missing Authentication Token",
+    );
+}
+
+#[tokio::test]
+async fn malformed_authorization_is_incomplete_signature() {
+    let aws = frozen_mock();
+    for header in [
+        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/sts/aws4_request",
+        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE /20260101/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc",
+        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc",
+        "AWS4-HMAC-SHA256",
+    ] {
+        let request = Request::builder()
+            .method("POST")
+            .uri("/")
+            .header("host", "localhost")
+            .header("x-amz-date", "20260101T000000Z")
+            .header("authorization", header)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from("Action=GetCallerIdentity&Version=2011-06-15"))
+            .unwrap();
+        let reply = call(&aws, request).await;
+        assert_eq!(reply.status, 400, "{header}: {}", reply.body);
+        assert_eq!(
+            reply.code(),
+            "IncompleteSignature",
+            "{header}: {}",
+            reply.body
+        );
+        assert!(!reply.xml("Message").unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn wrong_secret_is_signature_does_not_match() {
+    let aws = frozen_mock();
+    let keys = Keys {
+        secret: "not-the-secret".into(),
+        ..Keys::user()
+    };
+    let reply = call(
+        &aws,
+        sts_post(
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            &keys,
+            start(),
+        ),
+    )
+    .await;
+    reply.assert_sts_error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.");
+}
+
+#[tokio::test]
+async fn a_body_changed_after_signing_does_not_match() {
+    let aws = frozen_mock();
+    let request = sts_post(
+        "Action=GetCallerIdentity&Version=2011-06-15",
+        &Keys::user(),
+        start(),
+    );
+    let (parts, _) = request.into_parts();
+    let request = Request::from_parts(
+        parts,
+        Body::from("Action=GetCallerIdentity&Version=2011-06-16"),
+    );
+    let reply = call(&aws, request).await;
+    assert_eq!(reply.code(), "SignatureDoesNotMatch", "{}", reply.body);
+}
+
+#[tokio::test]
+async fn unknown_key_is_invalid_client_token_id() {
+    let aws = frozen_mock();
+    let keys = Keys {
+        akid: "AKIAUNKNOWNKEY000000".into(),
+        ..Keys::user()
+    };
+    let reply = call(
+        &aws,
+        sts_post(
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            &keys,
+            start(),
+        ),
+    )
+    .await;
+    reply.assert_sts_error(
+        403,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid",
+    );
+}
+
+#[tokio::test]
+async fn tampered_token_is_invalid_client_token_id() {
+    let aws = frozen_mock();
+    let mut keys = keys_from(&assume(&aws, "").await);
+    let engine = base64::engine::general_purpose::STANDARD;
+    let mut raw = engine.decode(keys.token.as_ref().unwrap()).unwrap();
+    let middle = raw.len() / 2;
+    raw[middle] ^= 0x01;
+    keys.token = Some(engine.encode(raw));
+    let reply = call(
+        &aws,
+        sts_post(
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            &keys,
+            start(),
+        ),
+    )
+    .await;
+    reply.assert_sts_error(
+        403,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid",
+    );
+}
+
+#[tokio::test]
+async fn a_token_from_another_server_key_is_invalid() {
+    let aws = frozen_mock();
+    let other = MockAws::builder()
+        .clock(SimClock::frozen(start()))
+        .seed(7)
+        .build();
+    let keys = keys_from(&assume(&other, "").await);
+    let reply = call(
+        &aws,
+        sts_post(
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            &keys,
+            start(),
+        ),
+    )
+    .await;
+    assert_eq!(reply.code(), "InvalidClientTokenId", "{}", reply.body);
+}
+
+#[tokio::test]
+async fn token_without_asia_key_is_invalid_client_token_id() {
+    let aws = frozen_mock();
+    let temp = keys_from(&assume(&aws, "").await);
+    let keys = Keys {
+        token: temp.token,
+        ..Keys::user()
+    };
+    let reply = call(
+        &aws,
+        sts_post(
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            &keys,
+            start(),
+        ),
+    )
+    .await;
+    reply.assert_sts_error(
+        403,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid",
+    );
+    // And an ASIA key whose token was left out.
+    let temp = keys_from(&assume(&aws, "").await);
+    let keys = Keys {
+        token: None,
+        ..temp
+    };
+    let reply = call(
+        &aws,
+        sts_post(
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            &keys,
+            start(),
+        ),
+    )
+    .await;
+    assert_eq!(reply.code(), "InvalidClientTokenId", "{}", reply.body);
+}
+
+#[tokio::test]
+async fn skewed_requests_are_refused_with_aws_messages() {
+    let aws = frozen_mock();
+    let past = start() - Duration::from_secs(16 * 60);
+    let reply = call(
+        &aws,
+        sts_post(
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            &Keys::user(),
+            past,
+        ),
+    )
+    .await;
+    reply.assert_sts_error(403, "SignatureDoesNotMatch", "Signature expired: 20251231T234400Z is now earlier than 20251231T234500Z (20260101T000000Z - 15 min.)");
+    let future = start() + Duration::from_secs(16 * 60);
+    let reply = call(
+        &aws,
+        sts_post(
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            &Keys::user(),
+            future,
+        ),
+    )
+    .await;
+    reply.assert_sts_error(403, "SignatureDoesNotMatch", "Signature not yet current: 20260101T001600Z is still later than 20260101T001500Z (20260101T000000Z + 15 min.)");
+    let within = start() - Duration::from_secs(14 * 60);
+    let reply = call(
+        &aws,
+        sts_post(
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            &Keys::user(),
+            within,
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn max_skew_off_accepts_any_request_time() {
+    let aws = MockAws::builder()
+        .clock(SimClock::frozen(start()))
+        .max_skew(None)
+        .build();
+    let long_ago = start() - Duration::from_secs(30 * 24 * 3600);
+    let reply = call(
+        &aws,
+        sts_post(
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            &Keys::user(),
+            long_ago,
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn expiry_is_exact_to_the_millisecond_and_beats_skew() {
+    let aws = frozen_mock();
+    let keys = keys_from(&assume(&aws, "").await);
+    let identity = "Action=GetCallerIdentity&Version=2011-06-15";
+    aws.clock()
+        .advance(Duration::from_millis(3_599_999))
+        .unwrap();
+    let reply = call(&aws, sts_post(identity, &keys, aws.clock().now())).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.xml("Arn").as_deref(),
+        Some("arn:aws:sts::123456789012:assumed-role/cross-account-s3/pipeline")
+    );
+    aws.clock().advance(Duration::from_millis(1)).unwrap();
+    let reply = call(&aws, sts_post(identity, &keys, aws.clock().now())).await;
+    reply.assert_sts_error(
+        403,
+        "ExpiredToken",
+        "The security token included in the request is expired",
+    );
+    // A client still on the old time (far outside the skew window) sees expiry, not skew.
+    aws.clock().advance(Duration::from_secs(6 * 3600)).unwrap();
+    let reply = call(&aws, sts_post(identity, &keys, start())).await;
+    assert_eq!(reply.code(), "ExpiredToken", "{}", reply.body);
+    let events = aws.events();
+    let last = events.0.last().unwrap();
+    assert_eq!(last.error_code.as_deref(), Some("ExpiredToken"));
+    let signer = last.signed_by.as_ref().unwrap();
+    assert_eq!(signer.access_key_id, keys.akid);
+    assert_eq!(signer.issued_by.as_deref(), Some("AssumeRole"));
+}
+
+#[tokio::test]
+async fn get_session_token_limits() {
+    let aws = frozen_mock();
+    let reply = call(
+        &aws,
+        sts_post(
+            "Action=GetSessionToken&Version=2011-06-15",
+            &Keys::user(),
+            start(),
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.xml("Expiration").as_deref(),
+        Some("2026-01-01T12:00:00Z")
+    );
+    assert!(reply.xml("AssumedRoleUser").is_none());
+    let session = keys_from(&reply);
+    let reply = call(
+        &aws,
+        sts_post(
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            &session,
+            start(),
+        ),
+    )
+    .await;
+    assert_eq!(
+        reply.xml("Arn").as_deref(),
+        Some("arn:aws:iam::123456789012:user/pipeline")
+    );
+    let reply = call(
+        &aws,
+        sts_post(
+            "Action=GetSessionToken&Version=2011-06-15",
+            &session,
+            start(),
+        ),
+    )
+    .await;
+    reply.assert_sts_error(
+        403,
+        "AccessDenied",
+        "Cannot call GetSessionToken with session credentials",
+    );
+    let reply = call(
+        &aws,
+        sts_post(
+            "Action=GetSessionToken&Version=2011-06-15&DurationSeconds=129601",
+            &Keys::user(),
+            start(),
+        ),
+    )
+    .await;
+    reply.assert_sts_error(400, "ValidationError", "1 validation error detected: Value '129601' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 129600");
+    let reply = call(
+        &aws,
+        sts_post(
+            "Action=GetSessionToken&Version=2011-06-15&DurationSeconds=129600",
+            &Keys::user(),
+            start(),
+        ),
+    )
+    .await;
+    assert_eq!(
+        reply.xml("Expiration").as_deref(),
+        Some("2026-01-02T12:00:00Z")
+    );
+}
+
+#[tokio::test]
+async fn get_requests_with_query_parameters_work() {
+    let aws = frozen_mock();
+    let request = signed_request(
+        "GET",
+        "http://localhost/?Action=GetCallerIdentity&Version=2011-06-15",
+        "",
+        &Keys::user(),
+        start(),
+        "sts",
+    );
+    let reply = call(&aws, request).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.xml("Account").as_deref(), Some("123456789012"));
+    assert_eq!(reply.xml("UserId").unwrap().len(), 21);
+}
+
+#[tokio::test]
+async fn every_request_is_an_event_with_its_outcome() {
+    let aws = frozen_mock();
+    let _ = assume(&aws, "").await;
+    let _ = call(&aws, unsigned("POST", "/", "Action=GetCallerIdentity")).await;
+    let events = aws.events();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events.0[0].action, "AssumeRole");
+    assert_eq!(events.0[0].error_code, None);
+    assert_eq!(
+        events.0[0].signed_by.as_ref().unwrap().access_key_id,
+        USER_AKID
+    );
+    assert_eq!(
+        events.0[1].error_code.as_deref(),
+        Some("MissingAuthenticationToken")
+    );
+    assert_eq!(events.0[1].status, 403);
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+        /// No body, header or path makes the server panic or answer outside 2xx-5xx XML/JSON.
+        #[test]
+        fn arbitrary_requests_never_panic(
+            body in proptest::collection::vec(any::<u8>(), 0..200),
+            auth in "[ -~]{0,120}",
+            path in "/[a-zA-Z0-9_%./-]{0,30}",
+        ) {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let aws = frozen_mock();
+                let request = Request::builder()
+                    .method("POST")
+                    .uri(path.as_str())
+                    .header("authorization", auth.as_str())
+                    .header("x-amz-date", "20260101T000000Z")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(Body::from(body))
+                    .unwrap();
+                let reply = call(&aws, request).await;
+                prop_assert!(reply.status.as_u16() >= 400, "{}", reply.body);
+                Ok(())
+            })?;
+        }
+    }
+}
