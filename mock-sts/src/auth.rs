@@ -105,8 +105,8 @@ fn signed_by_claims(c: &SessionClaims) -> SignedBy {
 /// A rejected request: the error to send and, when known, who signed it.
 #[derive(Debug, Clone)]
 pub struct Rejection {
-    /// The AWS error.
-    pub error: AwsError,
+    /// The AWS error (boxed: rejections are the rare path and keep `Result` small).
+    pub error: Box<AwsError>,
     /// The signer, when the key could be resolved (e.g. an expired session).
     pub signed_by: Option<SignedBy>,
 }
@@ -114,7 +114,7 @@ pub struct Rejection {
 impl From<AwsError> for Rejection {
     fn from(error: AwsError) -> Self {
         Rejection {
-            error,
+            error: Box::new(error),
             signed_by: None,
         }
     }
@@ -152,16 +152,16 @@ impl Authenticator<'_> {
         let (caller, secret) = self.resolve_key(service, &sig)?;
         let signed_by = Some(caller.signed_by());
         let reject = |error: AwsError| Rejection {
-            error,
+            error: Box::new(error),
             signed_by: signed_by.clone(),
         };
 
         verify_signature(service, parts, body, &sig, &secret).map_err(reject)?;
 
-        if let Caller::Session(claims) = &caller {
-            if claims.is_expired_at(self.now) {
-                return Err(reject(expired(service, &sig)));
-            }
+        if let Caller::Session(claims) = &caller
+            && claims.is_expired_at(self.now)
+        {
+            return Err(reject(expired(service, &sig)));
         }
         self.check_time(service, &sig).map_err(reject)?;
         Ok(caller)
@@ -214,10 +214,10 @@ impl Authenticator<'_> {
                     return Err(presign_expired(service, sig, deadline, self.now));
                 }
                 // A URL signed in the future is refused like a skewed request.
-                if let Some(max) = self.max_skew {
-                    if sig.request_time > self.now + max {
-                        return check_skew(service, sig, self.now, max);
-                    }
+                if let Some(max) = self.max_skew
+                    && sig.request_time > self.now + max
+                {
+                    return check_skew(service, sig, self.now, max);
                 }
                 Ok(())
             }
@@ -248,12 +248,12 @@ fn verify_signature(
         (AuthKind::Header, None) => vec![body_hash.clone()],
         (AuthKind::Presigned, None) => vec![sig.payload_hash.clone(), body_hash.clone()],
     };
-    if service != Service::S3 {
-        if let Some(h) = header_hash {
-            // STS hashes the body it received; a declared hash that differs cannot verify.
-            if h != body_hash && h != "UNSIGNED-PAYLOAD" {
-                return Err(AwsError::new(service, ErrorCode::SignatureDoesNotMatch));
-            }
+    if service != Service::S3
+        && let Some(h) = header_hash
+    {
+        // STS hashes the body it received; a declared hash that differs cannot verify.
+        if h != body_hash && h != "UNSIGNED-PAYLOAD" {
+            return Err(AwsError::new(service, ErrorCode::SignatureDoesNotMatch));
         }
     }
     let mut last = None;
@@ -303,7 +303,7 @@ fn expired(service: Service, sig: &ParsedSignature) -> AwsError {
 /// "15 min." in STS's skew messages; other tolerances in minutes or seconds.
 fn skew_words(max: Duration) -> String {
     let secs = max.as_secs();
-    if secs % 60 == 0 {
+    if secs.is_multiple_of(60) {
         format!("{} min.", secs / 60)
     } else {
         format!("{secs} sec.")
@@ -400,12 +400,10 @@ fn sigv4_error(service: Service, e: SigV4Error, akid: Option<&str>) -> AwsError 
                     spaced_hex(canonical_request.as_bytes()),
                 )
         }
-        SigV4Error::MissingSignedHeader(message) => {
-            AwsError::new(service, ErrorCode::SignatureDoesNotMatch).with_message(if s3 {
-                AwsError::new(service, ErrorCode::SignatureDoesNotMatch).message
-            } else {
-                message
-            })
+        // AWS leaves the missing header out of its canonical request and answers with the
+        // plain mismatch message.
+        SigV4Error::MissingSignedHeader(_) => {
+            AwsError::new(service, ErrorCode::SignatureDoesNotMatch)
         }
         SigV4Error::BadExpires(message) if s3 => {
             AwsError::new(service, ErrorCode::AuthorizationQueryParametersError)

@@ -327,9 +327,7 @@ impl SimClock {
         match mode {
             ClockMode::Wall => Some("+0".to_string()),
             ClockMode::Virtual => None,
-            ClockMode::Scaled { rate } if rate == 0.0 => {
-                Some(crate::timestamp::faketime_absolute(rounded))
-            }
+            ClockMode::Scaled { rate: 0.0 } => Some(crate::timestamp::faketime_absolute(rounded)),
             ClockMode::Scaled { rate } => Some(format!(
                 "@{} x{}",
                 crate::timestamp::faketime_absolute(rounded),

@@ -86,15 +86,15 @@ pub async fn handle(state: &MockState, request: Request) -> Response {
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
-        if let Some(ip) = peer {
-            if !ip.is_loopback() {
-                return error(
-                    StatusCode::FORBIDDEN,
-                    format!(
-                        "the control API answers loopback clients only (peer {ip}); start the server with --allow-remote-control"
-                    ),
-                );
-            }
+        if let Some(ip) = peer
+            && !ip.is_loopback()
+        {
+            return error(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "the control API answers loopback clients only (peer {ip}); start the server with --allow-remote-control"
+                ),
+            );
         }
     }
     let method = request.method().clone();

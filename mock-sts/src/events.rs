@@ -204,11 +204,11 @@ impl EventLog {
                     .map_err(std::io::Error::from)
                     .and_then(|()| sink.write_all(b"\n"))
                     .and_then(|()| sink.flush());
-                if let Err(e) = written {
-                    if !state.sink_failed {
-                        tracing::error!(error = %e, "cannot write the events file; events stay in memory");
-                        state.sink_failed = true;
-                    }
+                if let Err(e) = written
+                    && !state.sink_failed
+                {
+                    tracing::error!(error = %e, "cannot write the events file; events stay in memory");
+                    state.sink_failed = true;
                 }
             }
             state.events.push(event);

@@ -157,22 +157,19 @@ fn classify(parts: &Parts, body: &[u8]) -> Service {
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-    {
-        if let Some(cred) = auth
+        && let Some(cred) = auth
             .split([' ', ','])
             .find_map(|p| p.trim().strip_prefix("Credential="))
-        {
-            if let Some(s) = scope_service(cred) {
-                return s;
-            }
-        }
+        && let Some(s) = scope_service(cred)
+    {
+        return s;
     }
     let query = parts.uri.query().unwrap_or("");
     for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        if k == "X-Amz-Credential" {
-            if let Some(s) = scope_service(&v) {
-                return s;
-            }
+        if k == "X-Amz-Credential"
+            && let Some(s) = scope_service(&v)
+        {
+            return s;
         }
         if k == "Action" {
             return Service::Sts;
@@ -246,7 +243,7 @@ async fn sts_request(
                 return Outcome {
                     service: Service::Sts,
                     action: action_name,
-                    result: Err(error),
+                    result: Err(*error),
                     signed_by,
                     issued: None,
                 };
@@ -580,10 +577,10 @@ impl MockAws {
             let _ = tx.send(());
         }
         let task = self.task.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(task) = task {
-            if let Err(e) = task.await {
-                tracing::warn!(error = %e, "server task ended abnormally");
-            }
+        if let Some(task) = task
+            && let Err(e) = task.await
+        {
+            tracing::warn!(error = %e, "server task ended abnormally");
         }
     }
 }

@@ -376,10 +376,10 @@ fn assume_role(
     if !role.trusts(&caller.trust_principal(), caller.account_id()) {
         return Err(denied());
     }
-    if let Some(required) = &role.external_id {
-        if external_id != Some(required.as_str()) {
-            return Err(denied());
-        }
+    if let Some(required) = &role.external_id
+        && external_id != Some(required.as_str())
+    {
+        return Err(denied());
     }
 
     let chained = matches!(caller, Caller::Session(c) if c.is_role_session());
@@ -404,10 +404,10 @@ fn assume_role(
         Caller::User(_) => None,
     };
     let requested_identity = params.get("SourceIdentity").map(str::to_string);
-    if let (Some(have), Some(want)) = (&inherited, &requested_identity) {
-        if have != want {
-            return Err(denied());
-        }
+    if let (Some(have), Some(want)) = (&inherited, &requested_identity)
+        && have != want
+    {
+        return Err(denied());
     }
     let source_identity = inherited.or(requested_identity);
 
@@ -595,7 +595,9 @@ async fn assume_role_with_web_identity(
         .verify(token, &providers, ctx.now)
         .await
         .map_err(|e| oidc_error(&e))?;
-    let (provider_account, provider) = &ctx.world.oidc_providers[index];
+    let Some((provider_account, provider)) = ctx.world.oidc_providers.get(index) else {
+        return Err(AwsError::new(Service::Sts, ErrorCode::InternalFailure));
+    };
     let provider_arn = provider.arn(provider_account);
 
     let denied = || {
@@ -603,7 +605,7 @@ async fn assume_role_with_web_identity(
             .with_message("Not authorized to perform sts:AssumeRoleWithWebIdentity")
     };
     let role = ctx.world.role_by_arn(&role_arn).ok_or_else(denied)?;
-    if !role.trusts(&provider_arn, provider_account) {
+    if !role.trusts_federated(&provider_arn) {
         return Err(denied());
     }
     let granted = match duration {

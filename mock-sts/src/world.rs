@@ -118,6 +118,15 @@ impl Role {
     }
 }
 
+impl Role {
+    /// Whether a federated principal (an OIDC provider ARN) may assume this role. Unlike IAM
+    /// principals, federated ones must be named explicitly (or `"*"`): trusting an account's
+    /// root does not trust its identity providers, as in IAM trust policies.
+    pub fn trusts_federated(&self, provider_arn: &str) -> bool {
+        self.trusted.iter().any(|t| t == "*" || t == provider_arn)
+    }
+}
+
 /// IAM's unique ids: a prefix and 17 upper-case characters derived from the ARN.
 fn unique_id(prefix: &str, arn: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -278,14 +287,15 @@ impl World {
                     format!("oidc_provider.url: `{url}` must start with https:// or http://"),
                 ));
             }
-            oidc_providers.push((
-                account_id,
-                OidcProvider {
-                    url,
-                    client_ids: p.client_ids,
-                    jwks: p.jwks.map(|v| toml_to_json(&v)),
-                },
-            ));
+            let provider = OidcProvider {
+                url,
+                client_ids: p.client_ids,
+                jwks: p.jwks.map(|v| toml_to_json(&v)),
+            };
+            provider
+                .validate()
+                .map_err(|e| invalid(Some(p.url.span()), format!("oidc_provider: {e}")))?;
+            oidc_providers.push((account_id, provider));
         }
 
         Ok(World {
@@ -545,6 +555,14 @@ mod tests {
         assert!(e.contains("at least one [[account]]"), "{e}");
         let e = err("[[account]]\nid = \"123456789012\"\n[[oidc_provider]]\nurl = \"ftp://x\"\n");
         assert!(e.starts_with("w.toml:4:"), "{e}");
+        // An https issuer needs inline keys: the mock does not speak TLS to issuers.
+        let e = err(
+            "[[account]]\nid = \"123456789012\"\n[[oidc_provider]]\nurl = \"https://issuer.example\"\n",
+        );
+        assert!(
+            e.starts_with("w.toml:4:") && e.contains("oidc_provider:"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -556,7 +574,7 @@ mod tests {
     #[test]
     fn inline_jwks_becomes_json() {
         let world = World::from_toml_str(
-            "[[account]]\nid = \"123456789012\"\n[[oidc_provider]]\nurl = \"https://issuer.example\"\nclient_ids = [\"sts.amazonaws.com\"]\njwks = { keys = [{ kty = \"RSA\", kid = \"k1\", n = \"AQAB\", e = \"AQAB\" }] }\n",
+            "[[account]]\nid = \"123456789012\"\n[[oidc_provider]]\nurl = \"https://issuer.example\"\nclient_ids = [\"sts.amazonaws.com\"]\njwks = { keys = [{ kty = \"EC\", crv = \"P-256\", kid = \"k1\", x = \"CVMEDf14tr1tXmrk_y7oe7vy8mYJ3XYuKuyQ3_sCkVI\", y = \"6ftUtrHLJGrVSHqj3SwLFIObPH4CYGDVMctL32Dv7TI\" }] }\n",
             "w.toml",
         )
         .unwrap();

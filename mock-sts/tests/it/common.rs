@@ -262,17 +262,15 @@ impl Server {
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if !sent {
-                    if let Some(rest) = line.strip_prefix("mock-sts listening on ") {
-                        let url = rest
-                            .split_whitespace()
-                            .next()
-                            .unwrap_or_default()
-                            .to_string();
-                        let _ = tx.send(Ok(url));
-                        sent = true;
-                        continue;
-                    }
+                if !sent && let Some(rest) = line.strip_prefix("mock-sts listening on ") {
+                    let url = rest
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    let _ = tx.send(Ok(url));
+                    sent = true;
+                    continue;
                 }
                 eprintln!("[mock-sts] {line}");
                 if !sent && line.starts_with("error:") {

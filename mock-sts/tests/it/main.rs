@@ -7,10 +7,14 @@
 //! - `control`: the control API over HTTP;
 //! - `binary`: the `mock-sts` binary's flags and exit codes;
 //! - `external`: boto3 and the AWS CLI (pinned, in the venv `scripts/test` creates) against the
-//!   binary.
+//!   binary;
+//! - `web_identity`: `AssumeRoleWithWebIdentity` with keys discovered from a wiremock issuer.
+#![allow(clippy::unwrap_used, missing_docs)]
+
 mod binary;
 mod common;
 mod control;
 mod external;
 mod router;
 mod sdk;
+mod web_identity;
