@@ -5,6 +5,7 @@
 //! - [`timestamp`]: AWS's timestamp formats.
 //! - [`world`]: accounts, users, roles and OIDC providers, from TOML.
 //! - [`credentials`]: `ASIA…` keys, derived secrets, self-validating session tokens.
+//! - [`sdk`] (feature `sdk`): an in-process HTTP client for the SDK under test.
 //! - [`sigv4`]: SigV4 parsing and verification from exactly what was received.
 //! - [`auth`]: who signed a request, and whether AWS would accept it now (expiry, skew).
 //! - [`sts`]: the STS query protocol.
@@ -21,6 +22,8 @@ pub mod control;
 pub mod credentials;
 pub mod events;
 pub mod oidc;
+#[cfg(feature = "sdk")]
+pub mod sdk;
 pub mod server;
 pub mod sigv4;
 pub mod sts;

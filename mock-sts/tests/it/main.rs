@@ -8,6 +8,7 @@
 //! - `binary`: the `mock-sts` binary's flags and exit codes;
 //! - `external`: boto3 and the AWS CLI (pinned, in the venv `scripts/test` creates) against the
 //!   binary;
+//! - `virtual_replay`: the SDK in process on a paused (virtual) clock: exact and repeatable;
 //! - `web_identity`: `AssumeRoleWithWebIdentity` with keys discovered from a wiremock issuer.
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -17,4 +18,5 @@ mod control;
 mod external;
 mod router;
 mod sdk;
+mod virtual_replay;
 mod web_identity;
