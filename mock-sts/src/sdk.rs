@@ -57,7 +57,7 @@ impl HttpConnector for InProcessClient {
             let bytes = body
                 .collect()
                 .await
-                .map_err(|e| ConnectorError::io(e.into()))?
+                .map_err(ConnectorError::io)?
                 .to_bytes();
             let request = http::Request::from_parts(parts, axum::body::Body::from(bytes));
             let response = match router.oneshot(request).await {
