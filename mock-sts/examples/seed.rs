@@ -132,22 +132,22 @@ fn main() -> anyhow::Result<()> {
             first,
             events.action("AssumeRole").count()
         );
-        if let Some(e) = failures.first() {
-            if let Some(signer) = &e.signed_by {
-                println!(
-                    "              signed by {} ({} at {}, expired {})",
-                    signer.access_key_id,
-                    signer.issued_by.as_deref().unwrap_or("?"),
-                    signer
-                        .issued_at
-                        .map(timestamp::rfc3339_millis)
-                        .unwrap_or_default(),
-                    signer
-                        .expires_at
-                        .map(timestamp::rfc3339_millis)
-                        .unwrap_or_default(),
-                );
-            }
+        if let Some(e) = failures.first()
+            && let Some(signer) = &e.signed_by
+        {
+            println!(
+                "              signed by {} ({} at {}, expired {})",
+                signer.access_key_id,
+                signer.issued_by.as_deref().unwrap_or("?"),
+                signer
+                    .issued_at
+                    .map(timestamp::rfc3339_millis)
+                    .unwrap_or_default(),
+                signer
+                    .expires_at
+                    .map(timestamp::rfc3339_millis)
+                    .unwrap_or_default(),
+            );
         }
     }
     println!(

@@ -54,11 +54,7 @@ impl HttpConnector for InProcessClient {
                 .map_err(|e| ConnectorError::other(e.into(), None))?;
             let (parts, body) = request.into_parts();
             // Streaming bodies (aws-chunked uploads) have no in-memory bytes: collect them.
-            let bytes = body
-                .collect()
-                .await
-                .map_err(ConnectorError::io)?
-                .to_bytes();
+            let bytes = body.collect().await.map_err(ConnectorError::io)?.to_bytes();
             let request = http::Request::from_parts(parts, axum::body::Body::from(bytes));
             let response = match router.oneshot(request).await {
                 Ok(response) => response,
