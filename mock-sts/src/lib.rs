@@ -1,5 +1,6 @@
-//! mock-sts: a mock AWS endpoint whose temporary credentials expire on a simulated clock,
-//! enforced exactly as AWS enforces them.
+#![doc = include_str!("../README.md")]
+//!
+//! ## Modules
 //!
 //! - [`clock`]: the simulated clock (wall, scaled ×N, frozen, virtual) and SDK adapters.
 //! - [`timestamp`]: AWS's timestamp formats.
