@@ -68,6 +68,39 @@ pub fn signed_request(
     time: SystemTime,
     service: &str,
 ) -> Request<Body> {
+    signed_with(
+        method,
+        uri,
+        body,
+        keys,
+        time,
+        service,
+        SigningSettings::default(),
+    )
+}
+
+/// A URL presigned by aws-sigv4 (signature and token in the query), valid for `expires`.
+pub fn presigned_request(
+    uri: &str,
+    keys: &Keys,
+    time: SystemTime,
+    expires: Duration,
+) -> Request<Body> {
+    let mut settings = SigningSettings::default();
+    settings.signature_location = aws_sigv4::http_request::SignatureLocation::QueryParams;
+    settings.expires_in = Some(expires);
+    signed_with("GET", uri, "", keys, time, "sts", settings)
+}
+
+fn signed_with(
+    method: &str,
+    uri: &str,
+    body: &str,
+    keys: &Keys,
+    time: SystemTime,
+    service: &str,
+    settings: SigningSettings,
+) -> Request<Body> {
     let mut request = Request::builder()
         .method(method)
         .uri(uri)
@@ -82,7 +115,7 @@ pub fn signed_request(
         .region("us-east-1")
         .name(service)
         .time(time)
-        .settings(SigningSettings::default())
+        .settings(settings)
         .build()
         .unwrap()
         .into();

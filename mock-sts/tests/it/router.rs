@@ -605,6 +605,124 @@ async fn every_request_is_an_event_with_its_outcome() {
     assert_eq!(events.0[1].status, 403);
 }
 
+#[tokio::test]
+async fn presigned_get_caller_identity_works_until_its_url_or_token_expires() {
+    // The shape EKS uses to prove an identity: a presigned GetCallerIdentity URL.
+    let aws = frozen_mock();
+    let temp = keys_from(&assume(&aws, "").await);
+    let url = "http://localhost/?Action=GetCallerIdentity&Version=2011-06-15";
+    let reply = call(
+        &aws,
+        presigned_request(url, &temp, start(), Duration::from_secs(60)),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.xml("Arn").as_deref(),
+        Some("arn:aws:sts::123456789012:assumed-role/cross-account-s3/pipeline")
+    );
+    // Past X-Amz-Expires (but within the token's life): refused.
+    aws.clock().advance(Duration::from_secs(60)).unwrap();
+    let reply = call(
+        &aws,
+        presigned_request(url, &temp, start(), Duration::from_secs(60)),
+    )
+    .await;
+    reply.assert_sts_error(
+        403,
+        "SignatureDoesNotMatch",
+        "Signature expired: 20260101T000000Z is now earlier than 20260101T000000Z (20260101T000100Z - 1 min.)",
+    );
+    // A long-lived URL dies with its session token.
+    aws.clock().advance(Duration::from_secs(3600)).unwrap();
+    let reply = call(
+        &aws,
+        presigned_request(url, &temp, start(), Duration::from_secs(7 * 24 * 3600)),
+    )
+    .await;
+    assert_eq!(reply.code(), "ExpiredToken", "{}", reply.body);
+    // A tampered signature does not verify.
+    let request = presigned_request(
+        url,
+        &Keys::user(),
+        aws.clock().now(),
+        Duration::from_secs(60),
+    );
+    let uri = request.uri().to_string();
+    let tampered = uri.replacen("X-Amz-Signature=", "X-Amz-Signature=0", 1);
+    let reply = call(&aws, unsigned("GET", &tampered, "")).await;
+    assert_eq!(reply.code(), "SignatureDoesNotMatch", "{}", reply.body);
+}
+
+#[test]
+fn logs_never_contain_issued_secrets() {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+    impl Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let temp = runtime.block_on(async {
+        let aws = frozen_mock();
+        let temp = keys_from(&assume(&aws, "").await);
+        let _ = call(
+            &aws,
+            sts_post(
+                "Action=GetCallerIdentity&Version=2011-06-15",
+                &temp,
+                start(),
+            ),
+        )
+        .await;
+        aws.clock().advance(Duration::from_secs(7200)).unwrap();
+        let _ = call(
+            &aws,
+            sts_post(
+                "Action=GetCallerIdentity&Version=2011-06-15",
+                &temp,
+                aws.clock().now(),
+            ),
+        )
+        .await;
+        let _ = call(
+            &aws,
+            sts_post(
+                "Action=GetSessionToken&Version=2011-06-15",
+                &Keys::user(),
+                aws.clock().now(),
+            ),
+        )
+        .await;
+        temp
+    });
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains(&temp.akid),
+        "the access key id is logged: {logs}"
+    );
+    assert!(!logs.contains(&temp.secret), "{logs}");
+    assert!(!logs.contains(temp.token.as_deref().unwrap()), "{logs}");
+    assert!(!logs.contains(USER_SECRET), "{logs}");
+}
+
 mod fuzz {
     use super::*;
     use proptest::prelude::*;
