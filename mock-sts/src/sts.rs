@@ -428,19 +428,14 @@ fn assume_role(
         .open("AssumeRoleResult", None);
     assumed_role_user(&mut w, &issued.claims);
     credentials_xml(&mut w, &issued);
-    if let Some(size) = packed_policy_size(params) {
-        w.text("PackedPolicySize", &size.to_string());
-    }
-    if let Some(id) = &source_identity {
-        w.text("SourceIdentity", id);
-    }
-    w.close("AssumeRoleResult");
-    response_metadata(&mut w, request_id);
-    w.close("AssumeRoleResponse");
-    Ok(StsSuccess {
-        body: w.finish(),
-        issued: Some(issued_event(&issued, Some(role.max_session_duration))),
-    })
+    let body = finish_role_session(
+        w,
+        "AssumeRole",
+        params,
+        source_identity.as_deref(),
+        request_id,
+    );
+    Ok(role_session_success(body, &issued, role))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -482,6 +477,34 @@ fn issue_role_session(
         "issued role credentials"
     );
     issued
+}
+
+/// Writes the members both role-session responses end with, then closes the document.
+fn finish_role_session(
+    mut w: XmlWriter,
+    action: &str,
+    params: &Params,
+    source_identity: Option<&str>,
+    request_id: &str,
+) -> String {
+    if let Some(size) = packed_policy_size(params) {
+        w.text("PackedPolicySize", &size.to_string());
+    }
+    if let Some(id) = source_identity {
+        w.text("SourceIdentity", id);
+    }
+    w.close(&format!("{action}Result"));
+    response_metadata(&mut w, request_id);
+    w.close(&format!("{action}Response"));
+    w.finish()
+}
+
+/// A role-session answer: the body and the credentials it issued.
+fn role_session_success(body: String, issued: &IssuedCredentials, role: &Role) -> StsSuccess {
+    StsSuccess {
+        body,
+        issued: Some(issued_event(issued, Some(role.max_session_duration))),
+    }
 }
 
 fn issued_event(issued: &IssuedCredentials, max_session_duration: Option<u32>) -> Issued {
@@ -638,19 +661,14 @@ async fn assume_role_with_web_identity(
     w.text("Provider", &provider_arn);
     credentials_xml(&mut w, &issued);
     w.text("SubjectFromWebIdentityToken", &identity.subject);
-    if let Some(size) = packed_policy_size(params) {
-        w.text("PackedPolicySize", &size.to_string());
-    }
-    if let Some(id) = &source_identity {
-        w.text("SourceIdentity", id);
-    }
-    w.close("AssumeRoleWithWebIdentityResult");
-    response_metadata(&mut w, request_id);
-    w.close("AssumeRoleWithWebIdentityResponse");
-    Ok(StsSuccess {
-        body: w.finish(),
-        issued: Some(issued_event(&issued, Some(role.max_session_duration))),
-    })
+    let body = finish_role_session(
+        w,
+        "AssumeRoleWithWebIdentity",
+        params,
+        source_identity.as_deref(),
+        request_id,
+    );
+    Ok(role_session_success(body, &issued, role))
 }
 
 fn oidc_error(e: &crate::oidc::OidcError) -> AwsError {
