@@ -514,7 +514,11 @@ fn issued_event(issued: &IssuedCredentials, max_session_duration: Option<u32>) -
         role_arn: c.role_arn.clone(),
         session_name: c.session_name.clone(),
         duration_seconds_requested: c.duration_requested,
-        duration_seconds_granted: u32::try_from(c.duration().as_secs()).unwrap_or(u32::MAX),
+        // Both ends on whole seconds, as STS counts them: Expiration = floor(now) + granted.
+        duration_seconds_granted: u32::try_from(
+            (c.expires_at_ms / 1000).saturating_sub(c.issued_at_ms / 1000),
+        )
+        .unwrap_or(u32::MAX),
         max_session_duration,
         chained: c.chained,
         expires_at: c.expires_at(),

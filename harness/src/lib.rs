@@ -1,0 +1,16 @@
+//! sts-harness: replays credential-expiry scenarios against real aws-sdk-rust client strategies
+//! on mock-sts, and reports failures, refreshes and refresh latency from the server's events.
+//!
+//! - [`scenario`]: scenario files (TOML): clock, world, workload, runs and expectations.
+//! - [`strategy`]: how a client gets credentials (`manual-env`, `sdk-profile`, `sdk-imds`,
+//!   `naive-refresh`), built on the real SDK and the run's clock.
+//! - [`workload`]: what each worker does, and what the client saw.
+//! - [`runner`]: virtual (in process, deterministic) and scaled (loopback socket) runs.
+//! - [`metrics`]: metrics and verdicts from the events.
+//! - [`report`]: the table, JSON and JUnit reports.
+pub mod metrics;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod strategy;
+pub mod workload;

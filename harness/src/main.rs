@@ -1,0 +1,215 @@
+//! `sts-harness`: run, check or list scenario files.
+//!
+//! Exit status: 0 when every run met its expectation, 1 when any departed, 2 on bad input
+//! (unreadable or invalid scenario files, bad flags).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use sts_harness::report::{self, ScenarioReport};
+use sts_harness::runner;
+use sts_harness::scenario::{self, ClockSpec, Scenario};
+
+#[derive(Parser)]
+#[command(
+    name = "sts-harness",
+    version,
+    about = "Replay credential-expiry scenarios against real AWS SDK strategies on mock-sts",
+    after_help = "Exit status: 0 every run met its expectation, 1 a run departed, 2 bad input."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run scenario files (or every *.toml in the given directories).
+    Run {
+        /// Scenario files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Only the run with this name.
+        #[arg(long = "run", value_name = "NAME")]
+        run_name: Option<String>,
+        /// Override every scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override every scenario's clock: virtual | scaled:RATE.
+        #[arg(long, value_name = "CLOCK")]
+        clock: Option<String>,
+        /// Write the JSON report to FILE (`-` for standard output; the table then goes to stderr).
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// Write a JUnit XML report to FILE.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+    },
+    /// Validate scenario files without running them.
+    Check {
+        /// Scenario files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// List the scenarios and their runs.
+    List {
+        /// Scenario files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+/// An error that means bad input: exit 2.
+struct BadInput(String);
+
+fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, BadInput> {
+    let files = scenario::discover(paths).map_err(|e| BadInput(e.to_string()))?;
+    if files.is_empty() {
+        return Err(BadInput("no scenario files (*.toml) found".into()));
+    }
+    let mut scenarios = Vec::new();
+    let mut errors = Vec::new();
+    for file in files {
+        match Scenario::load(&file) {
+            Ok(s) => scenarios.push(s),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if errors.is_empty() {
+        Ok(scenarios)
+    } else {
+        Err(BadInput(errors.join("\nerror: ")))
+    }
+}
+
+fn progress(total: usize) -> Option<indicatif::ProgressBar> {
+    // Only for a person at a terminal; CI logs get the table alone.
+    if !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+fn write_output(path: &PathBuf, text: &str) -> Result<(), BadInput> {
+    std::fs::write(path, text)
+        .map_err(|e| BadInput(format!("cannot write {}: {e}", path.display())))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    paths: &[PathBuf],
+    run_name: Option<&str>,
+    seed: Option<u64>,
+    clock: Option<&str>,
+    json: Option<&PathBuf>,
+    junit: Option<&PathBuf>,
+) -> Result<bool, BadInput> {
+    let clock = clock
+        .map(ClockSpec::parse)
+        .transpose()
+        .map_err(|e| BadInput(format!("--clock: {e}")))?;
+    let scenarios = load_all(paths)?;
+    if let Some(name) = run_name
+        && !scenarios
+            .iter()
+            .any(|s| s.runs.iter().any(|r| r.name == name))
+    {
+        return Err(BadInput(format!(
+            "--run: no scenario has a run named `{name}`"
+        )));
+    }
+    let bar = progress(scenarios.len());
+    let mut reports: Vec<ScenarioReport> = Vec::new();
+    for s in &scenarios {
+        if let Some(bar) = &bar {
+            bar.set_message(s.name.clone());
+        }
+        let results = runner::run_scenario(s, run_name, clock, seed);
+        if !results.is_empty() {
+            reports.push(report::scenario_report(s, &results));
+        }
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let report = report::report(reports);
+    let table = report::table(&report);
+    let json_text = serde_json::to_string_pretty(&report)
+        .map_err(|e| BadInput(format!("cannot serialise the report: {e}")))?;
+    match json {
+        Some(p) if p.as_os_str() == "-" => {
+            eprint!("{table}");
+            println!("{json_text}");
+        }
+        Some(p) => {
+            print!("{table}");
+            write_output(p, &json_text)?;
+        }
+        None => print!("{table}"),
+    }
+    if let Some(p) = junit {
+        write_output(p, &report::junit(&report))?;
+    }
+    Ok(report.summary.departed == 0)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("STS_HARNESS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let outcome = match cli.command {
+        Command::Run {
+            paths,
+            run_name,
+            seed,
+            clock,
+            json,
+            junit,
+        } => run(
+            &paths,
+            run_name.as_deref(),
+            seed,
+            clock.as_deref(),
+            json.as_ref(),
+            junit.as_ref(),
+        ),
+        Command::Check { paths } => load_all(&paths).map(|scenarios| {
+            for s in &scenarios {
+                println!("{}: ok ({} run(s))", s.path.display(), s.runs.len());
+            }
+            true
+        }),
+        Command::List { paths } => load_all(&paths).map(|scenarios| {
+            for s in &scenarios {
+                println!("{}  {}  [{}]", s.path.display(), s.name, s.clock.label());
+                for r in &s.runs {
+                    println!("  {:<16} {}", r.name, r.strategy.as_str());
+                }
+            }
+            true
+        }),
+    };
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(BadInput(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,461 @@
+//! Metrics and verdicts, derived from the server's events (the ground truth) and, for latency,
+//! the client's own timings joined to those events by request id.
+//!
+//! Definitions (also in `scenarios/README.md`):
+//! - **requests**: data-plane requests the server saw (the workload's operations);
+//! - **failures**: every failed request, by error code (data plane and STS alike);
+//! - **first failure**: the earliest failed request, in simulated time since the start;
+//! - **STS calls**: credential-issuing calls (`AssumeRole`, `AssumeRoleWithWebIdentity`,
+//!   `GetSessionToken`), failed ones included;
+//! - **refreshes**: credential-issuing calls after the workload started that replaced the
+//!   credential signing the data plane (concurrent calls replacing the same one count once);
+//! - **refresh lead**: the replaced credential's expiry minus the refresh call's time (negative:
+//!   the refresh came after expiry);
+//! - **refresh latency**: how much longer a call that carried a new credential took than the
+//!   median call that did not (simulated and wall), p50/p99/max;
+//! - **fidelity** (scaled clocks): the longest simulated span of one call, against the
+//!   strategy's refresh buffer.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::SystemTime;
+
+use mock_sts::events::{Event, Issued, SignedBy};
+use serde::Serialize;
+
+use crate::runner::RunResult;
+use crate::scenario::{ClockSpec, Expect, range_label};
+use crate::strategy;
+
+const ISSUING_ACTIONS: [&str; 3] = ["AssumeRole", "AssumeRoleWithWebIdentity", "GetSessionToken"];
+
+/// p50/p99/max of a sample, milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Percentiles {
+    /// Median.
+    pub p50: f64,
+    /// 99th percentile (nearest rank).
+    pub p99: f64,
+    /// Maximum.
+    pub max: f64,
+}
+
+impl Percentiles {
+    fn of(mut values: Vec<f64>) -> Option<Percentiles> {
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_by(f64::total_cmp);
+        let rank = |q: f64| {
+            let i = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1;
+            values[i]
+        };
+        Some(Percentiles {
+            p50: rank(0.5),
+            p99: rank(0.99),
+            max: values[values.len() - 1],
+        })
+    }
+}
+
+/// The first failed request, explained.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FirstFailure {
+    /// Seconds of simulated time since the start.
+    pub at_seconds: f64,
+    /// The operation.
+    pub action: String,
+    /// The error code.
+    pub code: String,
+    /// The error message.
+    pub message: String,
+    /// The credential that signed it.
+    pub signed_by: Option<SignedBy>,
+    /// How that credential was issued, when this run's server issued it.
+    pub issued: Option<Issued>,
+    /// Seconds since the start when that credential was issued.
+    pub issued_at_seconds: Option<f64>,
+    /// Seconds since the start when it expired.
+    pub expired_at_seconds: Option<f64>,
+    /// Credential-issuing STS calls between its issue and the failure.
+    pub refresh_attempts: u64,
+}
+
+/// How faithful a scaled run's timing was.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fidelity {
+    /// The longest simulated span of one call, seconds.
+    pub max_call_span_seconds: f64,
+    /// The strategy's refresh buffer, seconds.
+    pub refresh_buffer_seconds: f64,
+    /// Whether a call spanned more simulated time than the buffer, so clock speed alone
+    /// could have failed a correct client.
+    pub could_decide_verdict: bool,
+}
+
+/// Everything measured about a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    /// Data-plane requests.
+    pub requests: u64,
+    /// Failed requests by code.
+    pub failures: BTreeMap<String, u64>,
+    /// The first failure.
+    pub first_failure: Option<FirstFailure>,
+    /// Credential-issuing STS calls.
+    pub sts_calls: u64,
+    /// Credential changes on the data plane.
+    pub refreshes: u64,
+    /// Refresh lead, seconds: minimum.
+    pub refresh_lead_min_seconds: Option<f64>,
+    /// Refresh lead, seconds: median.
+    pub refresh_lead_median_seconds: Option<f64>,
+    /// Extra simulated latency of calls that carried a new credential, ms.
+    pub refresh_latency_sim_ms: Option<Percentiles>,
+    /// Extra wall latency of calls that carried a new credential, ms.
+    pub refresh_latency_wall_ms: Option<Percentiles>,
+    /// STS calls per data-plane request.
+    pub sts_calls_per_request: f64,
+    /// Scaled runs only.
+    pub fidelity: Option<Fidelity>,
+}
+
+impl Metrics {
+    /// Total failed requests.
+    pub fn failure_count(&self) -> u64 {
+        self.failures.values().sum()
+    }
+}
+
+/// Seconds from `start` to `t`, to the millisecond (credentials carry millisecond times, the
+/// clock nanoseconds: without rounding an issue time reads as a hair before the request).
+fn since(start: SystemTime, t: SystemTime) -> f64 {
+    let secs = match t.duration_since(start) {
+        Ok(d) => d.as_secs_f64(),
+        Err(e) => -e.duration().as_secs_f64(),
+    };
+    let ms = (secs * 1000.0).round();
+    if ms == 0.0 { 0.0 } else { ms / 1000.0 }
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    Some(v[(v.len() - 1) / 2])
+}
+
+/// Computes a run's metrics.
+pub fn compute(result: &RunResult) -> Metrics {
+    let ops: Vec<&str> = {
+        let mut v: Vec<&str> = result.ops.iter().map(|o| o.operation.as_str()).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let data_plane = |e: &&Event| ops.contains(&e.action.as_str());
+    let events = &result.events;
+    let requests = events.iter().filter(data_plane).count() as u64;
+    let mut failures = BTreeMap::new();
+    for e in events.iter().filter(|e| e.is_error()) {
+        *failures.entry(e.outcome().to_string()).or_insert(0) += 1;
+    }
+    let issuing = |e: &&Event| ISSUING_ACTIONS.contains(&e.action.as_str());
+    let sts_calls = events.iter().filter(issuing).count() as u64;
+
+    // Which credential issued when: access key id -> the event that issued it.
+    let issued_by: HashMap<&str, &Event> = events
+        .iter()
+        .filter_map(|e| e.issued.as_ref().map(|i| (i.access_key_id.as_str(), e)))
+        .collect();
+
+    let first_failure = events.iter().find(|e| e.is_error()).map(|e| {
+        let signed_by = e.signed_by.clone();
+        let issued_event = signed_by
+            .as_ref()
+            .and_then(|s| issued_by.get(s.access_key_id.as_str()));
+        let issued_at = signed_by.as_ref().and_then(|s| s.issued_at);
+        // Issuing calls after the one that issued the failing credential, before the failure.
+        let refresh_attempts = match (issued_event, issued_at) {
+            (Some(origin), _) => events
+                .iter()
+                .filter(issuing)
+                .filter(|x| x.seq > origin.seq && x.seq < e.seq)
+                .count() as u64,
+            (None, Some(t)) => events
+                .iter()
+                .filter(issuing)
+                .filter(|x| x.sim_time > t && x.seq < e.seq)
+                .count() as u64,
+            (None, None) => 0,
+        };
+        FirstFailure {
+            at_seconds: since(result.start, e.sim_time),
+            action: e.action.clone(),
+            code: e.outcome().to_string(),
+            message: e.error_message.clone().unwrap_or_default(),
+            issued: issued_event.and_then(|x| x.issued.clone()),
+            issued_at_seconds: issued_at.map(|t| since(result.start, t)),
+            expired_at_seconds: signed_by
+                .as_ref()
+                .and_then(|s| s.expires_at)
+                .map(|t| since(result.start, t)),
+            signed_by,
+            refresh_attempts,
+        }
+    });
+
+    // Refreshes: credential-issuing calls after the workload started, each replacing the
+    // credential that signed the data plane just before it. Concurrent callers replacing the
+    // same credential (a herd) count as one refresh; each of their calls is still an STS call.
+    let mut refreshes = 0;
+    let mut leads = Vec::new();
+    let mut last_signer: Option<&SignedBy> = None;
+    let mut last_replaced: Option<&str> = None;
+    for e in events {
+        if data_plane(&e) {
+            if let Some(signer) = e.signed_by.as_ref() {
+                last_signer = Some(signer);
+            }
+            continue;
+        }
+        let (Some(issued), Some(replaced)) = (e.issued.as_ref(), last_signer) else {
+            continue;
+        };
+        if last_replaced == Some(replaced.access_key_id.as_str())
+            || replaced.access_key_id == issued.access_key_id
+        {
+            continue;
+        }
+        last_replaced = Some(replaced.access_key_id.as_str());
+        refreshes += 1;
+        if let Some(old_expiry) = replaced.expires_at {
+            leads.push(since(e.sim_time, old_expiry));
+        }
+    }
+    // Calls that carried a credential the data plane had not seen before paid for its fetch.
+    let mut seen = std::collections::HashSet::new();
+    let mut carried_new: Vec<&str> = Vec::new();
+    for e in events.iter().filter(data_plane) {
+        if let Some(signer) = e.signed_by.as_ref()
+            && seen.insert(signer.access_key_id.as_str())
+            && seen.len() > 1
+        {
+            carried_new.push(e.request_id.as_str());
+        }
+    }
+
+    let by_id: HashMap<&str, _> = result
+        .ops
+        .iter()
+        .filter_map(|o| o.request_id.as_deref().map(|id| (id, o)))
+        .collect();
+    let (mut fresh_sim, mut fresh_wall, mut plain_sim, mut plain_wall) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (id, op) in &by_id {
+        let sim = op.sim_duration().as_secs_f64() * 1000.0;
+        let wall = op.wall.as_secs_f64() * 1000.0;
+        if carried_new.contains(id) {
+            fresh_sim.push(sim);
+            fresh_wall.push(wall);
+        } else {
+            plain_sim.push(sim);
+            plain_wall.push(wall);
+        }
+    }
+    let base_sim = median(plain_sim).unwrap_or(0.0);
+    let base_wall = median(plain_wall).unwrap_or(0.0);
+    let refresh_latency_sim_ms =
+        Percentiles::of(fresh_sim.iter().map(|v| (v - base_sim).max(0.0)).collect());
+    let refresh_latency_wall_ms = Percentiles::of(
+        fresh_wall
+            .iter()
+            .map(|v| (v - base_wall).max(0.0))
+            .collect(),
+    );
+
+    let fidelity = match result.clock {
+        ClockSpec::Virtual => None,
+        ClockSpec::Scaled { .. } => {
+            let max_span = result
+                .ops
+                .iter()
+                .map(|o| o.sim_duration().as_secs_f64())
+                .fold(0.0, f64::max);
+            let buffer = strategy::refresh_buffer(result.run.strategy).as_secs_f64();
+            Some(Fidelity {
+                max_call_span_seconds: max_span,
+                refresh_buffer_seconds: buffer,
+                could_decide_verdict: buffer > 0.0 && max_span >= buffer,
+            })
+        }
+    };
+
+    Metrics {
+        requests,
+        failures,
+        first_failure,
+        sts_calls,
+        refreshes,
+        refresh_lead_min_seconds: leads.iter().copied().reduce(f64::min),
+        refresh_lead_median_seconds: median(leads),
+        refresh_latency_sim_ms,
+        refresh_latency_wall_ms,
+        sts_calls_per_request: if requests == 0 {
+            0.0
+        } else {
+            sts_calls as f64 / requests as f64
+        },
+        fidelity,
+    }
+}
+
+/// One checked expectation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    /// What was checked (`passes`, `fails_with`, `at`, …).
+    pub what: String,
+    /// What the scenario expected.
+    pub expected: String,
+    /// What the run showed.
+    pub actual: String,
+    /// Whether they agree.
+    pub ok: bool,
+}
+
+/// Checks a run against its expectation.
+pub fn verdict(expect: &Expect, result: &RunResult, m: &Metrics) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let mut check = |what: &str, expected: String, actual: String, ok: bool| {
+        checks.push(Check {
+            what: what.to_string(),
+            expected,
+            actual,
+            ok,
+        });
+    };
+    let failure = m.first_failure.as_ref();
+    let describe = |f: Option<&FirstFailure>| match f {
+        Some(f) => format!("{} on {} at {}", f.code, f.action, hms(f.at_seconds)),
+        None => "no failure".to_string(),
+    };
+    if result.timed_out {
+        check(
+            "finishes",
+            "the workload ends".into(),
+            "cut off at the run's deadline".into(),
+            false,
+        );
+    }
+    if expect.passes {
+        let ok = failure.is_none() && result.startup_error.is_none();
+        let actual = match (&result.startup_error, failure) {
+            (Some(e), _) => format!("start-up failed: {e}"),
+            (None, f) => describe(f),
+        };
+        check("passes", "no failure".into(), actual, ok);
+    }
+    if let Some(code) = &expect.fails_with {
+        check(
+            "fails_with",
+            code.clone(),
+            describe(failure),
+            failure.is_some_and(|f| &f.code == code),
+        );
+        if let Some(at) = expect.at {
+            let ok = failure.is_some_and(|f| {
+                (f.at_seconds - at.as_secs_f64()).abs() <= expect.within.as_secs_f64()
+            });
+            check(
+                "at",
+                format!(
+                    "{} ± {}",
+                    hms(at.as_secs_f64()),
+                    hms(expect.within.as_secs_f64())
+                ),
+                failure.map_or("no failure".into(), |f| hms(f.at_seconds)),
+                ok,
+            );
+        }
+        if let Some(message) = &expect.message {
+            check(
+                "message",
+                format!("contains {message:?}"),
+                failure.map_or("no failure".into(), |f| format!("{:?}", f.message)),
+                failure.is_some_and(|f| f.message.contains(message.as_str())),
+            );
+        }
+    }
+    if let Some(range) = &expect.refreshes {
+        check(
+            "refreshes",
+            range_label(range),
+            m.refreshes.to_string(),
+            range.contains(&m.refreshes),
+        );
+    }
+    if let Some(range) = &expect.sts_calls {
+        check(
+            "sts_calls",
+            range_label(range),
+            m.sts_calls.to_string(),
+            range.contains(&m.sts_calls),
+        );
+    }
+    if let Some(lead) = expect.min_refresh_lead {
+        let ok = m
+            .refresh_lead_min_seconds
+            .is_none_or(|l| l >= lead.as_secs_f64());
+        check(
+            "min_refresh_lead",
+            format!(">= {}", hms(lead.as_secs_f64())),
+            m.refresh_lead_min_seconds
+                .map_or("no refresh".into(), |l| format!("{l:.1}s")),
+            ok,
+        );
+    }
+    checks
+}
+
+/// `1h00m05s`-style text for simulated seconds.
+pub fn hms(seconds: f64) -> String {
+    let negative = seconds < 0.0;
+    let total = seconds.abs();
+    let whole = total.floor() as u64;
+    let frac = total - whole as f64;
+    let (h, m, s) = (whole / 3600, (whole % 3600) / 60, whole % 60);
+    let fractional = frac > 0.0005;
+    let padded = if fractional {
+        format!("{:06.3}", s as f64 + frac)
+    } else {
+        format!("{s:02}")
+    };
+    let text = match (h, m) {
+        (0, 0) if fractional => format!("{:.3}s", s as f64 + frac),
+        (0, 0) => format!("{s}s"),
+        (0, m) => format!("{m}m{padded}s"),
+        (h, m) => format!("{h}h{m:02}m{padded}s"),
+    };
+    if negative { format!("-{text}") } else { text }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hms_reads_well() {
+        assert_eq!(hms(0.0), "0s");
+        assert_eq!(hms(5.0), "5s");
+        assert_eq!(hms(3605.0), "1h00m05s");
+        assert_eq!(hms(65.5), "1m05.500s");
+        assert_eq!(hms(-2.0), "-2s");
+    }
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let p = Percentiles::of((1..=100).map(f64::from).collect()).unwrap();
+        assert_eq!((p.p50, p.p99, p.max), (50.0, 99.0, 100.0));
+        assert_eq!(Percentiles::of(vec![]), None);
+    }
+}

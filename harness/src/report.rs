@@ -1,0 +1,455 @@
+//! Reports: the terminal table, the JSON document (`--json`) and JUnit XML (`--junit`).
+//!
+//! Every run gets a verdict against its expectation and, when anything failed, one paragraph
+//! that explains the failure the way the seed's investigation did: which credential signed the
+//! failing request, how and when it was issued (action, `DurationSeconds` asked and granted,
+//! the role's maximum), when it expired, whether a refresh was attempted, and the remedy.
+//!
+//! The JSON schema is stable (`schema_version` 1; fields are only ever added). Wall-clock
+//! fields are `wall_ms` and `metrics.refresh_latency_wall_ms`; everything else is a function
+//! of the scenario and seed alone on a virtual clock.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use mock_sts::xml::escape;
+use serde::Serialize;
+
+use crate::metrics::{self, Check, Metrics, hms};
+use crate::runner::RunResult;
+use crate::scenario::{Scenario, StrategyKind};
+use crate::strategy;
+
+/// The JSON schema version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A whole invocation's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Schema version of this document.
+    pub schema_version: u32,
+    /// `sts-harness`.
+    pub tool: &'static str,
+    /// One entry per scenario file.
+    pub scenarios: Vec<ScenarioReport>,
+    /// Totals.
+    pub summary: Summary,
+}
+
+/// Totals over a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Scenarios run.
+    pub scenarios: usize,
+    /// Runs.
+    pub runs: usize,
+    /// Runs that met their expectation.
+    pub met: usize,
+    /// Runs that departed from it.
+    pub departed: usize,
+}
+
+/// One scenario's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioReport {
+    /// Its name.
+    pub name: String,
+    /// Its file.
+    pub file: String,
+    /// What it shows.
+    pub description: String,
+    /// The seed used.
+    pub seed: u64,
+    /// The clock used (`virtual` or `scaled:RATE`).
+    pub clock: String,
+    /// Its runs.
+    pub runs: Vec<RunReport>,
+}
+
+/// One run's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// The run's name.
+    pub name: String,
+    /// The strategy.
+    pub strategy: String,
+    /// The role it assumed.
+    pub role_arn: String,
+    /// `DurationSeconds` it asked for.
+    pub duration_seconds: Option<u32>,
+    /// `met` or `departed`.
+    pub verdict: &'static str,
+    /// Each expectation, expected against actual.
+    pub checks: Vec<Check>,
+    /// What was measured.
+    pub metrics: Metrics,
+    /// A failure before the workload started.
+    pub startup_error: Option<String>,
+    /// The failure, explained.
+    pub explanation: Option<String>,
+    /// The command that reruns exactly this run.
+    pub rerun: String,
+    /// Wall time, milliseconds.
+    pub wall_ms: f64,
+}
+
+impl RunReport {
+    /// Whether the run met its expectation.
+    pub fn met(&self) -> bool {
+        self.verdict == "met"
+    }
+}
+
+/// Builds the report for a scenario's results.
+pub fn scenario_report(scenario: &Scenario, results: &[RunResult]) -> ScenarioReport {
+    let clock = results
+        .first()
+        .map_or_else(|| scenario.clock.label(), |r| r.clock.label());
+    let seed = results.first().map_or(scenario.seed, |r| r.seed);
+    let runs = results
+        .iter()
+        .map(|result| {
+            let m = metrics::compute(result);
+            let checks = metrics::verdict(&result.run.expect, result, &m);
+            let met = checks.iter().all(|c| c.ok);
+            RunReport {
+                name: result.run.name.clone(),
+                strategy: result.run.strategy.as_str().to_string(),
+                role_arn: result.run.role_arn.clone(),
+                duration_seconds: result.run.duration_seconds,
+                verdict: if met { "met" } else { "departed" },
+                explanation: explain(scenario, result, &m),
+                checks,
+                startup_error: result.startup_error.clone(),
+                metrics: m,
+                rerun: format!(
+                    "sts-harness run {} --run {} --seed {} --clock {}",
+                    scenario.path.display(),
+                    result.run.name,
+                    result.seed,
+                    result.clock.label()
+                ),
+                wall_ms: result.wall.as_secs_f64() * 1000.0,
+            }
+        })
+        .collect();
+    ScenarioReport {
+        name: scenario.name.clone(),
+        file: scenario.path.display().to_string(),
+        description: scenario.description.clone(),
+        seed,
+        clock,
+        runs,
+    }
+}
+
+/// Assembles the report.
+pub fn report(scenarios: Vec<ScenarioReport>) -> Report {
+    let runs = scenarios.iter().map(|s| s.runs.len()).sum();
+    let met = scenarios
+        .iter()
+        .flat_map(|s| &s.runs)
+        .filter(|r| r.met())
+        .count();
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tool: "sts-harness",
+        summary: Summary {
+            scenarios: scenarios.len(),
+            runs,
+            met,
+            departed: runs - met,
+        },
+        scenarios,
+    }
+}
+
+/// The paragraph that explains a run's first failure, or `None` when nothing failed.
+fn explain(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Option<String> {
+    let strategy = result.run.strategy;
+    if let Some(error) = &result.startup_error {
+        let role_max = scenario
+            .world
+            .role_by_arn(&result.run.role_arn)
+            .map(|r| r.max_session_duration);
+        let mut text = format!("The run failed before its workload started: {error}. ");
+        if let (Some(asked), Some(max)) = (result.run.duration_seconds, role_max)
+            && (asked > max || asked > 43200)
+        {
+            let _ = write!(
+                text,
+                "It asked for DurationSeconds={asked}, but the role allows at most {max} s (and STS at most 43200 s). Ask for at most the role's MaxSessionDuration, or better, "
+            );
+            text.push_str(strategy::remedy(StrategyKind::ManualEnv));
+            text.push('.');
+            return Some(text);
+        }
+        let _ = write!(text, "Remedy: {}.", strategy::remedy(strategy));
+        return Some(text);
+    }
+    let f = m.first_failure.as_ref()?;
+    let mut text = format!(
+        "{} at +{} failed with {}: \"{}\". ",
+        f.action,
+        hms(f.at_seconds),
+        f.code,
+        f.message
+    );
+    match (&f.signed_by, &f.issued) {
+        (Some(signer), Some(issued)) => {
+            let asked = match issued.duration_seconds_requested {
+                Some(d) => format!("DurationSeconds={d} asked"),
+                None => "no DurationSeconds sent".to_string(),
+            };
+            let max = issued
+                .max_session_duration
+                .map_or(String::new(), |m| format!("; the role allows {m} s"));
+            let _ = write!(
+                text,
+                "It was signed with {}, issued by {} at +{} ({asked}, {} s granted{max}), which expired at +{}. ",
+                signer.access_key_id,
+                signer.issued_by.as_deref().unwrap_or("STS"),
+                f.issued_at_seconds.map_or("?".into(), hms),
+                issued.duration_seconds_granted,
+                f.expired_at_seconds.map_or("?".into(), hms),
+            );
+        }
+        (Some(signer), None) => {
+            let _ = write!(
+                text,
+                "It was signed with {} ({}). ",
+                signer.access_key_id,
+                signer
+                    .principal_arn
+                    .as_deref()
+                    .unwrap_or("unknown principal")
+            );
+        }
+        (None, _) => text.push_str("It carried no signature the server could attribute. "),
+    }
+    if f.code == "ExpiredToken" {
+        if f.refresh_attempts == 0 {
+            text.push_str("No refresh was attempted after those credentials were issued. ");
+        } else {
+            let _ = write!(
+                text,
+                "{} credential refresh call(s) came after they were issued, yet this request still carried the expired credential. ",
+                f.refresh_attempts
+            );
+        }
+    }
+    let advice = match (strategy, f.code.as_str(), result.run.duration_seconds) {
+        (StrategyKind::ManualEnv, "ExpiredToken", None) => format!(
+            "Credentials from one AssumeRole at start-up, with the 3600 s default although the role allows {} s, are never refreshed; {}.",
+            f.issued
+                .as_ref()
+                .and_then(|i| i.max_session_duration)
+                .unwrap_or(3600),
+            strategy::remedy(strategy)
+        ),
+        (StrategyKind::ManualEnv, "ExpiredToken", Some(d)) => format!(
+            "A hard-coded DurationSeconds={d} only moves the cliff to +{}: any job longer than that, or a role with a lower maximum, fails the same way; {}.",
+            hms(f64::from(d)),
+            strategy::remedy(strategy)
+        ),
+        _ => format!("Remedy: {}.", strategy::remedy(strategy)),
+    };
+    text.push_str(&advice);
+    if let Some(fid) = &m.fidelity
+        && fid.could_decide_verdict
+    {
+        let _ = write!(
+            text,
+            " Note: on this scaled clock one call spanned {:.1} simulated seconds, more than the strategy's {:.0} s refresh buffer, so the clock's speed alone could have caused this; rerun at a lower rate or with --clock virtual.",
+            fid.max_call_span_seconds, fid.refresh_buffer_seconds
+        );
+    }
+    Some(text)
+}
+
+/// The terminal table (and explanations).
+pub fn table(report: &Report) -> String {
+    let header = [
+        "run",
+        "verdict",
+        "requests",
+        "failures",
+        "first failure",
+        "STS",
+        "refreshes",
+        "lead min/med",
+        "refresh latency p50/p99",
+    ];
+    let mut out = String::new();
+    for s in &report.scenarios {
+        let _ = writeln!(
+            out,
+            "{}  ({}, seed {}, {})",
+            s.name, s.file, s.seed, s.clock
+        );
+        let rows: Vec<[String; 9]> = s
+            .runs
+            .iter()
+            .map(|r| {
+                let m = &r.metrics;
+                [
+                    r.name.clone(),
+                    if r.met() {
+                        "ok".into()
+                    } else {
+                        "DEPARTED".into()
+                    },
+                    m.requests.to_string(),
+                    m.failure_count().to_string(),
+                    match (&r.startup_error, &m.first_failure) {
+                        (_, Some(f)) => format!("{} +{}", f.code, hms(f.at_seconds)),
+                        (Some(_), None) => "start-up".into(),
+                        (None, None) => "-".into(),
+                    },
+                    m.sts_calls.to_string(),
+                    m.refreshes.to_string(),
+                    match (m.refresh_lead_min_seconds, m.refresh_lead_median_seconds) {
+                        (Some(a), Some(b)) => format!("{a:.1}s/{b:.1}s"),
+                        _ => "-".into(),
+                    },
+                    m.refresh_latency_sim_ms
+                        .as_ref()
+                        .map_or("-".into(), |p| format!("{:.0}/{:.0} ms", p.p50, p.p99)),
+                ]
+            })
+            .collect();
+        let mut widths = header.map(str::len);
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let line = |cells: &[String]| {
+            let mut l = String::from("  ");
+            for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+                let pad = w - cell.chars().count();
+                if (2..=3).contains(&i) || (5..=6).contains(&i) {
+                    l.push_str(&" ".repeat(pad));
+                    l.push_str(cell);
+                } else {
+                    l.push_str(cell);
+                    l.push_str(&" ".repeat(pad));
+                }
+                l.push_str("  ");
+            }
+            l.trim_end().to_string()
+        };
+        let _ = writeln!(out, "{}", line(&header.map(String::from)));
+        for row in &rows {
+            let _ = writeln!(out, "{}", line(row));
+        }
+        for r in &s.runs {
+            if !r.met() {
+                for c in r.checks.iter().filter(|c| !c.ok) {
+                    let _ = writeln!(
+                        out,
+                        "  ! {}: {} expected {}, got {}",
+                        r.name, c.what, c.expected, c.actual
+                    );
+                }
+                let _ = writeln!(out, "    rerun: {}", r.rerun);
+            }
+            if let Some(text) = &r.explanation {
+                let _ = writeln!(out, "  {}: {}", r.name, text);
+            }
+            if let Some(fid) = &r.metrics.fidelity {
+                let _ = writeln!(
+                    out,
+                    "  {}: fidelity: longest call spanned {:.2} simulated s (refresh buffer {:.0} s){}",
+                    r.name,
+                    fid.max_call_span_seconds,
+                    fid.refresh_buffer_seconds,
+                    if fid.could_decide_verdict {
+                        " — the clock's speed could decide this verdict"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "{} scenario(s), {} run(s): {} met, {} departed",
+        report.summary.scenarios, report.summary.runs, report.summary.met, report.summary.departed
+    );
+    out
+}
+
+/// JUnit XML: one testsuite per scenario, one testcase per run.
+pub fn junit(report: &Report) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"sts-harness\" tests=\"{}\" failures=\"{}\">",
+        report.summary.runs, report.summary.departed
+    );
+    for s in &report.scenarios {
+        let failures = s.runs.iter().filter(|r| !r.met()).count();
+        let time: f64 = s.runs.iter().map(|r| r.wall_ms / 1000.0).sum();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" time=\"{time:.3}\">",
+            escape(&s.name),
+            s.runs.len()
+        );
+        let classname = Path::new(&s.file)
+            .file_stem()
+            .map_or_else(|| s.name.clone(), |f| f.to_string_lossy().into_owned());
+        for r in &s.runs {
+            let _ = write!(
+                out,
+                "    <testcase name=\"{}\" classname=\"{}\" time=\"{:.3}\">",
+                escape(&r.name),
+                escape(&classname),
+                r.wall_ms / 1000.0
+            );
+            if !r.met() {
+                let failed: Vec<&Check> = r.checks.iter().filter(|c| !c.ok).collect();
+                let summary = failed
+                    .iter()
+                    .map(|c| format!("{}: expected {}, got {}", c.what, c.expected, c.actual))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let mut body = String::new();
+                for c in &r.checks {
+                    let _ = writeln!(
+                        body,
+                        "{} {}: expected {}, actual {}",
+                        if c.ok { "ok  " } else { "FAIL" },
+                        c.what,
+                        c.expected,
+                        c.actual
+                    );
+                }
+                let _ = writeln!(body, "seed: {}, clock: {}", s.seed, s.clock);
+                let _ = writeln!(body, "rerun: {}", r.rerun);
+                if let Some(text) = &r.explanation {
+                    let _ = writeln!(body, "{text}");
+                }
+                let _ = write!(
+                    out,
+                    "\n      <failure message=\"{}\" type=\"departed\">{}</failure>\n    ",
+                    escape(&summary),
+                    escape(&body)
+                );
+            } else if let Some(text) = &r.explanation {
+                let _ = write!(
+                    out,
+                    "\n      <system-out>{}</system-out>\n    ",
+                    escape(text)
+                );
+            }
+            out.push_str("</testcase>\n");
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}

@@ -1,0 +1,257 @@
+//! Runners: execute one run of a scenario on its clock and collect what happened.
+//!
+//! - **virtual**: one OS thread, one `current_thread` tokio runtime started paused, the mock in
+//!   process ([`InProcessClient`]), the SDK on the same virtual clock. Time moves only when every
+//!   task sleeps, so hours replay in milliseconds, and the same scenario and seed give the same
+//!   events (the SDK's `fastrand` jitter is seeded on the thread; each run has its own retry
+//!   partition). A virtual deadline bounds every run, so a client that waits on something that
+//!   never comes ends with a verdict instead of hanging.
+//! - **scaled**: the mock on a real loopback socket, simulated time `rate` times real time, the
+//!   SDK over real HTTP on the same clock. Real latency is multiplied by the rate, so each run
+//!   records the longest simulated span of one request (its fidelity).
+//!
+//! Runs of a scenario execute in parallel, one OS thread each.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use mock_sts::MockAws;
+use mock_sts::clock::{SimClock, Stopwatch};
+use mock_sts::events::Event;
+use mock_sts::sdk::InProcessClient;
+
+use crate::scenario::{ClockSpec, RunSpec, Scenario};
+use crate::strategy::{self, ClientEnv};
+use crate::workload::{self, OpRecord};
+
+/// Everything one run left behind.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// The run.
+    pub run: RunSpec,
+    /// The clock it ran on.
+    pub clock: ClockSpec,
+    /// The seed.
+    pub seed: u64,
+    /// Simulated time of the run's first request (times in reports count from here).
+    pub start: SystemTime,
+    /// The server's events, in order.
+    pub events: Vec<Event>,
+    /// What the client saw, per operation.
+    pub ops: Vec<OpRecord>,
+    /// A failure before the workload started (e.g. STS refused the start-up AssumeRole).
+    pub startup_error: Option<String>,
+    /// The run was cut off at its deadline.
+    pub timed_out: bool,
+    /// Wall time the run took.
+    pub wall: Duration,
+}
+
+/// Runs every run of `scenario` (or those named `only`), in parallel, on `clock` (default: the
+/// scenario's) with `seed` (default: the scenario's).
+pub fn run_scenario(
+    scenario: &Scenario,
+    only: Option<&str>,
+    clock: Option<ClockSpec>,
+    seed: Option<u64>,
+) -> Vec<RunResult> {
+    let clock = clock.unwrap_or(scenario.clock);
+    let seed = seed.unwrap_or(scenario.seed);
+    let runs: Vec<&RunSpec> = scenario
+        .runs
+        .iter()
+        .filter(|r| only.is_none_or(|name| r.name == name))
+        .collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
+            .iter()
+            .map(|run| scope.spawn(move || run_one(scenario, run, clock, seed)))
+            .collect();
+        handles
+            .into_iter()
+            .zip(&runs)
+            .map(|(h, run)| {
+                h.join().unwrap_or_else(|_| RunResult {
+                    run: (*run).clone(),
+                    clock,
+                    seed,
+                    start: scenario.start,
+                    events: Vec::new(),
+                    ops: Vec::new(),
+                    startup_error: Some("the run panicked (a harness bug)".into()),
+                    timed_out: false,
+                    wall: Duration::ZERO,
+                })
+            })
+            .collect()
+    })
+}
+
+/// Runs one run on its own thread's runtime.
+pub fn run_one(scenario: &Scenario, run: &RunSpec, clock: ClockSpec, seed: u64) -> RunResult {
+    let stopwatch = Stopwatch::start();
+    // The SDK draws refresh and retry jitter from fastrand's thread-local RNG.
+    fastrand::seed(seed);
+    let runtime = match clock {
+        ClockSpec::Virtual => tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build(),
+        ClockSpec::Scaled { .. } => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+    };
+    let mut result = RunResult {
+        run: run.clone(),
+        clock,
+        seed,
+        start: scenario.start,
+        events: Vec::new(),
+        ops: Vec::new(),
+        startup_error: None,
+        timed_out: false,
+        wall: Duration::ZERO,
+    };
+    match runtime {
+        Ok(runtime) => runtime.block_on(drive(scenario, run, clock, seed, &mut result)),
+        Err(e) => result.startup_error = Some(format!("cannot start a runtime: {e}")),
+    }
+    result.wall = stopwatch.elapsed();
+    result
+}
+
+async fn drive(
+    scenario: &Scenario,
+    run: &RunSpec,
+    clock_spec: ClockSpec,
+    seed: u64,
+    result: &mut RunResult,
+) {
+    let clock = match clock_spec {
+        ClockSpec::Virtual => SimClock::virtual_at(scenario.start),
+        ClockSpec::Scaled { rate } => match SimClock::scaled(rate, scenario.start) {
+            Ok(c) => c,
+            Err(e) => {
+                result.startup_error = Some(e.to_string());
+                return;
+            }
+        },
+    };
+    let builder = MockAws::builder()
+        .clock(clock.clone())
+        .world(scenario.world.clone())
+        .seed(seed);
+    let (aws, http): (MockAws, SharedHttpClient) = match clock_spec {
+        ClockSpec::Virtual => {
+            let aws = builder.build();
+            let http = SharedHttpClient::new(InProcessClient::new(&aws));
+            (aws, http)
+        }
+        ClockSpec::Scaled { .. } => match builder.start().await {
+            Ok(aws) => (aws, aws_smithy_http_client::Builder::new().build_http()),
+            Err(e) => {
+                result.startup_error = Some(format!("cannot start the mock: {e}"));
+                return;
+            }
+        },
+    };
+    let http = if scenario.workload.latency.is_zero() {
+        http
+    } else {
+        SharedHttpClient::new(Latency {
+            inner: http,
+            clock: clock.clone(),
+            latency: scenario.workload.latency,
+        })
+    };
+    let Some(user) = scenario.world.users.first() else {
+        result.startup_error = Some("the world has no IAM user to use as source keys".into());
+        return;
+    };
+    let env = ClientEnv {
+        clock: clock.clone(),
+        http,
+        endpoint: aws.endpoint_url(),
+        source_access_key_id: user.access_key_id.clone(),
+        source_secret_access_key: user.secret_access_key.clone(),
+        partition: format!("{}::{}::{seed}", scenario.name, run.name),
+    };
+
+    let records = Arc::new(Mutex::new(Vec::new()));
+    // Generous: twice the workload plus an hour of simulated time for start-up and retries.
+    let deadline = scenario.workload.length * 2 + Duration::from_secs(3600);
+    let work = async {
+        let clients = strategy::build_clients(&env, run).await?;
+        workload::run(&clients, &scenario.workload, &clock, seed, &records).await;
+        Ok::<(), strategy::StartupError>(())
+    };
+    match with_deadline(&clock, deadline, work).await {
+        Some(Ok(())) => {}
+        Some(Err(e)) => result.startup_error = Some(e.message),
+        None => result.timed_out = true,
+    }
+    result.events = aws.events().0;
+    // Times are reported from the run's first request: on a scaled clock, starting the server
+    // and the client takes real milliseconds that are simulated seconds.
+    if let Some(first) = result.events.first() {
+        result.start = first.sim_time;
+    }
+    result.ops = std::mem::take(&mut *records.lock().unwrap_or_else(|p| p.into_inner()));
+    aws.shutdown().await;
+}
+
+/// Runs `f` for at most `d` of simulated time.
+async fn with_deadline<F: Future>(clock: &SimClock, d: Duration, f: F) -> Option<F::Output> {
+    tokio::select! {
+        out = f => Some(out),
+        () = clock.sleep(d) => None,
+    }
+}
+
+/// Adds simulated one-way latency in each direction to every request.
+#[derive(Debug, Clone)]
+struct Latency {
+    inner: SharedHttpClient,
+    clock: SimClock,
+    latency: Duration,
+}
+
+#[derive(Debug, Clone)]
+struct LatencyConnector {
+    inner: SharedHttpConnector,
+    clock: SimClock,
+    latency: Duration,
+}
+
+impl HttpConnector for LatencyConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let this = self.clone();
+        HttpConnectorFuture::new(async move {
+            this.clock.sleep(this.latency).await;
+            let response = this.inner.call(request).await;
+            this.clock.sleep(this.latency).await;
+            response
+        })
+    }
+}
+
+impl HttpClient for Latency {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(LatencyConnector {
+            inner: self.inner.http_connector(settings, components),
+            clock: self.clock.clone(),
+            latency: self.latency,
+        })
+    }
+}

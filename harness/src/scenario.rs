@@ -1,0 +1,776 @@
+//! Scenario files: what to replay (clock, world, workload) and what each run must show.
+//!
+//! A scenario is a TOML file (schema in `scenarios/README.md`). Everything is checked when the
+//! file is read — unknown keys, bad durations, unknown strategies or operations, options a
+//! strategy does not take, expectations that contradict each other — and every error names the
+//! file, line, column and key, so a scenario never fails later for a reason its author cannot
+//! see.
+
+use std::ops::{Range, RangeInclusive};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use mock_sts::clock::parse_duration;
+use mock_sts::timestamp;
+use serde::Deserialize;
+use serde::de::{self, Deserializer};
+use toml::Spanned;
+
+/// The default role the built-in strategies assume: the default world's 12-hour role.
+pub const DEFAULT_ROLE: &str = "arn:aws:iam::123456789012:role/cross-account-s3";
+
+/// Why a scenario file was rejected.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The read error.
+        source: std::io::Error,
+    },
+    /// The file is not a valid scenario.
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+    /// The world file the scenario names is invalid.
+    #[error("{0}")]
+    World(#[from] mock_sts::world::WorldError),
+}
+
+/// How simulated time runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ClockSpec {
+    /// In process, on a paused runtime: as fast as the CPU allows, deterministic.
+    Virtual,
+    /// A real loopback socket, simulated time running `rate` times faster than real time.
+    Scaled {
+        /// Simulated seconds per real second.
+        rate: f64,
+    },
+}
+
+impl ClockSpec {
+    /// Parses `virtual` or `scaled:RATE` (the CLI's `--clock`).
+    ///
+    /// # Errors
+    /// A message when the text is neither.
+    pub fn parse(text: &str) -> Result<ClockSpec, String> {
+        if text == "virtual" {
+            return Ok(ClockSpec::Virtual);
+        }
+        let rate = text
+            .strip_prefix("scaled:")
+            .ok_or_else(|| format!("`{text}` is not `virtual` or `scaled:RATE`"))?;
+        match rate.parse::<f64>() {
+            Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(ClockSpec::Scaled { rate }),
+            _ => Err(format!("`{rate}` is not a positive rate in scaled:RATE")),
+        }
+    }
+
+    /// `virtual` or `scaled:RATE`.
+    pub fn label(&self) -> String {
+        match self {
+            ClockSpec::Virtual => "virtual".to_string(),
+            ClockSpec::Scaled { rate } => format!("scaled:{rate}"),
+        }
+    }
+}
+
+/// A workload operation: one call the client makes each interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// S3 `PutObject` of `object_size` bytes.
+    PutObject,
+    /// S3 `GetObject` of the object the run put (or a seeded one).
+    GetObject,
+    /// S3 `HeadObject`.
+    HeadObject,
+    /// S3 `ListObjectsV2` on the run's bucket.
+    ListObjectsV2,
+    /// STS `GetCallerIdentity`.
+    GetCallerIdentity,
+}
+
+impl Operation {
+    /// The AWS operation name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Operation::PutObject => "PutObject",
+            Operation::GetObject => "GetObject",
+            Operation::HeadObject => "HeadObject",
+            Operation::ListObjectsV2 => "ListObjectsV2",
+            Operation::GetCallerIdentity => "GetCallerIdentity",
+        }
+    }
+
+    /// Whether the operation is S3's.
+    pub fn is_s3(&self) -> bool {
+        !matches!(self, Operation::GetCallerIdentity)
+    }
+
+    fn parse(text: &str) -> Option<Operation> {
+        Some(match text {
+            "PutObject" => Operation::PutObject,
+            "GetObject" => Operation::GetObject,
+            "HeadObject" => Operation::HeadObject,
+            "ListObjectsV2" => Operation::ListObjectsV2,
+            "GetCallerIdentity" => Operation::GetCallerIdentity,
+            _ => return None,
+        })
+    }
+}
+
+/// How a client gets its credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StrategyKind {
+    /// One `AssumeRole` at start-up; the keys used as static credentials, as env vars would be.
+    ManualEnv,
+    /// An aws-config profile with `role_arn` + `source_profile`: the SDK refreshes.
+    SdkProfile,
+    /// A profile with `role_arn` + `credential_source = Ec2InstanceMetadata`.
+    SdkImds,
+    /// A hand-rolled cache that refreshes only once the credentials have expired.
+    NaiveRefresh,
+}
+
+impl StrategyKind {
+    /// The name used in scenario files.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            StrategyKind::ManualEnv => "manual-env",
+            StrategyKind::SdkProfile => "sdk-profile",
+            StrategyKind::SdkImds => "sdk-imds",
+            StrategyKind::NaiveRefresh => "naive-refresh",
+        }
+    }
+
+    /// All strategies, for messages.
+    pub const ALL: [StrategyKind; 4] = [
+        StrategyKind::ManualEnv,
+        StrategyKind::SdkProfile,
+        StrategyKind::SdkImds,
+        StrategyKind::NaiveRefresh,
+    ];
+
+    fn parse(text: &str) -> Option<StrategyKind> {
+        StrategyKind::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Whether the strategy sends `DurationSeconds` when asked to.
+    pub fn takes_duration(&self) -> bool {
+        matches!(self, StrategyKind::ManualEnv | StrategyKind::NaiveRefresh)
+    }
+}
+
+/// The workload every run of a scenario performs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workload {
+    /// How long the job runs (simulated).
+    pub length: Duration,
+    /// The pause between one worker's operations (simulated).
+    pub every: Duration,
+    /// Operations each worker performs in order, every interval.
+    pub operations: Vec<Operation>,
+    /// Concurrent workers sharing one client.
+    pub workers: u32,
+    /// Bytes per `PutObject`.
+    pub object_size: usize,
+    /// Simulated one-way network latency added to every request (virtual clock).
+    pub latency: Duration,
+    /// The bucket the run uses.
+    pub bucket: String,
+    /// Each pause varies by up to this fraction either way (seeded), as real loops drift.
+    pub jitter: f64,
+}
+
+/// What a run must show.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Expect {
+    /// `passes = true`: no request failed.
+    pub passes: bool,
+    /// `fails_with = CODE`: the first failed request got this error code.
+    pub fails_with: Option<String>,
+    /// `at`: the first failure's simulated time since the start...
+    pub at: Option<Duration>,
+    /// `within`: ...give or take this (default 1 s).
+    pub within: Duration,
+    /// `message`: the first failure's message contains this.
+    pub message: Option<String>,
+    /// `refreshes`: how many times the credential signing data-plane requests changed.
+    pub refreshes: Option<RangeInclusive<u64>>,
+    /// `sts_calls`: how many STS calls the run made.
+    pub sts_calls: Option<RangeInclusive<u64>>,
+    /// `min_refresh_lead`: every refresh came at least this long before the old expiry.
+    pub min_refresh_lead: Option<Duration>,
+}
+
+/// One strategy run and its expectation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSpec {
+    /// The run's name (default: the strategy's).
+    pub name: String,
+    /// The strategy.
+    pub strategy: StrategyKind,
+    /// The role to assume.
+    pub role_arn: String,
+    /// `DurationSeconds` to ask for (strategies that send it).
+    pub duration_seconds: Option<u32>,
+    /// What it must show.
+    pub expect: Expect,
+    /// The line of its `[[run]]`, for messages.
+    pub line: usize,
+}
+
+/// A parsed, validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Its name.
+    pub name: String,
+    /// What it shows, in prose.
+    pub description: String,
+    /// The seed for every random choice.
+    pub seed: u64,
+    /// How time runs.
+    pub clock: ClockSpec,
+    /// Simulated start.
+    pub start: SystemTime,
+    /// The world (default unless the scenario names a file).
+    pub world: mock_sts::World,
+    /// The workload.
+    pub workload: Workload,
+    /// The runs.
+    pub runs: Vec<RunSpec>,
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    ///
+    /// # Errors
+    /// [`ScenarioError`] naming the file, line and key.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Scenario::parse(&text, path)
+    }
+
+    /// Parses scenario text; `path` names it in errors and anchors relative world files.
+    ///
+    /// # Errors
+    /// [`ScenarioError`] naming the file, line and key.
+    pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+        let invalid = |span: Option<Range<usize>>, message: String| {
+            let (line, column) = span.map_or((1, 1), |s| line_col(text, s.start));
+            ScenarioError::Invalid {
+                path: path.display().to_string(),
+                line,
+                column,
+                message,
+            }
+        };
+        let file: ScenarioFile =
+            toml::from_str(text).map_err(|e| invalid(e.span(), e.message().trim().to_string()))?;
+
+        let clock = match &file.clock {
+            None => ClockSpec::Virtual,
+            Some(c) => match (c.mode.get_ref().as_str(), c.rate) {
+                ("virtual", None) => ClockSpec::Virtual,
+                ("virtual", Some(_)) => {
+                    return Err(invalid(
+                        Some(c.mode.span()),
+                        "clock.rate: a virtual clock has no rate (use mode = \"scaled\")".into(),
+                    ));
+                }
+                ("scaled", Some(rate)) if rate.is_finite() && rate > 0.0 => {
+                    ClockSpec::Scaled { rate }
+                }
+                ("scaled", _) => {
+                    return Err(invalid(
+                        Some(c.mode.span()),
+                        "clock.rate: a scaled clock needs rate > 0 (e.g. rate = 360)".into(),
+                    ));
+                }
+                (other, _) => {
+                    return Err(invalid(
+                        Some(c.mode.span()),
+                        format!("clock.mode: `{other}` is not \"virtual\" or \"scaled\""),
+                    ));
+                }
+            },
+        };
+        let start = match file.clock.as_ref().and_then(|c| c.start.as_ref()) {
+            None => mock_sts::clock::default_virtual_start(),
+            Some(s) => timestamp::parse_rfc3339(s.get_ref()).ok_or_else(|| {
+                invalid(
+                    Some(s.span()),
+                    format!(
+                        "clock.start: `{}` is not an RFC 3339 time (e.g. 2026-01-01T00:00:00Z)",
+                        s.get_ref()
+                    ),
+                )
+            })?,
+        };
+
+        let world = match &file.world {
+            None => mock_sts::World::default(),
+            Some(w) => {
+                let base = path.parent().unwrap_or(Path::new("."));
+                mock_sts::World::load(&base.join(w.file.get_ref()))?
+            }
+        };
+
+        let w = &file.workload;
+        let mut operations = Vec::new();
+        for op in &w.operations {
+            match Operation::parse(op.get_ref()) {
+                Some(o) => operations.push(o),
+                None => {
+                    return Err(invalid(
+                        Some(op.span()),
+                        format!(
+                            "workload.operations: unknown operation `{}` (PutObject, GetObject, HeadObject, ListObjectsV2, GetCallerIdentity)",
+                            op.get_ref()
+                        ),
+                    ));
+                }
+            }
+        }
+        if operations.is_empty() {
+            return Err(invalid(
+                None,
+                "workload.operations: give at least one operation".into(),
+            ));
+        }
+        let workers = w.workers.unwrap_or(1);
+        if !(1..=64).contains(&workers) {
+            return Err(invalid(
+                None,
+                format!("workload.workers: must be 1..=64, got {workers}"),
+            ));
+        }
+        let workload = Workload {
+            length: w.length.0,
+            every: w.every.0,
+            operations,
+            workers,
+            object_size: w.object_size.unwrap_or(1024),
+            latency: w.latency.as_ref().map_or(Duration::ZERO, |l| l.0),
+            bucket: w.bucket.clone().unwrap_or_else(|| "pipeline-data".into()),
+            jitter: w.jitter.unwrap_or(0.0),
+        };
+        if !(0.0..1.0).contains(&workload.jitter) {
+            return Err(invalid(
+                None,
+                format!(
+                    "workload.jitter: must be 0 <= jitter < 1, got {}",
+                    workload.jitter
+                ),
+            ));
+        }
+        if workload.every.is_zero() {
+            return Err(invalid(None, "workload.every: must be more than 0".into()));
+        }
+
+        if file.run.is_empty() {
+            return Err(invalid(
+                None,
+                "a scenario needs at least one [[run]]".into(),
+            ));
+        }
+        let mut runs = Vec::new();
+        let mut names = std::collections::HashSet::new();
+        for r in &file.run {
+            let span = r.strategy.span();
+            let strategy = StrategyKind::parse(r.strategy.get_ref()).ok_or_else(|| {
+                invalid(
+                    Some(span.clone()),
+                    format!(
+                        "run.strategy: unknown strategy `{}` ({})",
+                        r.strategy.get_ref(),
+                        StrategyKind::ALL.map(|s| s.as_str()).join(", ")
+                    ),
+                )
+            })?;
+            if r.duration_seconds.is_some() && !strategy.takes_duration() {
+                return Err(invalid(
+                    Some(span),
+                    format!(
+                        "run.duration_seconds: strategy `{}` never sends DurationSeconds (aws-config's profile provider does not read duration_seconds)",
+                        strategy.as_str()
+                    ),
+                ));
+            }
+            let name = r
+                .name
+                .clone()
+                .unwrap_or_else(|| strategy.as_str().to_string());
+            if !names.insert(name.clone()) {
+                return Err(invalid(
+                    Some(span),
+                    format!("run.name: two runs are named `{name}`; give one a `name`"),
+                ));
+            }
+            let expect = r
+                .expect
+                .as_ref()
+                .map(|e| e.get_ref().validate().map_err(|m| invalid(Some(e.span()), m)))
+                .transpose()?
+                .ok_or_else(|| {
+                    invalid(
+                        Some(r.strategy.span()),
+                        "run.expect: every run needs an expectation (e.g. expect = { passes = true })".into(),
+                    )
+                })?;
+            runs.push(RunSpec {
+                name,
+                strategy,
+                role_arn: r.role.clone().unwrap_or_else(|| DEFAULT_ROLE.to_string()),
+                duration_seconds: r.duration_seconds,
+                expect,
+                line: line_col(text, r.strategy.span().start).0,
+            });
+        }
+
+        Ok(Scenario {
+            path: path.to_path_buf(),
+            name: file.name,
+            description: file.description.unwrap_or_default(),
+            seed: file.seed.unwrap_or(1),
+            clock,
+            start,
+            world,
+            workload,
+            runs,
+        })
+    }
+}
+
+/// The scenario files named by `paths`: files as given, directories' `*.toml` (not recursive),
+/// sorted by name.
+///
+/// # Errors
+/// [`ScenarioError::Io`] for a path that does not exist or a directory that cannot be read.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
+    let mut files = Vec::new();
+    for path in paths {
+        let io = |source| ScenarioError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(io)?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "toml"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else if path.is_file() {
+            files.push(path.clone());
+        } else {
+            return Err(io(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such file or directory",
+            )));
+        }
+    }
+    Ok(files)
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+// ---- the file format ----------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioFile {
+    name: String,
+    description: Option<String>,
+    seed: Option<u64>,
+    clock: Option<ClockEntry>,
+    world: Option<WorldEntry>,
+    workload: WorkloadEntry,
+    #[serde(default)]
+    run: Vec<RunEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockEntry {
+    mode: Spanned<String>,
+    rate: Option<f64>,
+    start: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorldEntry {
+    file: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkloadEntry {
+    length: Dur,
+    every: Dur,
+    operations: Vec<Spanned<String>>,
+    workers: Option<u32>,
+    object_size: Option<usize>,
+    latency: Option<Dur>,
+    bucket: Option<String>,
+    jitter: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunEntry {
+    name: Option<String>,
+    strategy: Spanned<String>,
+    role: Option<String>,
+    duration_seconds: Option<u32>,
+    expect: Option<Spanned<ExpectEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectEntry {
+    passes: Option<bool>,
+    fails_with: Option<String>,
+    at: Option<Dur>,
+    within: Option<Dur>,
+    message: Option<String>,
+    refreshes: Option<Count>,
+    sts_calls: Option<Count>,
+    min_refresh_lead: Option<Dur>,
+}
+
+impl ExpectEntry {
+    fn validate(&self) -> Result<Expect, String> {
+        let failing = self.fails_with.is_some();
+        match (self.passes, failing) {
+            (Some(true), true) => {
+                return Err(
+                    "expect: `passes = true` contradicts `fails_with`; keep one".to_string()
+                );
+            }
+            (Some(false), false) => {
+                return Err(
+                    "expect: `passes = false` needs `fails_with = \"CODE\"` to say how".to_string(),
+                );
+            }
+            (None, false) => {
+                return Err("expect: say `passes = true` or `fails_with = \"CODE\"`".to_string());
+            }
+            _ => {}
+        }
+        if !failing && (self.at.is_some() || self.within.is_some() || self.message.is_some()) {
+            return Err(
+                "expect: `at`, `within` and `message` describe a failure; add `fails_with`"
+                    .to_string(),
+            );
+        }
+        if self.within.is_some() && self.at.is_none() {
+            return Err("expect: `within` needs `at`".to_string());
+        }
+        Ok(Expect {
+            passes: !failing,
+            fails_with: self.fails_with.clone(),
+            at: self.at.as_ref().map(|d| d.0),
+            within: self.within.as_ref().map_or(Duration::from_secs(1), |d| d.0),
+            message: self.message.clone(),
+            refreshes: self.refreshes.as_ref().map(|c| c.0.clone()),
+            sts_calls: self.sts_calls.as_ref().map(|c| c.0.clone()),
+            min_refresh_lead: self.min_refresh_lead.as_ref().map(|d| d.0),
+        })
+    }
+}
+
+/// A duration written as text: `90s`, `15m`, `4h`, `1h30m`.
+struct Dur(Duration);
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_duration(&text).map(Dur).map_err(de::Error::custom)
+    }
+}
+
+/// A count or a range: `4`, `"3..=5"`, `"3..5"`, `"2.."`, `"..=4"`.
+struct Count(RangeInclusive<u64>);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            N(u64),
+            S(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::N(n) => Ok(Count(n..=n)),
+            Raw::S(s) => parse_range(&s).map(Count).map_err(de::Error::custom),
+        }
+    }
+}
+
+fn parse_range(text: &str) -> Result<RangeInclusive<u64>, String> {
+    let bad = || format!("`{text}` is not a count or range (e.g. 4, \"3..=5\", \"2..\")");
+    let t = text.trim();
+    let num = |s: &str, default: u64| -> Result<u64, String> {
+        if s.is_empty() {
+            Ok(default)
+        } else {
+            s.parse().map_err(|_| bad())
+        }
+    };
+    if let Some((lo, hi)) = t.split_once("..=") {
+        let (lo, hi) = (num(lo, 0)?, num(hi, u64::MAX)?);
+        return if lo <= hi { Ok(lo..=hi) } else { Err(bad()) };
+    }
+    if let Some((lo, hi)) = t.split_once("..") {
+        let lo = num(lo, 0)?;
+        if hi.is_empty() {
+            return Ok(lo..=u64::MAX);
+        }
+        let hi = num(hi, 0)?;
+        return if lo < hi { Ok(lo..=hi - 1) } else { Err(bad()) };
+    }
+    let n = num(t, 0)?;
+    Ok(n..=n)
+}
+
+/// Shows a range the way a scenario writes it.
+pub fn range_label(r: &RangeInclusive<u64>) -> String {
+    match (*r.start(), *r.end()) {
+        (a, b) if a == b => a.to_string(),
+        (a, u64::MAX) => format!("{a}.."),
+        (a, b) => format!("{a}..={b}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "seed"
+seed = 7
+[clock]
+mode = "virtual"
+[workload]
+length = "4h"
+every = "10s"
+operations = ["PutObject", "GetObject"]
+[[run]]
+strategy = "manual-env"
+expect = { fails_with = "ExpiredToken", at = "1h", within = "10s" }
+[[run]]
+strategy = "sdk-profile"
+expect = { passes = true, refreshes = "3..=5" }
+"#;
+
+    fn err(text: &str) -> String {
+        Scenario::parse(text, Path::new("s.toml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn the_issue_example_parses() {
+        let s = Scenario::parse(GOOD, Path::new("s.toml")).unwrap();
+        assert_eq!(s.seed, 7);
+        assert_eq!(s.workload.length, Duration::from_secs(4 * 3600));
+        assert_eq!(s.runs.len(), 2);
+        assert_eq!(s.runs[0].expect.at, Some(Duration::from_secs(3600)));
+        assert_eq!(s.runs[1].expect.refreshes, Some(3..=5));
+        assert_eq!(s.runs[1].line, 14);
+    }
+
+    #[test]
+    fn unknown_keys_bad_durations_and_strategies_name_line_and_key() {
+        let e = err(&GOOD.replace("seed = 7", "seed = 7\ncolour = \"red\""));
+        assert!(e.starts_with("s.toml:4:1: ") && e.contains("colour"), "{e}");
+        let e = err(&GOOD.replace("\"4h\"", "\"4 hours\""));
+        assert!(
+            e.starts_with("s.toml:7:") && e.contains("not a duration"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("\"sdk-profile\"", "\"sdk-magic\""));
+        assert!(
+            e.starts_with("s.toml:14:") && e.contains("unknown strategy `sdk-magic`"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("\"GetObject\"]", "\"GetObjekt\"]"));
+        assert!(e.starts_with("s.toml:9:") && e.contains("GetObjekt"), "{e}");
+    }
+
+    #[test]
+    fn contradictory_expectations_are_refused() {
+        let e = err(&GOOD.replace(
+            "passes = true, refreshes",
+            "passes = true, fails_with = \"X\", refreshes",
+        ));
+        assert!(
+            e.starts_with("s.toml:15:") && e.contains("contradicts"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace(
+            "{ passes = true, refreshes = \"3..=5\" }",
+            "{ passes = true, at = \"1h\" }",
+        ));
+        assert!(e.contains("describe a failure"), "{e}");
+        let e = err(&GOOD.replace(
+            "{ passes = true, refreshes = \"3..=5\" }",
+            "{ refreshes = 4 }",
+        ));
+        assert!(e.contains("say `passes = true`"), "{e}");
+        let e = err(&GOOD.replace("\"3..=5\"", "\"5..=3\""));
+        assert!(e.contains("not a count or range"), "{e}");
+    }
+
+    #[test]
+    fn strategy_options_are_checked() {
+        let e = err(&GOOD.replace(
+            "strategy = \"sdk-profile\"",
+            "strategy = \"sdk-profile\"\nduration_seconds = 7200",
+        ));
+        assert!(e.contains("never sends DurationSeconds"), "{e}");
+        let e = err(&GOOD.replace("mode = \"virtual\"", "mode = \"scaled\""));
+        assert!(e.contains("needs rate > 0"), "{e}");
+    }
+
+    #[test]
+    fn ranges_and_clocks_parse() {
+        assert_eq!(parse_range("4"), Ok(4..=4));
+        assert_eq!(parse_range("3..5"), Ok(3..=4));
+        assert_eq!(parse_range("2.."), Ok(2..=u64::MAX));
+        assert_eq!(parse_range("..=4"), Ok(0..=4));
+        assert!(parse_range("x").is_err());
+        assert_eq!(range_label(&(3..=5)), "3..=5");
+        assert_eq!(
+            ClockSpec::parse("scaled:360"),
+            Ok(ClockSpec::Scaled { rate: 360.0 })
+        );
+        assert!(ClockSpec::parse("scaled:0").is_err());
+        assert!(ClockSpec::parse("fast").is_err());
+    }
+}

@@ -1,0 +1,285 @@
+//! Client strategies: how a client built on the real aws-sdk-rust gets its credentials.
+//!
+//! Every strategy builds real SDK clients (aws-sdk-s3, aws-sdk-sts, aws-config's providers) on
+//! the run's clock — the SDK signs, caches and refreshes on the same simulated time the server
+//! enforces — and with the run's HTTP client (in process on a virtual clock, a loopback socket
+//! on a scaled one). What differs is only where the credentials come from:
+//!
+//! | strategy | credentials |
+//! |---|---|
+//! | `manual-env` | one `AssumeRole` at start-up, used as static keys (what copying them into env vars does) |
+//! | `sdk-profile` | aws-config's profile provider: `role_arn` + `source_profile`, refreshed by the SDK's identity cache |
+//! | `sdk-imds` | the same with `credential_source = Ec2InstanceMetadata`: source keys from the mock's IMDS |
+//! | `naive-refresh` | a hand-rolled cache that calls `AssumeRole` again only once the keys have expired |
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::identity::IdentityCache;
+use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_config::provider_config::ProviderConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+use aws_sdk_s3::config::retry::RetryPartition;
+use aws_smithy_async::rt::sleep::SharedAsyncSleep;
+use aws_smithy_async::time::SharedTimeSource;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use mock_sts::clock::SimClock;
+
+use crate::scenario::{RunSpec, StrategyKind};
+
+/// Everything a strategy needs to build clients.
+#[derive(Clone, Debug)]
+pub struct ClientEnv {
+    /// The run's clock (the server's).
+    pub clock: SimClock,
+    /// The HTTP client to reach the mock.
+    pub http: SharedHttpClient,
+    /// The mock's endpoint URL.
+    pub endpoint: String,
+    /// The long-term source keys (the world's first user).
+    pub source_access_key_id: String,
+    /// Their secret.
+    pub source_secret_access_key: String,
+    /// A name unique to the run (retry partitions are process-global in the SDK).
+    pub partition: String,
+}
+
+impl ClientEnv {
+    /// SDK configuration on the run's clock, HTTP client and endpoint, with the source keys.
+    pub fn base_config(&self) -> SdkConfig {
+        SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .http_client(self.http.clone())
+            .time_source(SharedTimeSource::new(self.clock.clone()))
+            .sleep_impl(SharedAsyncSleep::new(self.clock.clone()))
+            .credentials_provider(SharedCredentialsProvider::new(self.source_credentials()))
+            .build()
+    }
+
+    fn source_credentials(&self) -> Credentials {
+        Credentials::new(
+            &self.source_access_key_id,
+            &self.source_secret_access_key,
+            None,
+            None,
+            "harness-source",
+        )
+    }
+
+    fn provider_config(&self) -> ProviderConfig {
+        ProviderConfig::empty()
+            .with_http_client(self.http.clone())
+            .with_time_source(SharedTimeSource::new(self.clock.clone()))
+            .with_sleep_impl(SharedAsyncSleep::new(self.clock.clone()))
+            .with_region(Some(Region::new("us-east-1")))
+            .with_behavior_version(Some(BehaviorVersion::latest()))
+    }
+
+    /// The aws-config profile file a strategy uses (`~/.aws/config` as a user would write it).
+    pub fn profile_file(&self, run: &RunSpec) -> String {
+        let source = match run.strategy {
+            StrategyKind::SdkImds => format!(
+                "credential_source = Ec2InstanceMetadata\nec2_metadata_service_endpoint = {}\n",
+                self.endpoint
+            ),
+            _ => "source_profile = source\n".to_string(),
+        };
+        format!(
+            "[profile source]\n\
+             aws_access_key_id = {akid}\n\
+             aws_secret_access_key = {secret}\n\
+             region = us-east-1\n\
+             endpoint_url = {endpoint}\n\
+             \n\
+             [profile pipeline]\n\
+             role_arn = {role}\n\
+             {source}\
+             region = us-east-1\n\
+             endpoint_url = {endpoint}\n",
+            akid = self.source_access_key_id,
+            secret = self.source_secret_access_key,
+            endpoint = self.endpoint,
+            role = run.role_arn,
+        )
+    }
+}
+
+/// The clients a run's workers share.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    /// S3, path-style.
+    pub s3: aws_sdk_s3::Client,
+    /// STS, with the same credentials.
+    pub sts: aws_sdk_sts::Client,
+}
+
+/// Why a strategy could not produce clients (e.g. STS refused the start-up `AssumeRole`).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct StartupError {
+    /// What went wrong, with the service's error code and message when there is one.
+    pub message: String,
+}
+
+/// Builds the run's clients for its strategy.
+///
+/// # Errors
+/// [`StartupError`] when the strategy fails before the workload starts (the server's events
+/// record the failed call).
+pub async fn build_clients(env: &ClientEnv, run: &RunSpec) -> Result<Clients, StartupError> {
+    let base = env.base_config();
+    let (provider, cache) = match run.strategy {
+        StrategyKind::ManualEnv => {
+            let keys = call_assume_role(&aws_sdk_sts::Client::new(&base), run, "pipeline").await?;
+            (SharedCredentialsProvider::new(keys), None)
+        }
+        StrategyKind::SdkProfile | StrategyKind::SdkImds => {
+            let files = EnvConfigFiles::builder()
+                .with_contents(EnvConfigFileKind::Config, env.profile_file(run))
+                .build();
+            let provider = ProfileFileCredentialsProvider::builder()
+                .profile_files(files)
+                .profile_name("pipeline")
+                .configure(&env.provider_config())
+                .build();
+            (SharedCredentialsProvider::new(provider), None)
+        }
+        StrategyKind::NaiveRefresh => {
+            let provider = NaiveRefresh {
+                sts: aws_sdk_sts::Client::new(&base),
+                run: run.clone(),
+                clock: env.clock.clone(),
+                cached: Arc::new(Mutex::new(None)),
+            };
+            // The wrapper is the cache: the SDK's own would refresh 5-10 s early and hide it.
+            (
+                SharedCredentialsProvider::new(provider),
+                Some(IdentityCache::no_cache()),
+            )
+        }
+    };
+    let partition = RetryPartition::new(env.partition.clone());
+    let mut s3 = aws_sdk_s3::config::Builder::from(&base)
+        .credentials_provider(provider.clone())
+        .force_path_style(true)
+        .retry_partition(partition.clone());
+    let mut sts = aws_sdk_sts::config::Builder::from(&base)
+        .credentials_provider(provider)
+        .retry_partition(partition);
+    if let Some(cache) = cache {
+        s3 = s3.identity_cache(cache.clone());
+        sts = sts.identity_cache(cache);
+    }
+    Ok(Clients {
+        s3: aws_sdk_s3::Client::from_conf(s3.build()),
+        sts: aws_sdk_sts::Client::from_conf(sts.build()),
+    })
+}
+
+/// One `AssumeRole` with the run's role and `DurationSeconds`, as static credentials.
+async fn call_assume_role(
+    sts: &aws_sdk_sts::Client,
+    run: &RunSpec,
+    session: &str,
+) -> Result<Credentials, StartupError> {
+    use aws_sdk_sts::error::ProvideErrorMetadata;
+    let out = sts
+        .assume_role()
+        .role_arn(&run.role_arn)
+        .role_session_name(session)
+        .set_duration_seconds(run.duration_seconds.and_then(|d| i32::try_from(d).ok()))
+        .send()
+        .await
+        .map_err(|e| {
+            let e = e.into_service_error();
+            StartupError {
+                message: match (e.code(), e.message()) {
+                    (Some(code), Some(message)) => format!("AssumeRole failed: {code}: {message}"),
+                    _ => format!("AssumeRole failed: {e}"),
+                },
+            }
+        })?;
+    let c = out.credentials().ok_or_else(|| StartupError {
+        message: "AssumeRole returned no credentials".into(),
+    })?;
+    let expiry = std::time::SystemTime::try_from(*c.expiration()).ok();
+    Ok(Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_string()),
+        expiry,
+        "assumed-role",
+    ))
+}
+
+/// The home-grown wrapper: keeps one set of keys and calls `AssumeRole` again only when the
+/// cached keys have expired by its own clock. No single flight: concurrent workers that see
+/// expired keys each call STS, as such wrappers usually do.
+#[derive(Debug, Clone)]
+struct NaiveRefresh {
+    sts: aws_sdk_sts::Client,
+    run: RunSpec,
+    clock: SimClock,
+    cached: Arc<Mutex<Option<Credentials>>>,
+}
+
+impl NaiveRefresh {
+    async fn credentials(&self) -> Result<Credentials, CredentialsError> {
+        let now = self.clock.now();
+        let cached = self
+            .cached
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(c) = cached
+            && c.expiry().is_none_or(|e| now < e)
+        {
+            return Ok(c);
+        }
+        let fresh = call_assume_role(&self.sts, &self.run, "pipeline")
+            .await
+            .map_err(CredentialsError::provider_error)?;
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(fresh.clone());
+        Ok(fresh)
+    }
+}
+
+impl ProvideCredentials for NaiveRefresh {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(self.credentials())
+    }
+}
+
+/// What to do about a strategy's failure, for the report.
+pub fn remedy(strategy: StrategyKind) -> &'static str {
+    match strategy {
+        StrategyKind::ManualEnv => {
+            "use a refreshing provider: `role_arn` + `source_profile` in ~/.aws/config (strategy sdk-profile), so the SDK calls AssumeRole again before the keys expire"
+        }
+        StrategyKind::NaiveRefresh => {
+            "refresh before expiry, not at it: the SDK's identity cache refreshes 5-10 s early (botocore 15 min) and lets one caller refresh while the others wait; use the SDK's provider (strategy sdk-profile)"
+        }
+        StrategyKind::SdkProfile | StrategyKind::SdkImds => {
+            "the SDK's provider refreshes on its own; a failure here means the refresh itself failed (STS refused it, or the source credentials were unusable): see the failing call"
+        }
+    }
+}
+
+/// The refresh buffer a strategy's credentials are renewed within, for fidelity checks.
+pub fn refresh_buffer(strategy: StrategyKind) -> Duration {
+    match strategy {
+        // aws-sdk-rust's lazy identity cache: 10 s minus up to 50 % jitter (aws-facts §6.1).
+        StrategyKind::SdkProfile | StrategyKind::SdkImds => Duration::from_secs(5),
+        // Refresh exactly at expiry: any request latency can carry a request past it.
+        StrategyKind::NaiveRefresh | StrategyKind::ManualEnv => Duration::ZERO,
+    }
+}

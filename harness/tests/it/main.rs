@@ -1,0 +1,13 @@
+//! Integration tests for sts-harness: one test binary.
+//!
+//! - `catalog`: every file in `scenarios/` runs, and its expectations are the assertions;
+//! - `determinism`: the same scenario and seed give byte-identical reports (wall fields aside);
+//! - `scaled`: the seed scenarios give the same verdicts on a scaled clock over real sockets;
+//! - `cli`: the binary's exit codes, bad scenario files, JSON and JUnit output.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod catalog;
+mod cli;
+mod common;
+mod determinism;
+mod scaled;
