@@ -22,6 +22,8 @@ mod common;
 mod control;
 mod external;
 mod imds;
+mod imds_external;
+mod imds_sdk;
 mod router;
 mod sdk;
 mod virtual_replay;
