@@ -12,14 +12,16 @@
 //!   for the credential paths when the world has no `[instance]` (an instance without a
 //!   profile). Other methods are `405`.
 //!
-//! Errors are the status pages IMDS serves (`text/html`); everything carries `Server: EC2ws`.
+//! Errors are the status pages IMDS serves (`text/html`); everything carries `Server: EC2ws`,
+//! and metadata answers `Last-Modified` (the credentials' `LastUpdated`) and
+//! `Accept-Ranges: none`, as in the recorded traffic.
 //! The exact whitespace of the pages is UNCONFIRMED (the markup is the one AWS's own
 //! amazon-ec2-metadata-mock serves); SDKs read only the status.
 
 use std::time::SystemTime;
 
 use http::request::Parts;
-use http::{Method, StatusCode, header};
+use http::{Method, StatusCode};
 
 use super::rotation::{self, Epoch, Holder};
 use super::token::{self, TOKEN_HEADER, TTL_HEADER, TokenError};
@@ -145,6 +147,7 @@ fn metadata_request(
             let epoch = Epoch::current(&instance.rotation, ctx.now);
             Reply::ok(action, "text/plain", instance.role.name.clone())
                 .with_header("last-modified", timestamp::http_date(epoch.issued_at))
+                .with_header("accept-ranges", "none")
         }
         (Item::Credentials { role, extended }, Some(instance)) if role == instance.role.name => {
             credentials(ctx, instance, extended)
@@ -196,7 +199,8 @@ fn credentials(ctx: Context<'_>, instance: &Instance, extended: bool) -> Reply {
         epoch.expires_at,
     );
     let mut reply = Reply::ok(GET_CREDENTIALS, "text/plain", body)
-        .with_header("last-modified", timestamp::http_date(epoch.issued_at));
+        .with_header("last-modified", timestamp::http_date(epoch.issued_at))
+        .with_header("accept-ranges", "none");
     reply.issued = Some(rotation::issued_event(&issued));
     reply
 }
@@ -249,7 +253,7 @@ fn page(action: &'static str, code: ErrorCode, message: impl Into<String>) -> Re
     Reply::failed(action, error, "text/html", body)
 }
 
-/// The status page IMDS (an lighttpd-style server) sends with an error status.
+/// The status page IMDS (a lighttpd-style server) sends with an error status.
 fn status_page(status: StatusCode) -> String {
     let title = format!(
         "{} - {}",
@@ -262,7 +266,7 @@ fn status_page(status: StatusCode) -> String {
 }
 
 fn with_server(reply: Reply) -> Reply {
-    reply.with_header(header::SERVER.as_str(), "EC2ws")
+    reply.with_header("server", "EC2ws")
 }
 
 #[cfg(test)]
