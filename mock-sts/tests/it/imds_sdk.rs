@@ -4,7 +4,8 @@
 //!
 //! The long tests call STS every five simulated minutes for twelve hours through a client whose
 //! credentials come from the provider; the events show each rotation the SDK picked up and that
-//! no call failed.
+//! no call failed. One more runs the default chain with no endpoint configured, as on ECS and
+//! EC2, through the in-process HTTP client.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -259,4 +260,65 @@ async fn a_profile_with_credential_source_ec2_instance_metadata_assumes_its_role
     assert!(events.action("GetInstanceCredentials").count() >= assumes.len());
     std::fs::remove_dir_all(dir).unwrap();
     aws.shutdown().await;
+}
+
+/// The SDK's default chain as it runs on ECS and on EC2, with no endpoint configured: it asks
+/// `169.254.170.2` + `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`, or IMDS at `169.254.169.254`,
+/// and an in-process HTTP client delivers those requests to the mock's router.
+#[tokio::test]
+async fn the_default_chain_finds_the_link_local_endpoints() {
+    let aws = MockAws::builder()
+        .clock(SimClock::frozen(start()))
+        .seed(12)
+        .build();
+    let load = |env: &'static [(&'static str, &'static str)]| {
+        aws_config::defaults(BehaviorVersion::latest())
+            .env(Env::from_slice(env))
+            .fs(Fs::from_slice(&[]))
+            .region(Region::new("us-east-1"))
+            .endpoint_url(aws.endpoint_url())
+            .http_client(mock_sts::sdk::InProcessClient::new(&aws))
+            .time_source(SharedTimeSource::new(aws.clock().clone()))
+            .sleep_impl(SharedAsyncSleep::new(TokioSleep::new()))
+            .load()
+    };
+    let ecs = load(&[(
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "/v2/credentials/6d1e8f2a-4b7c-4e9d-a3f5-0c2b9e7d1a48",
+    )])
+    .await;
+    let identity = aws_sdk_sts::Client::new(&ecs)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        identity.arn(),
+        Some("arn:aws:sts::123456789012:assumed-role/task-role/6d1e8f2a4b7c4e9da3f50c2b9e7d1a48")
+    );
+
+    let ec2 = load(&[]).await;
+    let identity = aws_sdk_sts::Client::new(&ec2)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        identity.arn(),
+        Some("arn:aws:sts::123456789012:assumed-role/instance-role/i-1234567890abcdef0")
+    );
+    let events = aws.events();
+    assert_eq!(events.errors().count(), 0, "{events:#?}");
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "GetContainerCredentials",
+            "GetCallerIdentity",
+            "GetMetadataToken",
+            "GetMetadata",
+            "GetInstanceCredentials",
+            "GetCallerIdentity"
+        ]
+    );
 }
