@@ -95,10 +95,14 @@ fn assert_rotations_without_failures(events: &Events, fetch_action: &str, issued
     }
     assert!(keys.len() >= 3, "credential sets used: {keys:?}");
     assert!(used_after_rotation > 0);
-    let fetched: BTreeSet<_> = events
-        .action(fetch_action)
-        .map(|e| e.issued.as_ref().unwrap().access_key_id.clone())
-        .collect();
+    let mut fetched = BTreeSet::new();
+    for fetch in events.action(fetch_action) {
+        let issued = fetch.issued.as_ref().unwrap();
+        // Served with well over 25 minutes to live, as EC2 does (aws-facts §4.4).
+        let left = issued.expires_at.duration_since(fetch.sim_time).unwrap();
+        assert!(left > Duration::from_secs(25 * 60), "{fetch:#?}");
+        fetched.insert(issued.access_key_id.clone());
+    }
     assert!(keys.is_subset(&fetched), "{keys:?} vs {fetched:?}");
 }
 
