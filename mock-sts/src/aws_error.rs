@@ -104,7 +104,7 @@ error_codes! {
     BadRequest,
     /// Instance metadata: a token request through a proxy, `X-Forwarded-For` (403).
     Forbidden,
-    /// The metadata or container endpoint does not allow this HTTP method (405).
+    /// The HTTP method is not allowed on this resource (405: S3, and the metadata endpoints).
     MethodNotAllowed,
     /// Container credentials: no credentials id in the path (ECS agent, 400).
     NoIdInRequest,
@@ -362,7 +362,10 @@ fn defaults(service: Service, code: ErrorCode) -> (StatusCode, &'static str) {
         C::Unauthorized => (S::UNAUTHORIZED, "Unauthorized"),
         C::BadRequest => (S::BAD_REQUEST, "Bad Request"),
         C::Forbidden => (S::FORBIDDEN, "Forbidden"),
-        C::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "Method Not Allowed"),
+        C::MethodNotAllowed => (
+            S::METHOD_NOT_ALLOWED,
+            "The specified method is not allowed against this resource.",
+        ),
         C::NoIdInRequest => (S::BAD_REQUEST, "CredentialsV2Request: No ID in the request"),
         C::InvalidIdInRequest => (
             S::BAD_REQUEST,

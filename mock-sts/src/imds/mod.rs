@@ -20,6 +20,7 @@ mod instance;
 pub mod rotation;
 pub mod token;
 
+use std::fmt;
 use std::time::SystemTime;
 
 use axum::body::Body;
@@ -95,7 +96,7 @@ pub fn handle(ctx: Context<'_>, route: Route, parts: &Parts) -> Reply {
 }
 
 /// A metadata answer: what to send, and what the event log records.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Reply {
     /// The action the event records.
     pub action: &'static str,
@@ -111,6 +112,24 @@ pub struct Reply {
     pub error: Option<AwsError>,
     /// Credentials handed out, for the event.
     pub issued: Option<Issued>,
+}
+
+/// The body may hold credentials or a token: `Debug` shows its length only.
+impl fmt::Debug for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reply")
+            .field("action", &self.action)
+            .field("status", &self.status)
+            .field("content_type", &self.content_type)
+            .field(
+                "body",
+                &format_args!("** {} bytes redacted **", self.body.len()),
+            )
+            .field("headers", &self.headers)
+            .field("error", &self.error)
+            .field("issued", &self.issued)
+            .finish()
+    }
 }
 
 impl Reply {
@@ -175,4 +194,67 @@ impl Reply {
 /// An error for the event log, with AWS's status for `code` and a short message.
 fn event_error(code: ErrorCode, message: impl Into<String>) -> AwsError {
     AwsError::new(Service::Imds, code).with_message(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(method: &str, uri: &str, headers: &[(&str, &str)]) -> Parts {
+        let mut builder = http::Request::builder().method(method).uri(uri);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn only_unsigned_requests_to_metadata_paths_are_routed_here() {
+        let world = World::default();
+        let route_of = |method, uri, headers| route(&world, &parts(method, uri, headers));
+        assert_eq!(
+            route_of("PUT", "/latest/api/token", &[]),
+            Some(Route::Instance)
+        );
+        assert_eq!(
+            route_of("GET", "/latest/meta-data/iam/security-credentials/", &[]),
+            Some(Route::Instance)
+        );
+        assert_eq!(
+            route_of(
+                "GET",
+                "/v2/credentials/anything",
+                &[("authorization", "token")]
+            ),
+            Some(Route::Container)
+        );
+        assert_eq!(
+            route_of("GET", "/v2/credentials", &[]),
+            Some(Route::Container)
+        );
+        const SIGNED: &str = "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00";
+        assert_eq!(
+            route_of("GET", "/latest/key", &[("authorization", SIGNED)]),
+            None
+        );
+        assert_eq!(
+            route_of(
+                "GET",
+                "/latest/key?X-Amz-Signature=00&X-Amz-Credential=x",
+                &[]
+            ),
+            None
+        );
+        for other in ["/", "/latest", "/v2/credentialsx", "/bucket/latest/key"] {
+            assert_eq!(route_of("GET", other, &[]), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn replies_never_show_their_body_in_debug() {
+        let reply = Reply::ok("A", "text/plain", "wJalrXUtnFEMI/secret".to_string());
+        let shown = format!("{reply:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("20 bytes redacted"), "{shown}");
+    }
 }
