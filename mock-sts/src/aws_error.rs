@@ -97,6 +97,19 @@ error_codes! {
     /// The OIDC provider rejected the claim.
     #[allow(clippy::upper_case_acronyms)]
     IDPRejectedClaim,
+    /// Instance metadata: no, an expired or an invalid IMDSv2 session token (401). IMDS sends
+    /// no code on the wire, only a status page; the code names the page for events.
+    Unauthorized,
+    /// Instance metadata: a token request without a valid TTL header (400).
+    BadRequest,
+    /// Instance metadata: a token request through a proxy, `X-Forwarded-For` (403).
+    Forbidden,
+    /// The HTTP method is not allowed on this resource (405: S3, and the metadata endpoints).
+    MethodNotAllowed,
+    /// Container credentials: no credentials id in the path (ECS agent, 400).
+    NoIdInRequest,
+    /// Container credentials: an unknown credentials id (ECS agent, 400).
+    InvalidIdInRequest,
     /// The caller is throttled (STS 400).
     Throttling,
     /// The request time is too far from the server's clock (S3).
@@ -346,6 +359,18 @@ fn defaults(service: Service, code: ErrorCode) -> (StatusCode, &'static str) {
             "Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements",
         ),
         C::IDPRejectedClaim => (S::FORBIDDEN, "The identity provider rejected the claim."),
+        C::Unauthorized => (S::UNAUTHORIZED, "Unauthorized"),
+        C::BadRequest => (S::BAD_REQUEST, "Bad Request"),
+        C::Forbidden => (S::FORBIDDEN, "Forbidden"),
+        C::MethodNotAllowed => (
+            S::METHOD_NOT_ALLOWED,
+            "The specified method is not allowed against this resource.",
+        ),
+        C::NoIdInRequest => (S::BAD_REQUEST, "CredentialsV2Request: No ID in the request"),
+        C::InvalidIdInRequest => (
+            S::BAD_REQUEST,
+            "CredentialsV2Request: Credentials not found",
+        ),
         C::Throttling => (S::BAD_REQUEST, "Rate exceeded"),
         C::RequestTimeTooSkewed => (
             S::FORBIDDEN,

@@ -241,6 +241,30 @@ impl CredentialAuthority {
         id
     }
 
+    /// An `ASIA…` access key id derived from `input` under the server key, for credentials that
+    /// must be the same on every call and after a restart (the metadata endpoints derive one per
+    /// rotation epoch). `purpose` separates the uses; the same pair always gives the same id.
+    pub fn derived_access_key_id(&self, purpose: &str, input: &[u8]) -> String {
+        const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        let tag = self.derive(purpose, input);
+        let mut id = String::from("ASIA");
+        for byte in tag.iter().take(16) {
+            id.push(char::from(ALPHABET[usize::from(byte & 31)]));
+        }
+        id
+    }
+
+    /// An HMAC tag over `input` under the server key, for other modules' self-validating values
+    /// (IMDS session tokens). The domain prefix differs from the token and secret domains in
+    /// its tenth byte, so no tag made here can stand in for a session-token tag or a secret.
+    pub(crate) fn derive(&self, purpose: &str, input: &[u8]) -> [u8; 32] {
+        let mut data = Vec::with_capacity(purpose.len() + 1 + input.len());
+        data.extend_from_slice(purpose.as_bytes());
+        data.push(0);
+        data.extend_from_slice(input);
+        self.key.mac(b"mock-sts/derive/v1\0", &data)
+    }
+
     /// The secret access key for a temporary access key id: 40 base64 characters, like AWS's.
     pub fn secret_for(&self, access_key_id: &str) -> String {
         let tag = self
@@ -343,6 +367,21 @@ mod tests {
             restarted.secret_for("ASIAAAAAAAAAAAAAAAAA"),
             issued.secret_access_key
         );
+    }
+
+    #[test]
+    fn derived_access_key_ids_are_stable_per_key_purpose_and_input() {
+        let id = authority(7).derived_access_key_id("p", b"1");
+        assert!(id.starts_with("ASIA") && id.len() == 20, "{id}");
+        assert!(
+            id[4..]
+                .bytes()
+                .all(|b| b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".contains(&b))
+        );
+        assert_eq!(id, authority(7).derived_access_key_id("p", b"1"));
+        assert_ne!(id, authority(7).derived_access_key_id("p", b"2"));
+        assert_ne!(id, authority(7).derived_access_key_id("q", b"1"));
+        assert_ne!(id, authority(8).derived_access_key_id("p", b"1"));
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! - [`auth`]: who signed a request, and whether AWS would accept it now (expiry, skew).
 //! - [`sts`]: the STS query protocol.
 //! - [`oidc`]: web-identity JWT verification, inline or discovered keys.
+//! - [`imds`]: EC2 instance metadata (IMDSv2) and container credentials, rotating like EC2's.
 //! - [`aws_error`]: the one wire error type, rendered as STS or S3 XML.
 //! - [`events`]: one event per request, the ground truth for reports.
 //! - [`control`]: the `/_mock/` control API (clock, events).
@@ -22,6 +23,7 @@ pub mod clock;
 pub mod control;
 pub mod credentials;
 pub mod events;
+pub mod imds;
 pub mod oidc;
 #[cfg(feature = "sdk")]
 pub mod sdk;

@@ -31,7 +31,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve STS and the control API (/_mock/) on one port.
+    /// Serve STS, instance metadata (/latest/), container credentials and the control API
+    /// (/_mock/) on one port.
     Serve(ServeArgs),
     /// Work with world files.
     World {

@@ -2,8 +2,9 @@
 //! handle tests and the harness hold.
 //!
 //! Every request goes through [`router`]'s single entry point, which picks the service (the
-//! control API by path, otherwise STS or S3 by the SigV4 credential scope, or an `Action`
-//! parameter for unsigned STS calls), runs it, stamps the response with a `Date` from the
+//! control API by path, instance metadata and container credentials for unsigned requests to
+//! their paths, otherwise STS or S3 by the SigV4 credential scope, or an `Action` parameter for
+//! unsigned STS calls), runs it, stamps the response with a `Date` from the
 //! simulated clock (SDKs correct their signing clock from it, aws-facts §0.2) and the service's
 //! request-id headers, and records one event. Two seams for tests, as STYLE.md asks: the
 //! `Router` for in-process `oneshot` calls, and [`MockAwsBuilder::start`] for a real socket on
@@ -31,6 +32,7 @@ use crate::clock::{SimClock, Stopwatch};
 use crate::control;
 use crate::credentials::{CredentialAuthority, ServerKey};
 use crate::events::{Event, EventLog, Events, Issued, SignedBy};
+use crate::imds;
 use crate::oidc::OidcVerifier;
 use crate::sts::{self, Action, Params, StsContext};
 use crate::timestamp;
@@ -99,6 +101,15 @@ impl MockState {
     pub fn new_access_key_id(&self) -> String {
         self.with_rng(CredentialAuthority::new_access_key_id)
     }
+
+    /// What the metadata endpoints need for a request that arrived at `now`.
+    pub fn imds_context(&self, now: SystemTime) -> imds::Context<'_> {
+        imds::Context {
+            world: &self.world,
+            authority: &self.authority,
+            now,
+        }
+    }
 }
 
 /// The router serving every service and the control API.
@@ -115,6 +126,17 @@ async fn entry(State(state): State<Arc<MockState>>, request: Request) -> Respons
     let arrived = state.clock.now();
     let request_id = state.next_request_id();
     let (parts, body) = request.into_parts();
+    if let Some(route) = imds::route(&state.world, &parts) {
+        let reply = imds::handle(state.imds_context(arrived), route, &parts);
+        let response = finish(
+            &state,
+            Outcome::from(&reply),
+            &request_id,
+            arrived,
+            stopwatch,
+        );
+        return reply.render(response);
+    }
 
     let outcome = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(body) => {
@@ -195,6 +217,20 @@ struct Outcome {
     result: Result<(&'static str, String), AwsError>,
     signed_by: Option<SignedBy>,
     issued: Option<Issued>,
+}
+
+/// A metadata request is an event like any other: IMDS or the container endpoint, its action,
+/// what it issued. The exact body and headers come from [`imds::Reply::render`].
+impl From<&imds::Reply> for Outcome {
+    fn from(reply: &imds::Reply) -> Outcome {
+        Outcome {
+            service: Service::Imds,
+            action: reply.action.to_string(),
+            result: reply.result(),
+            signed_by: None,
+            issued: reply.issued.clone(),
+        }
+    }
 }
 
 impl Outcome {

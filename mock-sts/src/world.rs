@@ -5,6 +5,11 @@
 //! the file, the line and column, and the key, so a typo never surfaces later as a confusing
 //! `AccessDenied`.
 //!
+//! Two optional sections describe where a workload gets credentials without keys: `[instance]`
+//! (the EC2 instance the metadata service describes: its instance-profile role, whether IMDSv1
+//! is allowed, how credentials rotate) and `[container]` (an ECS task or EKS pod: its role, the
+//! credentials path, an optional authorization token). `crate::imds` serves both.
+//!
 //! Trust is deliberately simple: a role lists the principals that may assume it (`trusted`),
 //! as ARNs (`arn:aws:iam::ACCT:user/NAME`, `…:role/NAME`, `…:oidc-provider/HOST`), an
 //! account (`arn:aws:iam::ACCT:root` or the bare 12-digit id: any principal of that account),
@@ -13,6 +18,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 use std::path::Path;
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
@@ -139,6 +145,89 @@ fn unique_id(prefix: &str, arn: &str) -> String {
     id
 }
 
+/// Whether the metadata service requires IMDSv2 session tokens: an instance's `HttpTokens`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpTokens {
+    /// IMDSv2 only: a `GET` without a token is `401` (the default here, and for new
+    /// instances launched from current Amazon Linux AMIs).
+    Required,
+    /// IMDSv1 allowed: a `GET` without a token is served; a token that is sent must be valid.
+    Optional,
+}
+
+/// How credentials from a metadata endpoint rotate, as EC2 rotates instance-profile
+/// credentials: new ones every `rotate_every`, each living `credential_lifetime`.
+///
+/// Rotation epochs count from the Unix epoch, so the credentials of epoch `n` are issued at
+/// `n × rotate_every` and expire `credential_lifetime` later, whatever the server's start time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    /// How long each credential set lives (default 6 h, like the recorded IMDS sample).
+    pub credential_lifetime: Duration,
+    /// How often a new set appears (default 1 h).
+    pub rotate_every: Duration,
+}
+
+impl Rotation {
+    /// EC2's observed shape: about 6 h of life, a new set every hour (aws-facts §4.1; the
+    /// rotation period itself is UNCONFIRMED, AWS only promises "at least five minutes before").
+    pub const DEFAULT: Rotation = Rotation {
+        credential_lifetime: Duration::from_secs(6 * 3600),
+        rotate_every: Duration::from_secs(3600),
+    };
+
+    /// The least life a credential set may have left when first served. botocore extends IMDS
+    /// credentials that expire within 17-25 minutes and then uses them past their real expiry
+    /// (aws-facts §4.4), which real EC2 never provokes, so a world may not either.
+    pub const MIN_LIFE_WHEN_SERVED: Duration = Duration::from_secs(25 * 60);
+}
+
+impl Default for Rotation {
+    fn default() -> Self {
+        Rotation::DEFAULT
+    }
+}
+
+/// The EC2 instance that `/latest/` describes (`[instance]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    /// The instance-profile role, a role of the world.
+    pub role: Role,
+    /// IMDSv2 required or optional.
+    pub http_tokens: HttpTokens,
+    /// The instance id: the role session name of its credentials, as on EC2.
+    pub instance_id: String,
+    /// How its credentials rotate.
+    pub rotation: Rotation,
+}
+
+/// The default `[instance]` id: the example instance id of the EC2 documentation.
+pub const DEFAULT_INSTANCE_ID: &str = "i-1234567890abcdef0";
+
+/// The container credential endpoint (`[container]`): an ECS task role, or, with an
+/// authorization token, an EKS Pod Identity association.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    /// The task or pod role, a role of the world.
+    pub role: Role,
+    /// The path that serves the credentials (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`, or the
+    /// path of `AWS_CONTAINER_CREDENTIALS_FULL_URI`).
+    pub relative_uri: String,
+    /// When set, requests must carry it as their raw `Authorization` header value.
+    pub authorization_token: Option<String>,
+    /// The role session name of its credentials (ECS uses the task id).
+    pub session_name: String,
+    /// How its credentials rotate.
+    pub rotation: Rotation,
+}
+
+/// The default `[container]` path, shaped like the ECS agent's `/v2/credentials/<uuid>`.
+pub const DEFAULT_CONTAINER_RELATIVE_URI: &str =
+    "/v2/credentials/6d1e8f2a-4b7c-4e9d-a3f5-0c2b9e7d1a48";
+
+/// The default `[container]` session name, shaped like an ECS task id.
+pub const DEFAULT_CONTAINER_SESSION_NAME: &str = "6d1e8f2a4b7c4e9da3f50c2b9e7d1a48";
+
 /// Everything the mock knows about identities.
 #[derive(Debug, Clone)]
 pub struct World {
@@ -150,6 +239,10 @@ pub struct World {
     pub roles: Vec<Role>,
     /// OIDC identity providers for `AssumeRoleWithWebIdentity`, with their account id.
     pub oidc_providers: Vec<(String, OidcProvider)>,
+    /// The EC2 instance the metadata service (`/latest/`) describes, if any.
+    pub instance: Option<Instance>,
+    /// The container credential endpoint (ECS task role, EKS Pod Identity), if any.
+    pub container: Option<Container>,
 }
 
 impl Default for World {
@@ -298,11 +391,22 @@ impl World {
             oidc_providers.push((account_id, provider));
         }
 
+        let instance = match file.instance {
+            None => None,
+            Some(entry) => Some(instance_from(entry, &roles, &invalid)?),
+        };
+        let container = match file.container {
+            None => None,
+            Some(entry) => Some(container_from(entry, &roles, &invalid)?),
+        };
+
         Ok(World {
             accounts,
             users,
             roles,
             oidc_providers,
+            instance,
+            container,
         })
     }
 
@@ -320,6 +424,196 @@ impl World {
     pub fn oidc_provider_list(&self) -> Vec<OidcProvider> {
         self.oidc_providers.iter().map(|(_, p)| p.clone()).collect()
     }
+}
+
+/// Builds a world error from a span and a message (the closure in [`World::from_toml_str`]).
+type Invalid<'a> = dyn Fn(Option<Range<usize>>, String) -> WorldError + 'a;
+
+/// The role a section names, by name (unique across accounts) or by ARN.
+fn resolve_role(
+    given: &Spanned<String>,
+    roles: &[Role],
+    what: &str,
+    invalid: &Invalid<'_>,
+) -> Result<Role, WorldError> {
+    let wanted = given.get_ref();
+    let matches: Vec<&Role> = if wanted.starts_with("arn:") {
+        roles.iter().filter(|r| r.arn() == *wanted).collect()
+    } else {
+        roles.iter().filter(|r| r.name == *wanted).collect()
+    };
+    match matches.as_slice() {
+        [role] => Ok((*role).clone()),
+        [] => Err(invalid(
+            Some(given.span()),
+            format!("{what}.role: role `{wanted}` is not declared in a [[role]]"),
+        )),
+        _ => Err(invalid(
+            Some(given.span()),
+            format!("{what}.role: several accounts have a role `{wanted}`; give its ARN"),
+        )),
+    }
+}
+
+/// A duration key: a whole number of seconds (`21600`) or a duration (`"6h"`, `"90m"`), from
+/// 60 s to 12 h.
+fn seconds(
+    value: &Spanned<toml::Value>,
+    key: &str,
+    invalid: &Invalid<'_>,
+) -> Result<Duration, WorldError> {
+    let parsed = match value.get_ref() {
+        toml::Value::Integer(n) => u64::try_from(*n).ok().map(Duration::from_secs),
+        toml::Value::String(t) => crate::clock::parse_duration(t).ok(),
+        _ => None,
+    };
+    match parsed {
+        Some(d) if d.subsec_nanos() == 0 && (60..=43200).contains(&d.as_secs()) => Ok(d),
+        _ => Err(invalid(
+            Some(value.span()),
+            format!(
+                "{key} must be whole seconds from 60 to 43200, as a number or a duration like \"6h\" or \"90m\", got {}",
+                value.get_ref()
+            ),
+        )),
+    }
+}
+
+/// The rotation of a section, checked against [`Rotation::MIN_LIFE_WHEN_SERVED`].
+fn rotation_from(
+    lifetime: Option<Spanned<toml::Value>>,
+    every: Option<Spanned<toml::Value>>,
+    what: &str,
+    invalid: &Invalid<'_>,
+) -> Result<Rotation, WorldError> {
+    let mut rotation = Rotation::DEFAULT;
+    if let Some(value) = &lifetime {
+        rotation.credential_lifetime =
+            seconds(value, &format!("{what}.credential_lifetime"), invalid)?;
+    }
+    if let Some(value) = &every {
+        rotation.rotate_every = seconds(value, &format!("{what}.rotate_every"), invalid)?;
+    }
+    let least_left = rotation
+        .credential_lifetime
+        .saturating_sub(rotation.rotate_every);
+    if least_left <= Rotation::MIN_LIFE_WHEN_SERVED {
+        let span = every.or(lifetime).map(|v| v.span());
+        return Err(invalid(
+            span,
+            format!(
+                "{what}.rotate_every: credentials must have more than 25 minutes left when first served \
+                 (credential_lifetime {} s minus rotate_every {} s leaves {} s); botocore extends \
+                 shorter-lived metadata credentials past their expiry",
+                rotation.credential_lifetime.as_secs(),
+                rotation.rotate_every.as_secs(),
+                least_left.as_secs()
+            ),
+        ));
+    }
+    Ok(rotation)
+}
+
+fn instance_from(
+    entry: InstanceEntry,
+    roles: &[Role],
+    invalid: &Invalid<'_>,
+) -> Result<Instance, WorldError> {
+    let role = resolve_role(&entry.role, roles, "instance", invalid)?;
+    let http_tokens = match &entry.http_tokens {
+        None => HttpTokens::Required,
+        Some(v) => match v.get_ref().as_str() {
+            "required" => HttpTokens::Required,
+            "optional" => HttpTokens::Optional,
+            other => {
+                return Err(invalid(
+                    Some(v.span()),
+                    format!(
+                        "instance.http_tokens must be \"required\" (IMDSv2 only) or \"optional\" (IMDSv1 allowed), got `{other}`"
+                    ),
+                ));
+            }
+        },
+    };
+    let rotation = rotation_from(
+        entry.credential_lifetime,
+        entry.rotate_every,
+        "instance",
+        invalid,
+    )?;
+    Ok(Instance {
+        role,
+        http_tokens,
+        instance_id: entry
+            .instance_id
+            .map_or_else(|| DEFAULT_INSTANCE_ID.to_string(), |i| i.0),
+        rotation,
+    })
+}
+
+fn container_from(
+    entry: ContainerEntry,
+    roles: &[Role],
+    invalid: &Invalid<'_>,
+) -> Result<Container, WorldError> {
+    let role = resolve_role(&entry.role, roles, "container", invalid)?;
+    let rotation = rotation_from(
+        entry.credential_lifetime,
+        entry.rotate_every,
+        "container",
+        invalid,
+    )?;
+    let relative_uri = match entry.relative_uri {
+        None => DEFAULT_CONTAINER_RELATIVE_URI.to_string(),
+        Some(uri) => {
+            let text = uri.get_ref();
+            let reserved = ["/latest", "/_mock"]
+                .iter()
+                .any(|p| text == p || text.starts_with(&format!("{p}/")));
+            let path_char =
+                |c: char| c.is_ascii_alphanumeric() || "/-._~!$&'()*+,;=:@%".contains(c);
+            if !text.starts_with('/')
+                || text.len() > 1024
+                || !text.chars().all(path_char)
+                || reserved
+            {
+                return Err(invalid(
+                    Some(uri.span()),
+                    format!(
+                        "container.relative_uri: `{text}` must be an absolute path (no query) outside /latest/ and /_mock/"
+                    ),
+                ));
+            }
+            text.clone()
+        }
+    };
+    let authorization_token = match entry.authorization_token {
+        None => None,
+        Some(token) => {
+            let text = token.get_ref();
+            // Sent as a raw header value: visible ASCII, and no surrounding spaces, which
+            // HTTP would strip.
+            let ok = !text.is_empty()
+                && text.bytes().all(|b| (0x20..0x7f).contains(&b))
+                && text.trim() == text;
+            if !ok {
+                return Err(invalid(
+                    Some(token.span()),
+                    "container.authorization_token: must be non-empty printable ASCII without surrounding spaces (it is sent as a header value)".to_string(),
+                ));
+            }
+            Some(text.clone())
+        }
+    };
+    Ok(Container {
+        role,
+        relative_uri,
+        authorization_token,
+        session_name: entry
+            .session_name
+            .map_or_else(|| DEFAULT_CONTAINER_SESSION_NAME.to_string(), |n| n.0),
+        rotation,
+    })
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -358,6 +652,8 @@ struct WorldFile {
     role: Vec<RoleEntry>,
     #[serde(default)]
     oidc_provider: Vec<OidcEntry>,
+    instance: Option<InstanceEntry>,
+    container: Option<ContainerEntry>,
 }
 
 #[derive(Deserialize)]
@@ -393,6 +689,66 @@ struct OidcEntry {
     #[serde(default)]
     client_ids: Vec<String>,
     jwks: Option<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InstanceEntry {
+    role: Spanned<String>,
+    http_tokens: Option<Spanned<String>>,
+    instance_id: Option<InstanceId>,
+    credential_lifetime: Option<Spanned<toml::Value>>,
+    rotate_every: Option<Spanned<toml::Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContainerEntry {
+    role: Spanned<String>,
+    relative_uri: Option<Spanned<String>>,
+    authorization_token: Option<Spanned<String>>,
+    session_name: Option<SessionName>,
+    credential_lifetime: Option<Spanned<toml::Value>>,
+    rotate_every: Option<Spanned<toml::Value>>,
+}
+
+/// An EC2 instance id: `i-` and 8 or 17 lower-case hex digits.
+struct InstanceId(String);
+
+impl<'de> Deserialize<'de> for InstanceId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let ok = s.strip_prefix("i-").is_some_and(|hex| {
+            (hex.len() == 8 || hex.len() == 17)
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        });
+        if ok {
+            Ok(InstanceId(s))
+        } else {
+            Err(de::Error::custom(format!(
+                "instance_id must be i- followed by 8 or 17 lower-case hex digits, got `{s}`"
+            )))
+        }
+    }
+}
+
+/// A role session name: 2..=64 of `[\w+=,.@-]`, as `AssumeRole` requires.
+struct SessionName(String);
+
+impl<'de> Deserialize<'de> for SessionName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let ok_char = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
+        if (2..=64).contains(&s.len()) && s.chars().all(ok_char) {
+            Ok(SessionName(s))
+        } else {
+            Err(de::Error::custom(format!(
+                "session_name must be 2-64 characters of letters, digits and _+=,.@-, got `{s}`"
+            )))
+        }
+    }
 }
 
 /// A 12-digit account id.
@@ -561,6 +917,141 @@ mod tests {
         );
         assert!(
             e.starts_with("w.toml:4:") && e.contains("oidc_provider:"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn default_world_has_an_instance_and_a_container() {
+        let world = World::default();
+        let instance = world.instance.as_ref().unwrap();
+        assert_eq!(
+            instance.role.arn(),
+            "arn:aws:iam::123456789012:role/instance-role"
+        );
+        assert_eq!(instance.http_tokens, HttpTokens::Required);
+        assert_eq!(instance.instance_id, DEFAULT_INSTANCE_ID);
+        assert_eq!(instance.rotation, Rotation::DEFAULT);
+        let container = world.container.as_ref().unwrap();
+        assert_eq!(container.role.name, "task-role");
+        assert_eq!(container.relative_uri, DEFAULT_CONTAINER_RELATIVE_URI);
+        assert_eq!(container.session_name, DEFAULT_CONTAINER_SESSION_NAME);
+        assert_eq!(container.authorization_token, None);
+        // The instance's sessions may assume the 12-hour role (it trusts the account).
+        let long = world
+            .role_by_arn("arn:aws:iam::123456789012:role/cross-account-s3")
+            .unwrap();
+        assert!(long.trusts(&instance.role.arn(), "123456789012"));
+    }
+
+    const ROLES: &str = "[[account]]\nid = \"123456789012\"\n[[role]]\nname = \"r\"\n";
+
+    #[test]
+    fn instance_and_container_sections_parse_with_their_settings() {
+        let world = World::from_toml_str(
+            &format!(
+                "{ROLES}[instance]\nrole = \"arn:aws:iam::123456789012:role/r\"\nhttp_tokens = \"optional\"\ninstance_id = \"i-0abc1234\"\ncredential_lifetime = 7200\nrotate_every = \"30m\"\n[container]\nrole = \"r\"\nrelative_uri = \"/creds/x\"\nauthorization_token = \"Bearer abc\"\nsession_name = \"task-1\"\n"
+            ),
+            "w.toml",
+        )
+        .unwrap();
+        let instance = world.instance.unwrap();
+        assert_eq!(instance.http_tokens, HttpTokens::Optional);
+        assert_eq!(instance.instance_id, "i-0abc1234");
+        assert_eq!(
+            instance.rotation,
+            Rotation {
+                credential_lifetime: Duration::from_secs(7200),
+                rotate_every: Duration::from_secs(1800),
+            }
+        );
+        let container = world.container.unwrap();
+        assert_eq!(container.relative_uri, "/creds/x");
+        assert_eq!(container.authorization_token.as_deref(), Some("Bearer abc"));
+        assert_eq!(container.session_name, "task-1");
+        assert_eq!(container.rotation, Rotation::DEFAULT);
+        let plain = World::from_toml_str(ROLES, "w.toml").unwrap();
+        assert!(plain.instance.is_none() && plain.container.is_none());
+    }
+
+    #[test]
+    fn instance_and_container_errors_name_line_and_key() {
+        let cases = [
+            (
+                "[instance]\nrole = \"nope\"\n",
+                "w.toml:6:",
+                "instance.role: role `nope` is not declared",
+            ),
+            (
+                "[instance]\nrole = \"r\"\nhttp_tokens = \"sometimes\"\n",
+                "w.toml:7:",
+                "instance.http_tokens must be \"required\" (IMDSv2 only) or \"optional\" (IMDSv1 allowed), got `sometimes`",
+            ),
+            (
+                "[instance]\nrole = \"r\"\nhop_limit = 2\n",
+                "w.toml:7:",
+                "hop_limit",
+            ),
+            (
+                "[instance]\nrole = \"r\"\ninstance_id = \"vm-1\"\n",
+                "w.toml:7:",
+                "instance_id must be i-",
+            ),
+            (
+                "[instance]\nrole = \"r\"\ncredential_lifetime = \"ages\"\n",
+                "w.toml:7:",
+                "instance.credential_lifetime must be whole seconds from 60 to 43200",
+            ),
+            (
+                "[instance]\nrole = \"r\"\ncredential_lifetime = 30\n",
+                "w.toml:7:",
+                "instance.credential_lifetime must be whole seconds from 60 to 43200, as a number or a duration like \"6h\" or \"90m\", got 30",
+            ),
+            (
+                "[instance]\nrole = \"r\"\nrotate_every = 1.5\n",
+                "w.toml:7:",
+                "instance.rotate_every must be whole seconds from 60 to 43200, as a number or a duration like \"6h\" or \"90m\", got 1.5",
+            ),
+            (
+                "[instance]\nrole = \"r\"\ncredential_lifetime = \"1h\"\nrotate_every = \"40m\"\n",
+                "w.toml:8:",
+                "instance.rotate_every: credentials must have more than 25 minutes left",
+            ),
+            (
+                "[container]\nrole = \"r\"\nrelative_uri = \"creds\"\n",
+                "w.toml:7:",
+                "container.relative_uri",
+            ),
+            (
+                "[container]\nrole = \"r\"\nrelative_uri = \"/latest/x\"\n",
+                "w.toml:7:",
+                "container.relative_uri",
+            ),
+            (
+                "[container]\nrole = \"r\"\nrelative_uri = \"/c?id=1\"\n",
+                "w.toml:7:",
+                "container.relative_uri",
+            ),
+            (
+                "[container]\nrole = \"r\"\nauthorization_token = \" x\"\n",
+                "w.toml:7:",
+                "container.authorization_token",
+            ),
+            (
+                "[container]\nrole = \"r\"\nsession_name = \"a b\"\n",
+                "w.toml:7:",
+                "session_name must be",
+            ),
+        ];
+        for (section, at, message) in cases {
+            let e = err(&format!("{ROLES}{section}"));
+            assert!(e.starts_with(at), "{section}: {e}");
+            assert!(e.contains(message), "{section}: {e}");
+        }
+        let two_accounts = "[[account]]\nid = \"123456789012\"\n[[account]]\nid = \"210987654321\"\n[[role]]\nname = \"r\"\n[[role]]\nname = \"r\"\naccount = \"210987654321\"\n[instance]\nrole = \"r\"\n";
+        let e = err(two_accounts);
+        assert!(
+            e.starts_with("w.toml:11:") && e.contains("give its ARN"),
             "{e}"
         );
     }

@@ -9,13 +9,21 @@
 //! - `external`: boto3 and the AWS CLI (pinned, in the venv `scripts/test` creates) against the
 //!   binary;
 //! - `virtual_replay`: the SDK in process on a paused (virtual) clock: exact and repeatable;
-//! - `web_identity`: `AssumeRoleWithWebIdentity` with keys discovered from a wiremock issuer.
+//! - `web_identity`: `AssumeRoleWithWebIdentity` with keys discovered from a wiremock issuer;
+//! - `imds`: instance metadata and container credentials through the `Router`: bad input,
+//!   rotation, restarts;
+//! - `imds_sdk`: aws-config's IMDS, ECS and profile (`credential_source`) providers against the
+//!   server over 12 simulated hours of rotation;
+//! - `imds_external`: boto3 getting credentials from the `mock-sts` binary's metadata endpoints.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod binary;
 mod common;
 mod control;
 mod external;
+mod imds;
+mod imds_external;
+mod imds_sdk;
 mod router;
 mod sdk;
 mod virtual_replay;
