@@ -10,6 +10,7 @@
 //! - [`sigv4`]: SigV4 parsing and verification from exactly what was received.
 //! - [`auth`]: who signed a request, and whether AWS would accept it now (expiry, skew).
 //! - [`sts`]: the STS query protocol.
+//! - [`s3`]: S3 REST: buckets, objects, multipart, aws-chunked uploads, checksums, storage.
 //! - [`oidc`]: web-identity JWT verification, inline or discovered keys.
 //! - [`aws_error`]: the one wire error type, rendered as STS or S3 XML.
 //! - [`events`]: one event per request, the ground truth for reports.
@@ -23,6 +24,7 @@ pub mod control;
 pub mod credentials;
 pub mod events;
 pub mod oidc;
+pub mod s3;
 #[cfg(feature = "sdk")]
 pub mod sdk;
 pub mod server;

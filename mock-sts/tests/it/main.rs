@@ -9,7 +9,12 @@
 //! - `external`: boto3 and the AWS CLI (pinned, in the venv `scripts/test` creates) against the
 //!   binary;
 //! - `virtual_replay`: the SDK in process on a paused (virtual) clock: exact and repeatable;
-//! - `web_identity`: `AssumeRoleWithWebIdentity` with keys discovered from a wiremock issuer.
+//! - `web_identity`: `AssumeRoleWithWebIdentity` with keys discovered from a wiremock issuer;
+//! - `s3`: the real aws-sdk-s3 against S3 on the shared clock: every operation, payload forms,
+//!   presigned URLs, expiry;
+//! - `s3_bad_input`: every kind of bad S3 input in process, asserting status, code and body;
+//! - `external_s3`: the AWS CLI's `s3` commands and boto3's transfers against the binary, and
+//!   `--data-dir` across restarts.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod binary;
@@ -17,6 +22,7 @@ mod common;
 mod control;
 mod external;
 mod router;
+mod s3;
 mod sdk;
 mod virtual_replay;
 mod web_identity;
