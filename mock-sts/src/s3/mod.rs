@@ -353,6 +353,19 @@ pub async fn handle(
         now,
         max_skew: state.config.max_skew,
     };
+    // SigV2 query authentication (`AWSAccessKeyId`, `Signature`, `Expires`), as AWS CLI v1
+    // presigns by default: S3 refuses it for buckets created since June 2020.
+    if !parts.headers.contains_key(header::AUTHORIZATION)
+        && query.has("AWSAccessKeyId")
+        && query.has("Signature")
+    {
+        return Handled {
+            action,
+            signed_by: None,
+            result: Err(s3_error(ErrorCode::InvalidRequest)
+                .with_message(sigv4::S3_UNSUPPORTED_AUTHORIZATION_MESSAGE)),
+        };
+    }
     let verified = match authenticator.verify(Service::S3, parts, &[]) {
         Ok(verified) => verified,
         Err(Rejection { error, signed_by }) => {

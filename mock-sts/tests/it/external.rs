@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::common::*;
 
-fn venv() -> Option<PathBuf> {
+pub(crate) fn venv() -> Option<PathBuf> {
     let dir = std::env::var_os("STS_LAB_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv"));
@@ -30,7 +30,7 @@ fn venv() -> Option<PathBuf> {
 }
 
 /// A command with a clean AWS environment: no user config, a private HOME, the mock endpoint.
-fn aws_command(program: PathBuf, endpoint: &str, home: &std::path::Path) -> Command {
+pub(crate) fn aws_command(program: PathBuf, endpoint: &str, home: &std::path::Path) -> Command {
     let mut cmd = Command::new(program);
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -43,13 +43,13 @@ fn aws_command(program: PathBuf, endpoint: &str, home: &std::path::Path) -> Comm
     cmd
 }
 
-fn home(name: &str) -> PathBuf {
+pub(crate) fn home(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("mock-sts-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-fn cli(
+pub(crate) fn cli(
     venv: &std::path::Path,
     server: &Server,
     home: &std::path::Path,
