@@ -470,6 +470,12 @@ impl Request<'_> {
             Operation::CompleteMultipartUpload => self.complete_upload(&payload),
             Operation::AbortMultipartUpload => self.abort_upload(),
             Operation::ListParts => self.list_parts(),
+            // The service root only lists buckets.
+            Operation::Unsupported if self.target.bucket.is_none() => {
+                Err(s3_error(ErrorCode::MethodNotAllowed)
+                    .with_extra("Method", self.parts.method.as_str().to_owned())
+                    .with_extra("ResourceType", "SERVICE"))
+            }
             Operation::Unsupported => Err(s3_error(ErrorCode::NotImplemented)),
         }
     }
