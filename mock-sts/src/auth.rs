@@ -560,7 +560,8 @@ fn sigv4_error(service: Service, e: SigV4Error, akid: Option<&str>, presigned: b
     }
 }
 
-fn spaced_hex(bytes: &[u8]) -> String {
+/// Bytes as S3 spells them in `StringToSignBytes`: lower-case hex pairs separated by spaces.
+pub(crate) fn spaced_hex(bytes: &[u8]) -> String {
     bytes
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -574,11 +574,7 @@ impl Request<'_> {
                 .with_extra("SignatureProvided", provided)
                 .with_extra(
                     "StringToSignBytes",
-                    string_to_sign
-                        .bytes()
-                        .map(|b| format!("{b:02x}"))
-                        .collect::<Vec<_>>()
-                        .join(" "),
+                    crate::auth::spaced_hex(string_to_sign.as_bytes()),
                 ),
         }
     }

@@ -13,19 +13,6 @@ use mock_sts::clock::SimClock;
 use crate::common::*;
 use crate::external::{aws_command, cli, home, venv};
 
-/// Deterministic bytes that do not compress.
-fn pattern(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
-}
-
 #[track_caller]
 fn ok(out: &Output) -> String {
     assert!(

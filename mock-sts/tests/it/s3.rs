@@ -13,7 +13,6 @@ use aws_sdk_s3::types::{
     ChecksumAlgorithm, ChecksumMode, CompletedMultipartUpload, CompletedPart, Delete,
     ObjectIdentifier,
 };
-use base64::Engine;
 use mock_sts::MockAws;
 use mock_sts::clock::SimClock;
 
@@ -26,30 +25,6 @@ async fn started() -> MockAws {
         .start()
         .await
         .unwrap()
-}
-
-fn md5_etag(data: &[u8]) -> String {
-    use md5::Digest;
-    format!("\"{}\"", hex::encode(md5::Md5::digest(data)))
-}
-
-fn crc32(data: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(
-        (crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32IsoHdlc, data) as u32).to_be_bytes(),
-    )
-}
-
-/// Deterministic, incompressible-looking bytes.
-fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    let mut x = u32::from(seed) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
 }
 
 #[tokio::test]

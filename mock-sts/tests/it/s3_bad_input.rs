@@ -178,12 +178,6 @@ fn chunked(
     out
 }
 
-fn crc32(data: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(
-        (crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32IsoHdlc, data) as u32).to_be_bytes(),
-    )
-}
-
 /// Asserts an S3 error: status, code, message, and the shape and headers S3 sends.
 #[track_caller]
 fn assert_s3_error(reply: &Reply, status: u16, code: &str, message: &str) {
