@@ -120,6 +120,28 @@ impl From<AwsError> for Rejection {
     }
 }
 
+/// A request whose signature verified: who signed it and what a body decoder needs to check
+/// aws-chunked chunk and trailer signatures (the parsed signature, the derived signing key).
+#[derive(Clone)]
+pub struct Verified {
+    /// Who signed it.
+    pub caller: Caller,
+    /// The parsed signature: its seed signature, date and scope start the chunk chain.
+    pub signature: ParsedSignature,
+    /// `kSigning` for the signature's scope (never the secret itself).
+    pub signing_key: [u8; 32],
+}
+
+impl std::fmt::Debug for Verified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verified")
+            .field("caller", &self.caller.signed_by())
+            .field("signature", &self.signature)
+            .field("signing_key", &"** redacted **")
+            .finish()
+    }
+}
+
 /// What authentication needs from the server.
 #[derive(Debug, Clone, Copy)]
 pub struct Authenticator<'a> {
@@ -144,11 +166,37 @@ impl Authenticator<'_> {
         parts: &Parts,
         body: &[u8],
     ) -> Result<Caller, Rejection> {
+        self.verify(service, parts, body).map(|v| v.caller)
+    }
+
+    /// [`Authenticator::authenticate`], also handing back the parsed signature and signing
+    /// key, which S3 needs to verify aws-chunked chunk and trailer signatures.
+    ///
+    /// # Errors
+    /// A [`Rejection`] carrying the AWS error for the first check that fails (module docs).
+    pub fn verify(
+        &self,
+        service: Service,
+        parts: &Parts,
+        body: &[u8],
+    ) -> Result<Verified, Rejection> {
+        let presigned = is_presigned(parts);
         let sig = match sigv4::parse(parts) {
             Ok(Some(sig)) => sig,
             Ok(None) => return Err(missing_signature(service).into()),
-            Err(e) => return Err(sigv4_error(service, e, None).into()),
+            Err(e) => return Err(sigv4_error(service, e, None, presigned).into()),
         };
+        // S3 requires X-Amz-Expires where the Coral services do not.
+        if service == Service::S3
+            && sig.kind == AuthKind::Presigned
+            && sig.expires_seconds.is_none()
+        {
+            return Err(
+                AwsError::new(service, ErrorCode::AuthorizationQueryParametersError)
+                    .with_message(sigv4::S3_QUERY_PARAMETERS_MISSING_MESSAGE)
+                    .into(),
+            );
+        }
         let (caller, secret) = self.resolve_key(service, &sig)?;
         let signed_by = Some(caller.signed_by());
         let reject = |error: AwsError| Rejection {
@@ -164,7 +212,17 @@ impl Authenticator<'_> {
             return Err(reject(expired(service, &sig)));
         }
         self.check_time(service, &sig).map_err(reject)?;
-        Ok(caller)
+        let signing_key = sigv4::signing_key(
+            &secret,
+            &sig.scope.date,
+            &sig.scope.region,
+            &sig.scope.service,
+        );
+        Ok(Verified {
+            caller,
+            signature: sig,
+            signing_key,
+        })
     }
 
     /// Finds the secret for the signing key, validating the session token if there is one.
@@ -264,7 +322,12 @@ fn verify_signature(
         }
     }
     Err(match last {
-        Some(e) => sigv4_error(service, e, Some(&sig.access_key_id)),
+        Some(e) => sigv4_error(
+            service,
+            e,
+            Some(&sig.access_key_id),
+            sig.kind == AuthKind::Presigned,
+        ),
         None => AwsError::new(service, ErrorCode::SignatureDoesNotMatch),
     })
 }
@@ -376,8 +439,88 @@ fn presign_expired(
     }
 }
 
+/// Whether the request uses query-string (presigned) authentication, as [`sigv4::parse`]
+/// decides it: an `X-Amz-Algorithm` query key.
+fn is_presigned(parts: &Parts) -> bool {
+    parts
+        .uri
+        .query()
+        .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "X-Amz-Algorithm"))
+}
+
+/// S3's text for a credential that is not `AKID/DATE/REGION/SERVICE/aws4_request` (header
+/// form, `AuthorizationHeaderMalformed`; the query form says `Error parsing the X-Amz-Credential
+/// parameter;` instead of the first clause). Quoted in minio's and ceph's S3 error tables.
+const S3_CREDENTIAL_MALFORMED: &str =
+    "the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".";
+/// S3's text when the credential scope's date is not the request's day.
+const S3_CREDENTIAL_DATE: &str = "Invalid credential date. Date is not the same as X-Amz-Date.";
+
+/// S3's answer to a SigV4 failure other than a wrong signature: header-signed requests get
+/// `AuthorizationHeaderMalformed` (400) or `AccessDenied` for an unusable date, presigned ones
+/// `AuthorizationQueryParametersError` (400); another algorithm is `InvalidRequest`, both
+/// forms at once `InvalidArgument`.
+fn s3_sigv4_error(e: SigV4Error, presigned: bool) -> AwsError {
+    let s3 = |code: ErrorCode, message: &str| {
+        AwsError::new(Service::S3, code).with_message(message.to_owned())
+    };
+    match (e, presigned) {
+        (SigV4Error::ConflictingAuth(_), _) => s3(
+            ErrorCode::InvalidArgument,
+            sigv4::S3_CONFLICTING_AUTH_MESSAGE,
+        ),
+        (SigV4Error::UnsupportedAlgorithm(_), false) => s3(
+            ErrorCode::InvalidRequest,
+            sigv4::S3_UNSUPPORTED_AUTHORIZATION_MESSAGE,
+        ),
+        (SigV4Error::UnsupportedAlgorithm(_), true) => s3(
+            ErrorCode::AuthorizationQueryParametersError,
+            sigv4::S3_QUERY_ALGORITHM_MESSAGE,
+        ),
+        (SigV4Error::BadExpires(message), _) => {
+            s3(ErrorCode::AuthorizationQueryParametersError, &message)
+        }
+        (SigV4Error::ScopeDateMismatch { .. }, false) => s3(
+            ErrorCode::AuthorizationHeaderMalformed,
+            &format!("The authorization header is malformed; {S3_CREDENTIAL_DATE}"),
+        ),
+        (SigV4Error::ScopeDateMismatch { .. }, true) => s3(
+            ErrorCode::AuthorizationQueryParametersError,
+            S3_CREDENTIAL_DATE,
+        ),
+        (SigV4Error::BadDate(_), false) => s3(
+            ErrorCode::AccessDenied,
+            "AWS authentication requires a valid Date or x-amz-date header",
+        ),
+        (SigV4Error::BadDate(_), true) => s3(
+            ErrorCode::AuthorizationQueryParametersError,
+            "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"",
+        ),
+        (SigV4Error::Incomplete(message), false) if message.starts_with("Credential must") => s3(
+            ErrorCode::AuthorizationHeaderMalformed,
+            &format!("The authorization header is malformed; {S3_CREDENTIAL_MALFORMED}"),
+        ),
+        (SigV4Error::Incomplete(message), true) if message.starts_with("Credential must") => s3(
+            ErrorCode::AuthorizationQueryParametersError,
+            &format!("Error parsing the X-Amz-Credential parameter; {S3_CREDENTIAL_MALFORMED}"),
+        ),
+        (SigV4Error::Incomplete(_) | SigV4Error::HostNotSigned(_), false) => s3(
+            ErrorCode::AuthorizationHeaderMalformed,
+            "The authorization header is malformed; the authorization header requires three components: Credential, SignedHeaders, and Signature.",
+        ),
+        (SigV4Error::Incomplete(_) | SigV4Error::HostNotSigned(_), true) => s3(
+            ErrorCode::AuthorizationQueryParametersError,
+            sigv4::S3_QUERY_PARAMETERS_MISSING_MESSAGE,
+        ),
+        // Handled by the caller; kept total.
+        (SigV4Error::SignatureDoesNotMatch { .. } | SigV4Error::MissingSignedHeader(_), _) => {
+            AwsError::new(Service::S3, ErrorCode::SignatureDoesNotMatch)
+        }
+    }
+}
+
 /// Maps a SigV4 parsing or verification failure to the service's error.
-fn sigv4_error(service: Service, e: SigV4Error, akid: Option<&str>) -> AwsError {
+fn sigv4_error(service: Service, e: SigV4Error, akid: Option<&str>, presigned: bool) -> AwsError {
     let s3 = service == Service::S3;
     match e {
         SigV4Error::SignatureDoesNotMatch {
@@ -405,16 +548,7 @@ fn sigv4_error(service: Service, e: SigV4Error, akid: Option<&str>) -> AwsError 
         SigV4Error::MissingSignedHeader(_) => {
             AwsError::new(service, ErrorCode::SignatureDoesNotMatch)
         }
-        SigV4Error::BadExpires(message) if s3 => {
-            AwsError::new(service, ErrorCode::AuthorizationQueryParametersError)
-                .with_message(message)
-        }
-        SigV4Error::ScopeDateMismatch { .. } if s3 => {
-            AwsError::new(service, ErrorCode::AuthorizationHeaderMalformed)
-                .with_message(e.to_string())
-        }
-        other if s3 => AwsError::new(service, ErrorCode::AuthorizationHeaderMalformed)
-            .with_message(other.to_string()),
+        other if s3 => s3_sigv4_error(other, presigned),
         SigV4Error::ScopeDateMismatch { .. }
         | SigV4Error::HostNotSigned(_)
         | SigV4Error::ConflictingAuth(_) => {
@@ -426,7 +560,8 @@ fn sigv4_error(service: Service, e: SigV4Error, akid: Option<&str>) -> AwsError 
     }
 }
 
-fn spaced_hex(bytes: &[u8]) -> String {
+/// Bytes as S3 spells them in `StringToSignBytes`: lower-case hex pairs separated by spaces.
+pub(crate) fn spaced_hex(bytes: &[u8]) -> String {
     bytes
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -10,6 +10,7 @@
 //! - [`sigv4`]: SigV4 parsing and verification from exactly what was received.
 //! - [`auth`]: who signed a request, and whether AWS would accept it now (expiry, skew).
 //! - [`sts`]: the STS query protocol.
+//! - [`s3`]: S3 REST: buckets, objects, multipart, aws-chunked uploads, checksums, storage.
 //! - [`oidc`]: web-identity JWT verification, inline or discovered keys.
 //! - [`imds`]: EC2 instance metadata (IMDSv2) and container credentials, rotating like EC2's.
 //! - [`aws_error`]: the one wire error type, rendered as STS or S3 XML.
@@ -25,6 +26,7 @@ pub mod credentials;
 pub mod events;
 pub mod imds;
 pub mod oidc;
+pub mod s3;
 #[cfg(feature = "sdk")]
 pub mod sdk;
 pub mod server;

@@ -21,7 +21,7 @@ use tokio::net::TcpListener;
 #[command(
     name = "mock-sts",
     version,
-    about = "A mock AWS endpoint (STS) whose temporary credentials expire on a simulated clock",
+    about = "A mock AWS endpoint (STS, S3) whose temporary credentials expire on a simulated clock",
     after_help = "Exit status: 0 clean shutdown, 1 runtime failure, 2 bad flags or files."
 )]
 struct Cli {
@@ -31,9 +31,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve STS, instance metadata (/latest/), container credentials and the control API
-    /// (/_mock/) on one port.
-    Serve(ServeArgs),
+    /// Serve STS, S3, instance metadata (/latest/), container credentials and the control
+    /// API (/_mock/) on one port.
+    Serve(Box<ServeArgs>),
     /// Work with world files.
     World {
         /// Print the built-in default world (a starting point for --world).
@@ -75,6 +75,35 @@ struct ServeArgs {
     /// Serve /_mock/ to non-loopback clients too (anyone can then expire every credential).
     #[arg(long)]
     allow_remote_control: bool,
+    /// Keep S3 buckets and objects in this directory across restarts (default: in memory).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Largest S3 object or part accepted (bytes, or with K/M/G/KiB/MiB/GiB); larger uploads
+    /// get EntityTooLarge. Uploads are held in memory while they are checked.
+    #[arg(long, default_value = "5GiB", value_name = "SIZE")]
+    max_object_size: String,
+}
+
+/// `1048576`, `64MiB`, `5G`: a size in bytes; K, M, G are binary multiples, as S3's limits are.
+fn parse_size(text: &str) -> anyhow::Result<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => anyhow::bail!("--max-object-size: unknown unit `{other}` (use K, M or G)"),
+    };
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--max-object-size: `{text}` is not a size"))?;
+    number
+        .checked_mul(multiplier)
+        .ok_or_else(|| anyhow::anyhow!("--max-object-size: `{text}` is too large"))
 }
 
 /// Marks an error as a usage or input-file error: exit status 2.
@@ -126,6 +155,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         )));
     }
     let max_skew = parse_skew(&args.max_skew).map_err(usage)?;
+    let max_object_size = parse_size(&args.max_object_size).map_err(usage)?;
     let world = match &args.world {
         Some(path) => World::load(path).map_err(usage)?,
         None => World::default(),
@@ -134,7 +164,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .clock(clock.clone())
         .world(world)
         .max_skew(max_skew)
-        .allow_remote_control(args.allow_remote_control);
+        .allow_remote_control(args.allow_remote_control)
+        .max_object_size(max_object_size);
+    if let Some(dir) = &args.data_dir {
+        builder = builder.data_dir(dir);
+    }
     if let Some(key) = &args.key {
         builder = builder
             .key(ServerKey::from_hex(key).map_err(|e| usage(anyhow::anyhow!("--key: {e}")))?);
@@ -215,7 +249,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            runtime.block_on(serve(args))
+            runtime.block_on(serve(*args))
         }
     }
 }

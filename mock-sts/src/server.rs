@@ -4,7 +4,8 @@
 //! Every request goes through [`router`]'s single entry point, which picks the service (the
 //! control API by path, instance metadata and container credentials for unsigned requests to
 //! their paths, otherwise STS or S3 by the SigV4 credential scope, or an `Action` parameter for
-//! unsigned STS calls), runs it, stamps the response with a `Date` from the
+//! unsigned STS calls), runs it (S3 reads its own body, so that uploads are capped by
+//! `--max-object-size` rather than [`MAX_BODY_BYTES`]), stamps the response with a `Date` from the
 //! simulated clock (SDKs correct their signing clock from it, aws-facts §0.2) and the service's
 //! request-id headers, and records one event. Two seams for tests, as STYLE.md asks: the
 //! `Router` for in-process `oneshot` calls, and [`MockAwsBuilder::start`] for a real socket on
@@ -13,6 +14,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -34,11 +36,13 @@ use crate::credentials::{CredentialAuthority, ServerKey};
 use crate::events::{Event, EventLog, Events, Issued, SignedBy};
 use crate::imds;
 use crate::oidc::OidcVerifier;
+use crate::s3::{self, S3};
 use crate::sts::{self, Action, Params, StsContext};
 use crate::timestamp;
 use crate::world::World;
 
-/// The largest request body the mock reads (STS bodies are tiny; S3 uploads are bounded here).
+/// The largest request body the mock reads, but for S3 object data (STS bodies and S3's XML
+/// documents are small; object uploads are capped by [`ServerConfig::max_object_size`]).
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// Server settings.
@@ -49,6 +53,10 @@ pub struct ServerConfig {
     pub max_skew: Option<Duration>,
     /// Serve `/_mock/` to non-loopback peers too.
     pub allow_remote_control: bool,
+    /// Largest S3 object or part accepted, bytes (`EntityTooLarge` above it).
+    pub max_object_size: u64,
+    /// Keep S3 buckets and objects in this directory across restarts (default: memory).
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +64,8 @@ impl Default for ServerConfig {
         ServerConfig {
             max_skew: Some(DEFAULT_MAX_SKEW),
             allow_remote_control: false,
+            max_object_size: s3::DEFAULT_MAX_OBJECT_SIZE,
+            data_dir: None,
         }
     }
 }
@@ -75,6 +85,8 @@ pub struct MockState {
     rng: Mutex<fastrand::Rng>,
     /// Web identity verification.
     pub oidc: OidcVerifier,
+    /// S3's buckets, objects and uploads in progress.
+    pub s3: S3,
     /// Settings.
     pub config: ServerConfig,
 }
@@ -138,35 +150,49 @@ async fn entry(State(state): State<Arc<MockState>>, request: Request) -> Respons
         return reply.render(response);
     }
 
-    let outcome = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(body) => {
-            let service = classify(&parts, &body);
-            match service {
+    // Signed S3 requests are known from their headers and read their own (large) bodies.
+    let outcome = if classify_parts(&parts) == Some(Service::S3) {
+        s3_request(&state, &parts, body, &request_id, arrived).await
+    } else {
+        match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+            Ok(body) => match classify(&parts, &body) {
                 Service::Sts => sts_request(&state, &parts, &body, &request_id, arrived).await,
-                _ => Outcome::failed(
-                    Service::S3,
-                    "-",
-                    AwsError::new(Service::S3, ErrorCode::NotImplemented).with_message(
-                        "This mock-sts build serves STS only; S3 is not implemented yet",
-                    ),
-                ),
-            }
+                _ => s3_request(&state, &parts, body.into(), &request_id, arrived).await,
+            },
+            Err(_) => Outcome::failed(
+                Service::Sts,
+                "-",
+                AwsError::new(Service::Sts, ErrorCode::ValidationError)
+                    .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+                    .with_message(format!(
+                        "Request body is larger than {MAX_BODY_BYTES} bytes"
+                    )),
+            ),
         }
-        Err(_) => Outcome::failed(
-            Service::Sts,
-            "-",
-            AwsError::new(Service::Sts, ErrorCode::ValidationError)
-                .with_status(StatusCode::PAYLOAD_TOO_LARGE)
-                .with_message(format!(
-                    "Request body is larger than {MAX_BODY_BYTES} bytes"
-                )),
-        ),
     };
     finish(&state, outcome, &request_id, arrived, stopwatch)
 }
 
-/// Which service a request is for: the SigV4 scope says, else an `Action` parameter means STS.
-fn classify(parts: &Parts, body: &[u8]) -> Service {
+async fn s3_request(
+    state: &MockState,
+    parts: &Parts,
+    body: axum::body::Body,
+    request_id: &str,
+    now: SystemTime,
+) -> Outcome {
+    let handled = s3::handle(state, parts, body, request_id, now).await;
+    Outcome {
+        service: Service::S3,
+        action: handled.action.to_string(),
+        result: handled.result,
+        signed_by: handled.signed_by,
+        issued: None,
+    }
+}
+
+/// The service a request's headers and query name: the SigV4 scope, or an `Action` query
+/// parameter for STS. `None` when only the body can tell.
+fn classify_parts(parts: &Parts) -> Option<Service> {
     let scope_service = |credential: &str| -> Option<Service> {
         let service = credential.split('/').nth(3)?;
         match service {
@@ -184,18 +210,26 @@ fn classify(parts: &Parts, body: &[u8]) -> Service {
             .find_map(|p| p.trim().strip_prefix("Credential="))
         && let Some(s) = scope_service(cred)
     {
-        return s;
+        return Some(s);
     }
     let query = parts.uri.query().unwrap_or("");
     for (k, v) in form_urlencoded::parse(query.as_bytes()) {
         if k == "X-Amz-Credential"
             && let Some(s) = scope_service(&v)
         {
-            return s;
+            return Some(s);
         }
         if k == "Action" {
-            return Service::Sts;
+            return Some(Service::Sts);
         }
+    }
+    None
+}
+
+/// Which service a request is for: [`classify_parts`], else an `Action` in the body means STS.
+fn classify(parts: &Parts, body: &[u8]) -> Service {
+    if let Some(service) = classify_parts(parts) {
+        return service;
     }
     if parts.method == Method::POST && body.starts_with(b"Action=") || contains_action(body) {
         return Service::Sts;
@@ -214,7 +248,7 @@ fn contains_action(body: &[u8]) -> bool {
 struct Outcome {
     service: Service,
     action: String,
-    result: Result<(&'static str, String), AwsError>,
+    result: Result<Response, AwsError>,
     signed_by: Option<SignedBy>,
     issued: Option<Issued>,
 }
@@ -328,7 +362,12 @@ async fn sts_request(
         Ok(success) => Outcome {
             service: Service::Sts,
             action: action_name,
-            result: Ok(("text/xml", success.body)),
+            result: Ok((
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"))],
+                success.body,
+            )
+                .into_response()),
             signed_by,
             issued: success.issued,
         },
@@ -351,11 +390,7 @@ fn finish(
     stopwatch: Stopwatch,
 ) -> Response {
     let (mut response, error) = match outcome.result {
-        Ok((content_type, body)) => {
-            let mut response = (StatusCode::OK, body).into_response();
-            response
-                .headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        Ok(mut response) => {
             insert_request_id(outcome.service, response.headers_mut(), request_id);
             (response, None)
         }
@@ -471,37 +506,72 @@ impl MockAwsBuilder {
         self
     }
 
-    fn state(self) -> Arc<MockState> {
+    /// Keep S3 buckets and objects in `dir` (created if missing) across restarts, instead of
+    /// in memory.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.config.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Largest S3 object or part accepted, bytes (default 5 GiB, S3's single-PUT limit).
+    /// Uploads are buffered in memory, so this also bounds memory per request.
+    pub fn max_object_size(mut self, bytes: u64) -> Self {
+        self.config.max_object_size = bytes;
+        self
+    }
+
+    fn state(self) -> io::Result<Arc<MockState>> {
         let mut rng = match self.seed {
             Some(seed) => fastrand::Rng::with_seed(seed),
             None => fastrand::Rng::new(),
         };
         let key = self.key.unwrap_or_else(|| ServerKey::generate(&mut rng));
-        Arc::new(MockState {
+        let store = match &self.config.data_dir {
+            Some(dir) => s3::store::Store::open_dir(dir)
+                .map_err(|e| io::Error::other(format!("data dir {}: {e}", dir.display())))?,
+            None => s3::store::Store::memory(),
+        };
+        Ok(Arc::new(MockState {
             clock: self.clock.unwrap_or_else(SimClock::wall),
             world: self.world.unwrap_or_default(),
             authority: CredentialAuthority::new(key),
             events: self.events.unwrap_or_default(),
             rng: Mutex::new(rng),
             oidc: OidcVerifier::new(),
+            s3: S3::new(store, self.config.max_object_size),
             config: self.config,
-        })
+        }))
     }
 
     /// An in-process mock with no socket: call it through [`MockAws::router`].
+    ///
+    /// # Panics
+    /// When a [`data_dir`](Self::data_dir) was set and cannot be opened; use
+    /// [`try_build`](Self::try_build) to handle that.
     pub fn build(self) -> MockAws {
-        MockAws {
-            state: self.state(),
+        match self.try_build() {
+            Ok(aws) => aws,
+            Err(e) => panic!("MockAwsBuilder::build: {e}"),
+        }
+    }
+
+    /// [`build`](Self::build), reporting a data dir that cannot be opened.
+    ///
+    /// # Errors
+    /// When the data dir cannot be created, cleaned or read.
+    pub fn try_build(self) -> io::Result<MockAws> {
+        Ok(MockAws {
+            state: self.state()?,
             addr: None,
             shutdown: Mutex::new(None),
             task: Mutex::new(None),
-        }
+        })
     }
 
     /// Starts serving on `127.0.0.1:0`.
     ///
     /// # Errors
-    /// When the socket cannot be bound.
+    /// When the socket cannot be bound, or a data dir cannot be opened.
     pub async fn start(self) -> io::Result<MockAws> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         self.start_on(listener).await
@@ -510,10 +580,10 @@ impl MockAwsBuilder {
     /// Starts serving on a listener the caller bound.
     ///
     /// # Errors
-    /// When the listener has no local address.
+    /// When the listener has no local address, or a data dir cannot be opened.
     pub async fn start_on(self, listener: TcpListener) -> io::Result<MockAws> {
         let addr = listener.local_addr()?;
-        let state = self.state();
+        let state = self.state()?;
         let (tx, rx) = oneshot::channel::<()>();
         let app = router(state.clone());
         let task = tokio::spawn(serve(listener, app, async move {

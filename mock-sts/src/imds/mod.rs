@@ -169,10 +169,11 @@ impl Reply {
         self
     }
 
-    /// The outcome the server's event log takes: `Ok((content type, body))` or the error.
-    pub fn result(&self) -> Result<(&'static str, String), AwsError> {
+    /// The outcome the server's event log takes: success (its body is put on by `render`), or the error.
+    pub fn result(&self) -> Result<Response, AwsError> {
         match &self.error {
-            None => Ok((self.content_type, self.body.clone())),
+            // `render` puts the body and headers on the final response.
+            None => Ok(Response::new(Body::empty())),
             Some(e) => Err(e.clone()),
         }
     }

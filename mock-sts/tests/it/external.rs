@@ -49,7 +49,7 @@ pub(crate) fn home(name: &str) -> PathBuf {
     dir
 }
 
-fn cli(
+pub(crate) fn cli(
     venv: &std::path::Path,
     server: &Server,
     home: &std::path::Path,

@@ -15,16 +15,24 @@
 //! - `imds_sdk`: aws-config's IMDS, ECS and profile (`credential_source`) providers against the
 //!   server over 12 simulated hours of rotation;
 //! - `imds_external`: boto3 getting credentials from the `mock-sts` binary's metadata endpoints.
+//! - `s3`: the real aws-sdk-s3 against S3 on the shared clock: every operation, payload forms,
+//!   presigned URLs, expiry;
+//! - `s3_bad_input`: every kind of bad S3 input in process, asserting status, code and body;
+//! - `external_s3`: the AWS CLI's `s3` commands and boto3's transfers against the binary, and
+//!   `--data-dir` across restarts.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod binary;
 mod common;
 mod control;
 mod external;
+mod external_s3;
 mod imds;
 mod imds_external;
 mod imds_sdk;
 mod router;
+mod s3;
+mod s3_bad_input;
 mod sdk;
 mod virtual_replay;
 mod web_identity;

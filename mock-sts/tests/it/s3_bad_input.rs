@@ -1,0 +1,1245 @@
+//! Every kind of bad S3 input, in process through the router, each answered with S3's status,
+//! code and body, never a panic. Requests are signed by the real aws-sigv4 crate, chunk and
+//! trailer signatures by its `sign_chunk` / `sign_trailer`, so the mock is checked against
+//! the SDK's signer and not against itself.
+
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{
+    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
+    SigningSettings, UriPathNormalizationMode, sign,
+};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use axum::body::Body;
+use base64::Engine;
+use bytes::Bytes;
+use http::Request;
+use mock_sts::MockAws;
+use mock_sts::clock::SimClock;
+
+use crate::common::*;
+
+const HOST: &str = "localhost:4566";
+
+fn mock() -> MockAws {
+    MockAws::builder()
+        .clock(SimClock::frozen(start()))
+        .seed(11)
+        .build()
+}
+
+fn identity(keys: &Keys) -> Identity {
+    Credentials::new(&keys.akid, &keys.secret, keys.token.clone(), None, "test").into()
+}
+
+/// A request signed by aws-sigv4 for S3 with `payload_hash` (default: the body's SHA-256) in
+/// `x-amz-content-sha256`; also returns the seed signature for chunk signing.
+fn signed(
+    method: &str,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+    payload_hash: Option<&str>,
+    keys: &Keys,
+    time: SystemTime,
+) -> (Request<Body>, String) {
+    let uri = format!("http://{HOST}{path_and_query}");
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(&uri)
+        .header("host", HOST);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let mut request = builder.body(body).unwrap();
+    let mut settings = SigningSettings::default();
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    s3_rules(&mut settings);
+    let identity = identity(keys);
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("s3")
+        .time(time)
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let signable_body = match payload_hash {
+        Some(hash) => SignableBody::Precomputed(hash.to_string()),
+        None => SignableBody::Bytes(request.body()),
+    };
+    let signable = SignableRequest::new(
+        method,
+        &uri,
+        request
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
+        signable_body,
+    )
+    .unwrap();
+    let output = sign(signable, &params).unwrap();
+    let seed = output.signature().to_string();
+    let (instructions, _) = output.into_parts();
+    instructions.apply_to_request_http1x(&mut request);
+    (request.map(Body::from), seed)
+}
+
+/// The signing rules aws-sdk-s3 applies: the path is encoded once and never normalised.
+fn s3_rules(settings: &mut SigningSettings) {
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+}
+
+/// A GET URL presigned for S3 by aws-sigv4.
+fn presigned_s3(path: &str, keys: &Keys, time: SystemTime, expires: Duration) -> String {
+    let uri = format!("http://{HOST}{path}");
+    let mut settings = SigningSettings::default();
+    settings.signature_location = SignatureLocation::QueryParams;
+    settings.expires_in = Some(expires);
+    s3_rules(&mut settings);
+    let identity = identity(keys);
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("s3")
+        .time(time)
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let signable = SignableRequest::new(
+        "GET",
+        &uri,
+        [("host", HOST)].into_iter(),
+        SignableBody::UnsignedPayload,
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let mut request = Request::builder().uri(&uri).body(()).unwrap();
+    instructions.apply_to_request_http1x(&mut request);
+    request.uri().to_string()
+}
+
+/// An aws-chunked body: each chunk (and the final empty one) signed with aws-sigv4's
+/// `sign_chunk` when `seed` is given, then trailers, signed with `sign_trailer`.
+fn chunked(
+    chunks: &[&[u8]],
+    trailers: &[(&str, &str)],
+    seed: Option<&str>,
+    keys: &Keys,
+    time: SystemTime,
+) -> Vec<u8> {
+    let identity = identity(keys);
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("s3")
+        .time(time)
+        .settings(())
+        .build()
+        .unwrap();
+    let mut previous = seed.map(str::to_string);
+    let mut out = Vec::new();
+    for data in chunks.iter().copied().chain([&b""[..]]) {
+        out.extend_from_slice(format!("{:x}", data.len()).as_bytes());
+        if let Some(prev) = &previous {
+            let signature = v4::sign_chunk(&Bytes::copy_from_slice(data), prev, &params)
+                .unwrap()
+                .signature()
+                .to_string();
+            out.extend_from_slice(format!(";chunk-signature={signature}").as_bytes());
+            previous = Some(signature);
+        }
+        out.extend_from_slice(b"\r\n");
+        if !data.is_empty() {
+            out.extend_from_slice(data);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+    for (name, value) in trailers {
+        out.extend_from_slice(format!("{name}:{value}\r\n").as_bytes());
+    }
+    if let (Some(prev), false) = (&previous, trailers.is_empty()) {
+        let mut headers = aws_smithy_runtime_api::http::Headers::new();
+        for (name, value) in trailers {
+            headers.insert(name.to_string(), value.to_string());
+        }
+        let signature = v4::sign_trailer(&headers, prev, &params)
+            .unwrap()
+            .signature()
+            .to_string();
+        out.extend_from_slice(format!("x-amz-trailer-signature:{signature}\r\n").as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// Asserts an S3 error: status, code, message, and the shape and headers S3 sends.
+#[track_caller]
+fn assert_s3_error(reply: &Reply, status: u16, code: &str, message: &str) {
+    assert_eq!(reply.status.as_u16(), status, "{}", reply.body);
+    assert!(
+        reply
+            .body
+            .starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(reply.code(), code, "{}", reply.body);
+    assert_eq!(
+        reply.xml("Message").unwrap_or_default(),
+        message,
+        "{}",
+        reply.body
+    );
+    assert!(reply.xml("RequestId").is_some() && reply.xml("HostId").is_some());
+    assert_eq!(reply.headers["content-type"], "application/xml");
+    assert_eq!(reply.headers["server"], "AmazonS3");
+    assert!(reply.headers.contains_key("x-amz-request-id"));
+    assert!(reply.headers.contains_key("x-amz-id-2"));
+}
+
+async fn put(aws: &MockAws, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let (request, _) = signed(
+        "PUT",
+        path,
+        headers,
+        body.to_vec(),
+        None,
+        &Keys::user(),
+        start(),
+    );
+    call(aws, request).await
+}
+
+async fn get(aws: &MockAws, path: &str) -> Reply {
+    let (request, _) = signed("GET", path, &[], Vec::new(), None, &Keys::user(), start());
+    call(aws, request).await
+}
+
+async fn bucket(aws: &MockAws, name: &str) {
+    let reply = put(aws, &format!("/{name}"), &[], b"").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
+
+/// A streaming PUT: headers as the Rust SDK sends them for `ByteStream::from_path`.
+async fn streaming_put(
+    aws: &MockAws,
+    path: &str,
+    form: &str,
+    data_len: usize,
+    trailer: Option<&str>,
+    body: impl FnOnce(Option<&str>) -> Vec<u8>,
+) -> Reply {
+    let len = data_len.to_string();
+    let mut headers = vec![
+        ("content-encoding", "aws-chunked"),
+        ("x-amz-decoded-content-length", len.as_str()),
+    ];
+    if let Some(t) = trailer {
+        headers.push(("x-amz-trailer", t));
+    }
+    let (request, seed) = signed(
+        "PUT",
+        path,
+        &headers,
+        Vec::new(),
+        Some(form),
+        &Keys::user(),
+        start(),
+    );
+    let signed_form = form.starts_with("STREAMING-AWS4");
+    let body = body(signed_form.then_some(seed.as_str()));
+    let (mut parts, _) = request.into_parts();
+    parts.headers.insert("content-length", body.len().into());
+    call(aws, Request::from_parts(parts, Body::from(body))).await
+}
+
+#[tokio::test]
+async fn every_streaming_form_stores_the_decoded_bytes() {
+    let aws = mock();
+    bucket(&aws, "forms").await;
+    let data = vec![b'z'; 70_000];
+    let chunks: [&[u8]; 2] = [&data[..65536], &data[65536..]];
+    let checksum = crc32(&data);
+    let trailer = [("x-amz-checksum-crc32", checksum.as_str())];
+    let k = Keys::user();
+    let cases: [(&str, &str, Option<&str>); 3] = [
+        (
+            "/forms/signed-trailer",
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+            Some("x-amz-checksum-crc32"),
+        ),
+        ("/forms/signed", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", None),
+        (
+            "/forms/unsigned-trailer",
+            "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+            Some("x-amz-checksum-crc32"),
+        ),
+    ];
+    for (path, form, trailer_name) in cases {
+        let trailers: &[(&str, &str)] = if trailer_name.is_some() {
+            &trailer
+        } else {
+            &[]
+        };
+        let reply = streaming_put(&aws, path, form, data.len(), trailer_name, |seed| {
+            chunked(&chunks, trailers, seed, &k, start())
+        })
+        .await;
+        assert_eq!(reply.status, 200, "{form}: {}", reply.body);
+        let got = get(&aws, path).await;
+        assert_eq!(got.body.as_bytes(), &data[..], "{form}");
+    }
+    // UNSIGNED-PAYLOAD: the body as is.
+    let (request, _) = signed(
+        "PUT",
+        "/forms/unsigned",
+        &[],
+        b"raw".to_vec(),
+        Some("UNSIGNED-PAYLOAD"),
+        &k,
+        start(),
+    );
+    assert_eq!(call(&aws, request).await.status, 200);
+    assert_eq!(get(&aws, "/forms/unsigned").await.body, "raw");
+    let actions: Vec<_> = aws.events().0.iter().map(|e| e.action.clone()).collect();
+    assert!(
+        actions.iter().filter(|a| *a == "PutObject").count() >= 4,
+        "{actions:?}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_chunk_signature_is_signature_does_not_match_and_nothing_is_stored() {
+    let aws = mock();
+    bucket(&aws, "chunks").await;
+    let k = Keys::user();
+    let reply = streaming_put(
+        &aws,
+        "/chunks/obj",
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+        10,
+        Some("x-amz-checksum-crc32"),
+        |seed| {
+            let good = chunked(
+                &[b"0123456789"],
+                &[("x-amz-checksum-crc32", &crc32(b"0123456789"))],
+                seed,
+                &k,
+                start(),
+            );
+            // Flip one hex digit of the first chunk signature.
+            let mut text = String::from_utf8(good).unwrap();
+            let at = text.find("chunk-signature=").unwrap() + "chunk-signature=".len();
+            let flipped = if &text[at..at + 1] == "0" { "1" } else { "0" };
+            text.replace_range(at..at + 1, flipped);
+            text.into_bytes()
+        },
+    )
+    .await;
+    assert_s3_error(
+        &reply,
+        403,
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+    );
+    let string_to_sign = reply.xml("StringToSign").unwrap();
+    assert!(
+        string_to_sign.starts_with(
+            "AWS4-HMAC-SHA256-PAYLOAD\n20260101T000000Z\n20260101/us-east-1/s3/aws4_request\n"
+        ),
+        "{string_to_sign}"
+    );
+    assert_eq!(reply.xml("AWSAccessKeyId").as_deref(), Some(USER_AKID));
+    assert_eq!(get(&aws, "/chunks/obj").await.code(), "NoSuchKey");
+
+    // A wrong trailer signature is refused the same way.
+    let reply = streaming_put(
+        &aws,
+        "/chunks/obj",
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+        10,
+        Some("x-amz-checksum-crc32"),
+        |seed| {
+            let good = chunked(
+                &[b"0123456789"],
+                &[("x-amz-checksum-crc32", &crc32(b"0123456789"))],
+                seed,
+                &k,
+                start(),
+            );
+            let text = String::from_utf8(good).unwrap();
+            let at =
+                text.find("x-amz-trailer-signature:").unwrap() + "x-amz-trailer-signature:".len();
+            let mut text = text;
+            let flipped = if &text[at..at + 1] == "0" { "1" } else { "0" };
+            text.replace_range(at..at + 1, flipped);
+            text.into_bytes()
+        },
+    )
+    .await;
+    assert_eq!(reply.code(), "SignatureDoesNotMatch", "{}", reply.body);
+    assert!(
+        reply
+            .xml("StringToSign")
+            .unwrap()
+            .starts_with("AWS4-HMAC-SHA256-TRAILER\n")
+    );
+    assert_eq!(get(&aws, "/chunks/obj").await.code(), "NoSuchKey");
+}
+
+#[tokio::test]
+async fn truncated_chunk_is_incomplete_body() {
+    let aws = mock();
+    bucket(&aws, "trunc").await;
+    let k = Keys::user();
+    let reply = streaming_put(
+        &aws,
+        "/trunc/obj",
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+        10,
+        Some("x-amz-checksum-crc32"),
+        |seed| {
+            let mut body = chunked(
+                &[b"0123456789"],
+                &[("x-amz-checksum-crc32", &crc32(b"0123456789"))],
+                seed,
+                &k,
+                start(),
+            );
+            // Cut inside the chunk data.
+            let cut = body.windows(4).position(|w| w == b"0123").unwrap() + 4;
+            body.truncate(cut);
+            body
+        },
+    )
+    .await;
+    assert_s3_error(
+        &reply,
+        400,
+        "IncompleteBody",
+        "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+    );
+    assert_eq!(get(&aws, "/trunc/obj").await.code(), "NoSuchKey");
+
+    // A decoded length that disagrees with the chunks is incomplete too.
+    let reply = streaming_put(
+        &aws,
+        "/trunc/obj",
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        11,
+        Some("x-amz-checksum-crc32"),
+        |_| {
+            chunked(
+                &[b"0123456789"],
+                &[("x-amz-checksum-crc32", &crc32(b"0123456789"))],
+                None,
+                &k,
+                start(),
+            )
+        },
+    )
+    .await;
+    assert_eq!(reply.code(), "IncompleteBody", "{}", reply.body);
+}
+
+#[tokio::test]
+async fn checksum_mismatch_in_header_and_in_trailer_is_bad_digest() {
+    let aws = mock();
+    bucket(&aws, "sums").await;
+    let wrong = crc32(b"something else");
+    let reply = put(
+        &aws,
+        "/sums/header",
+        &[
+            ("x-amz-checksum-crc32", wrong.as_str()),
+            ("x-amz-sdk-checksum-algorithm", "CRC32"),
+        ],
+        b"payload",
+    )
+    .await;
+    assert_s3_error(
+        &reply,
+        400,
+        "BadDigest",
+        "The CRC32 you specified did not match the calculated checksum.",
+    );
+    assert_eq!(get(&aws, "/sums/header").await.code(), "NoSuchKey");
+
+    let k = Keys::user();
+    let reply = streaming_put(
+        &aws,
+        "/sums/trailer",
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+        7,
+        Some("x-amz-checksum-crc32"),
+        |seed| {
+            chunked(
+                &[b"payload"],
+                &[("x-amz-checksum-crc32", &wrong)],
+                seed,
+                &k,
+                start(),
+            )
+        },
+    )
+    .await;
+    assert_s3_error(
+        &reply,
+        400,
+        "BadDigest",
+        "The CRC32 you specified did not match the calculated checksum.",
+    );
+    assert_eq!(get(&aws, "/sums/trailer").await.code(), "NoSuchKey");
+
+    // A malformed value, and a SHA256 that does not match.
+    let reply = put(
+        &aws,
+        "/sums/x",
+        &[("x-amz-checksum-crc32", "nope")],
+        b"payload",
+    )
+    .await;
+    assert_s3_error(
+        &reply,
+        400,
+        "InvalidRequest",
+        "Value for x-amz-checksum-crc32 header is invalid.",
+    );
+    let sha = base64::engine::general_purpose::STANDARD.encode([0u8; 32]);
+    let reply = put(
+        &aws,
+        "/sums/x",
+        &[("x-amz-checksum-sha256", sha.as_str())],
+        b"payload",
+    )
+    .await;
+    assert_s3_error(
+        &reply,
+        400,
+        "BadDigest",
+        "The SHA256 you specified did not match the calculated checksum.",
+    );
+    let reply = put(
+        &aws,
+        "/sums/x",
+        &[("content-md5", "AAAAAAAAAAAAAAAAAAAAAA==")],
+        b"payload",
+    )
+    .await;
+    assert_s3_error(
+        &reply,
+        400,
+        "BadDigest",
+        "The Content-MD5 you specified did not match what we received.",
+    );
+    // The trailer was announced but never came.
+    let reply = streaming_put(
+        &aws,
+        "/sums/x",
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        7,
+        Some("x-amz-checksum-crc32"),
+        |_| chunked(&[b"payload"], &[], None, &k, start()),
+    )
+    .await;
+    assert_eq!(reply.code(), "MalformedTrailerError", "{}", reply.body);
+}
+
+#[tokio::test]
+async fn content_sha256_mismatch_is_x_amz_content_sha256_mismatch() {
+    let aws = mock();
+    bucket(&aws, "sha").await;
+    let declared = "a".repeat(64);
+    let (request, _) = signed(
+        "PUT",
+        "/sha/obj",
+        &[],
+        b"body".to_vec(),
+        Some(&declared),
+        &Keys::user(),
+        start(),
+    );
+    let reply = call(&aws, request).await;
+    assert_s3_error(
+        &reply,
+        400,
+        "XAmzContentSHA256Mismatch",
+        "The provided 'x-amz-content-sha256' header does not match what was computed.",
+    );
+    assert_eq!(reply.xml("ClientComputedContentSHA256"), Some(declared));
+    assert_eq!(
+        reply.xml("S3ComputedContentSHA256").as_deref(),
+        Some("230d8358dc8e8890b4c58deeb62912ee2f20357ae92a5cc861b98e68fe31acb5")
+    );
+    assert_eq!(get(&aws, "/sha/obj").await.code(), "NoSuchKey");
+    let (request, _) = signed(
+        "PUT",
+        "/sha/obj",
+        &[],
+        b"body".to_vec(),
+        Some("sha256-please"),
+        &Keys::user(),
+        start(),
+    );
+    let reply = call(&aws, request).await;
+    assert_eq!(reply.code(), "InvalidArgument", "{}", reply.body);
+    assert_eq!(
+        reply.xml("ArgumentName").as_deref(),
+        Some("x-amz-content-sha256")
+    );
+}
+
+async fn create_upload(aws: &MockAws, path: &str) -> String {
+    let (request, _) = signed(
+        "POST",
+        &format!("{path}?uploads"),
+        &[],
+        Vec::new(),
+        None,
+        &Keys::user(),
+        start(),
+    );
+    let reply = call(aws, request).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.xml("UploadId").unwrap()
+}
+
+async fn upload_part(aws: &MockAws, path: &str, id: &str, number: u32, data: &[u8]) -> String {
+    let reply = put(
+        aws,
+        &format!("{path}?partNumber={number}&uploadId={id}"),
+        &[],
+        data,
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.headers["etag"].to_str().unwrap().to_string()
+}
+
+async fn complete(aws: &MockAws, path: &str, id: &str, xml: &str) -> Reply {
+    let (request, _) = signed(
+        "POST",
+        &format!("{path}?uploadId={id}"),
+        &[],
+        xml.as_bytes().to_vec(),
+        None,
+        &Keys::user(),
+        start(),
+    );
+    call(aws, request).await
+}
+
+#[tokio::test]
+async fn complete_multipart_rejects_malformed_xml_unknown_parts_and_wrong_order() {
+    let aws = mock();
+    bucket(&aws, "mpu").await;
+    let id = create_upload(&aws, "/mpu/obj").await;
+    let big = vec![b'p'; 5 * 1024 * 1024];
+    let e1 = upload_part(&aws, "/mpu/obj", &id, 1, &big).await;
+    let e2 = upload_part(&aws, "/mpu/obj", &id, 2, b"last").await;
+
+    for xml in [
+        "<CompleteMultipartUpload><Part>",
+        "not xml at all",
+        "<Wrong/>",
+        "<CompleteMultipartUpload></CompleteMultipartUpload>",
+    ] {
+        let reply = complete(&aws, "/mpu/obj", &id, xml).await;
+        assert_s3_error(
+            &reply,
+            400,
+            "MalformedXML",
+            "The XML you provided was not well-formed or did not validate against our published schema",
+        );
+    }
+    let part = |n: u32, etag: &str| {
+        format!("<Part><PartNumber>{n}</PartNumber><ETag>{etag}</ETag></Part>")
+    };
+    let reply = complete(
+        &aws,
+        "/mpu/obj",
+        &id,
+        &format!(
+            "<CompleteMultipartUpload>{}{}</CompleteMultipartUpload>",
+            part(2, &e2),
+            part(1, &e1)
+        ),
+    )
+    .await;
+    assert_s3_error(
+        &reply,
+        400,
+        "InvalidPartOrder",
+        "The list of parts was not in ascending order. Parts must be ordered by part number.",
+    );
+    let reply = complete(
+        &aws,
+        "/mpu/obj",
+        &id,
+        &format!(
+            "<CompleteMultipartUpload>{}{}</CompleteMultipartUpload>",
+            part(1, &e1),
+            part(3, &e2)
+        ),
+    )
+    .await;
+    assert_s3_error(
+        &reply,
+        400,
+        "InvalidPart",
+        "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+    );
+    let reply = complete(
+        &aws,
+        "/mpu/obj",
+        "no-such-upload",
+        &format!(
+            "<CompleteMultipartUpload>{}</CompleteMultipartUpload>",
+            part(1, &e1)
+        ),
+    )
+    .await;
+    assert_s3_error(
+        &reply,
+        404,
+        "NoSuchUpload",
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+    );
+    assert_eq!(get(&aws, "/mpu/obj").await.code(), "NoSuchKey");
+    let reply = put(
+        &aws,
+        &format!("/mpu/obj?partNumber=10001&uploadId={id}"),
+        &[],
+        b"x",
+    )
+    .await;
+    assert_eq!(reply.code(), "InvalidArgument", "{}", reply.body);
+
+    // After all that, the upload still completes.
+    let reply = complete(
+        &aws,
+        "/mpu/obj",
+        &id,
+        &format!(
+            "<CompleteMultipartUpload>{}{}</CompleteMultipartUpload>",
+            part(1, &e1),
+            part(2, &e2)
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(reply.xml("ETag").unwrap().ends_with("-2\""));
+    assert_eq!(get(&aws, "/mpu/obj").await.body.len(), big.len() + 4);
+}
+
+#[tokio::test]
+async fn hostile_keys_are_stored_and_read_back_inside_the_data_dir() {
+    let dir = TempDir::new("hostile-keys");
+    let data_dir = dir.path().join("data");
+    let aws = MockAws::builder()
+        .clock(SimClock::frozen(start()))
+        .data_dir(&data_dir)
+        .build();
+    bucket(&aws, "keys").await;
+    for (path, key) in [
+        ("/keys/..%2F..%2F..%2Fescaped", "../../../escaped"),
+        ("/keys/a%00b%2F..%2F..", "a\0b/../.."),
+        ("/keys/../../etc/passwd", "../../etc/passwd"),
+    ] {
+        let reply = put(&aws, path, &[("x-amz-meta-key", "hostile")], key.as_bytes()).await;
+        assert_eq!(reply.status, 200, "{key:?}: {}", reply.body);
+        let got = get(&aws, path).await;
+        assert_eq!(got.status, 200, "{key:?}: {}", got.body);
+        assert_eq!(got.body, key);
+    }
+    let listed = get(&aws, "/keys?list-type=2&encoding-type=url").await;
+    assert_eq!(
+        listed.xml("KeyCount").as_deref(),
+        Some("3"),
+        "{}",
+        listed.body
+    );
+    assert!(
+        listed.body.contains("<Key>a%00b%2F..%2F..</Key>"),
+        "{}",
+        listed.body
+    );
+    // Nothing outside the data dir.
+    let mut outside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    outside.sort();
+    assert_eq!(outside, ["data"]);
+    let root = std::fs::canonicalize(&data_dir).unwrap();
+    let mut stack = vec![data_dir.clone()];
+    let mut files = 0;
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            assert!(std::fs::canonicalize(&path).unwrap().starts_with(&root));
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files += 1;
+            }
+        }
+    }
+    assert_eq!(files, 4, "bucket.json and three objects");
+}
+
+#[tokio::test]
+async fn over_the_size_cap_is_entity_too_large_and_nothing_is_stored() {
+    let aws = MockAws::builder()
+        .clock(SimClock::frozen(start()))
+        .max_object_size(1024)
+        .build();
+    bucket(&aws, "cap").await;
+    let reply = put(&aws, "/cap/big", &[], &[b'b'; 2000]).await;
+    assert_s3_error(
+        &reply,
+        400,
+        "EntityTooLarge",
+        "Your proposed upload exceeds the maximum allowed size",
+    );
+    assert_eq!(reply.xml("ProposedSize").as_deref(), Some("2000"));
+    assert_eq!(reply.xml("MaxSizeAllowed").as_deref(), Some("1024"));
+    assert_eq!(get(&aws, "/cap/big").await.code(), "NoSuchKey");
+    // aws-chunked: the declared decoded length is judged before a byte is read.
+    let k = Keys::user();
+    let data = vec![b'c'; 2000];
+    let reply = streaming_put(
+        &aws,
+        "/cap/chunked",
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        2000,
+        Some("x-amz-checksum-crc32"),
+        |_| {
+            chunked(
+                &[&data],
+                &[("x-amz-checksum-crc32", &crc32(&data))],
+                None,
+                &k,
+                start(),
+            )
+        },
+    )
+    .await;
+    assert_eq!(reply.code(), "EntityTooLarge", "{}", reply.body);
+    assert_eq!(get(&aws, "/cap/chunked").await.code(), "NoSuchKey");
+    // Exactly at the cap is fine.
+    assert_eq!(put(&aws, "/cap/ok", &[], &[b'o'; 1024]).await.status, 200);
+    let events = aws.events();
+    assert!(
+        events
+            .0
+            .iter()
+            .any(|e| e.action == "PutObject" && e.error_code.as_deref() == Some("EntityTooLarge"))
+    );
+}
+
+#[tokio::test]
+async fn credential_errors_are_s3s() {
+    let aws = mock();
+    bucket(&aws, "creds").await;
+    // Anonymous.
+    let reply = call(&aws, unsigned("GET", "/creds/k", "")).await;
+    assert_s3_error(&reply, 403, "AccessDenied", "Access Denied");
+    // Unknown key.
+    let stranger = Keys {
+        akid: "AKIAUNKNOWNUNKNOWN00".into(),
+        secret: "x".into(),
+        token: None,
+    };
+    let (request, _) = signed("GET", "/creds/k", &[], Vec::new(), None, &stranger, start());
+    let reply = call(&aws, request).await;
+    assert_s3_error(
+        &reply,
+        403,
+        "InvalidAccessKeyId",
+        "The AWS Access Key Id you provided does not exist in our records.",
+    );
+    assert_eq!(
+        reply.xml("AWSAccessKeyId").as_deref(),
+        Some("AKIAUNKNOWNUNKNOWN00")
+    );
+    // Tampered token.
+    let forged = Keys {
+        akid: "ASIAAAAAAAAAAAAAAAAA".into(),
+        secret: "x".into(),
+        token: Some("forged".into()),
+    };
+    let (request, _) = signed("GET", "/creds/k", &[], Vec::new(), None, &forged, start());
+    let reply = call(&aws, request).await;
+    assert_s3_error(
+        &reply,
+        400,
+        "InvalidToken",
+        "The provided token is malformed or otherwise invalid.",
+    );
+    // Wrong secret.
+    let wrong = Keys {
+        secret: "wrong".into(),
+        ..Keys::user()
+    };
+    let (request, _) = signed("GET", "/creds/k", &[], Vec::new(), None, &wrong, start());
+    let reply = call(&aws, request).await;
+    assert_s3_error(
+        &reply,
+        403,
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+    );
+    for element in [
+        "AWSAccessKeyId",
+        "StringToSign",
+        "SignatureProvided",
+        "StringToSignBytes",
+        "CanonicalRequest",
+        "CanonicalRequestBytes",
+    ] {
+        assert!(reply.xml(element).is_some(), "{element}: {}", reply.body);
+    }
+    assert!(
+        reply
+            .xml("StringToSign")
+            .unwrap()
+            .starts_with("AWS4-HMAC-SHA256\n20260101T000000Z\n")
+    );
+    // Skewed.
+    let (request, _) = signed(
+        "GET",
+        "/creds/k",
+        &[],
+        Vec::new(),
+        None,
+        &Keys::user(),
+        start() + Duration::from_secs(16 * 60),
+    );
+    let reply = call(&aws, request).await;
+    assert_s3_error(
+        &reply,
+        403,
+        "RequestTimeTooSkewed",
+        "The difference between the request time and the current time is too large.",
+    );
+    assert_eq!(
+        reply.xml("RequestTime").as_deref(),
+        Some("20260101T001600Z")
+    );
+    assert_eq!(
+        reply.xml("ServerTime").as_deref(),
+        Some("2026-01-01T00:00:00Z")
+    );
+    assert_eq!(
+        reply.xml("MaxAllowedSkewMilliseconds").as_deref(),
+        Some("900000")
+    );
+    // SigV2.
+    let mut request = unsigned("GET", "/creds/k", "");
+    request.headers_mut().insert(
+        "authorization",
+        "AWS AKIAIOSFODNN7EXAMPLE:c2lnbmF0dXJl".parse().unwrap(),
+    );
+    let reply = call(&aws, request).await;
+    assert_s3_error(
+        &reply,
+        400,
+        "InvalidRequest",
+        "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
+    );
+    // Both auth forms.
+    let (request, _) = signed(
+        "GET",
+        "/creds/k?X-Amz-Algorithm=AWS4-HMAC-SHA256",
+        &[],
+        Vec::new(),
+        None,
+        &Keys::user(),
+        start(),
+    );
+    let reply = call(&aws, request).await;
+    assert_s3_error(
+        &reply,
+        400,
+        "InvalidArgument",
+        "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
+    );
+    // Credential scope date other than the request's day.
+    let mut request = signed(
+        "GET",
+        "/creds/k",
+        &[],
+        Vec::new(),
+        None,
+        &Keys::user(),
+        start(),
+    )
+    .0;
+    let auth = request.headers()["authorization"]
+        .to_str()
+        .unwrap()
+        .replace("/20260101/", "/20251231/");
+    request
+        .headers_mut()
+        .insert("authorization", auth.parse().unwrap());
+    let reply = call(&aws, request).await;
+    assert_s3_error(
+        &reply,
+        400,
+        "AuthorizationHeaderMalformed",
+        "The authorization header is malformed; Invalid credential date. Date is not the same as X-Amz-Date.",
+    );
+    // A presigned URL that wants more than a week.
+    let url = presigned_s3("/creds/k", &Keys::user(), start(), Duration::from_secs(60));
+    let fetch = |url: &str| {
+        Request::builder()
+            .uri(url)
+            .header("host", HOST)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let reply = call(&aws, fetch(&url)).await;
+    assert_eq!(reply.code(), "NoSuchKey", "{}", reply.body);
+    let tampered = url.replace("X-Amz-Expires=60", "X-Amz-Expires=604801");
+    let reply = call(&aws, fetch(&tampered)).await;
+    assert_s3_error(
+        &reply,
+        400,
+        "AuthorizationQueryParametersError",
+        "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds",
+    );
+}
+
+#[tokio::test]
+async fn resource_errors_name_what_is_missing() {
+    let aws = mock();
+    let reply = get(&aws, "/nobucket/k").await;
+    assert_s3_error(
+        &reply,
+        404,
+        "NoSuchBucket",
+        "The specified bucket does not exist",
+    );
+    assert_eq!(reply.xml("BucketName").as_deref(), Some("nobucket"));
+    bucket(&aws, "res").await;
+    let reply = get(&aws, "/res/none").await;
+    assert_s3_error(
+        &reply,
+        404,
+        "NoSuchKey",
+        "The specified key does not exist.",
+    );
+    assert_eq!(reply.xml("Key").as_deref(), Some("none"));
+    assert_eq!(put(&aws, "/res/k", &[], b"0123456789").await.status, 200);
+    let (request, _) = signed(
+        "GET",
+        "/res/k",
+        &[("range", "bytes=10-")],
+        Vec::new(),
+        None,
+        &Keys::user(),
+        start(),
+    );
+    let reply = call(&aws, request).await;
+    assert_s3_error(
+        &reply,
+        416,
+        "InvalidRange",
+        "The requested range is not satisfiable",
+    );
+    assert_eq!(reply.xml("ActualObjectSize").as_deref(), Some("10"));
+    let (request, _) = signed(
+        "DELETE",
+        "/res",
+        &[],
+        Vec::new(),
+        None,
+        &Keys::user(),
+        start(),
+    );
+    let reply = call(&aws, request).await;
+    assert_s3_error(
+        &reply,
+        409,
+        "BucketNotEmpty",
+        "The bucket you tried to delete is not empty",
+    );
+    let reply = put(&aws, "/Bad_Name", &[], b"").await;
+    assert_s3_error(
+        &reply,
+        400,
+        "InvalidBucketName",
+        "The specified bucket is not valid.",
+    );
+    let (request, _) = signed(
+        "GET",
+        "/res/k?tagging",
+        &[],
+        Vec::new(),
+        None,
+        &Keys::user(),
+        start(),
+    );
+    assert_eq!(call(&aws, request).await.code(), "NotImplemented");
+    let (request, _) = signed(
+        "POST",
+        "/res?delete",
+        &[],
+        b"<Delete><Object><Key>k</Key></Object></Delete>".to_vec(),
+        None,
+        &Keys::user(),
+        start(),
+    );
+    let reply = call(&aws, request).await;
+    assert_eq!(reply.code(), "InvalidRequest", "{}", reply.body);
+    let (request, _) = signed(
+        "GET",
+        "/res/k",
+        &[("if-match", "\"nope\"")],
+        Vec::new(),
+        None,
+        &Keys::user(),
+        start(),
+    );
+    let reply = call(&aws, request).await;
+    assert_s3_error(
+        &reply,
+        412,
+        "PreconditionFailed",
+        "At least one of the pre-conditions you specified did not hold",
+    );
+    assert_eq!(reply.xml("Condition").as_deref(), Some("If-Match"));
+}
+
+#[tokio::test]
+async fn garbage_never_panics() {
+    let aws = mock();
+    bucket(&aws, "junk").await;
+    /// Method, path, headers, body, payload hash.
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        Vec<(&'a str, &'a str)>,
+        &'a [u8],
+        Option<&'a str>,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "PUT",
+            "/junk/k",
+            vec![("content-encoding", "aws-chunked")],
+            b"zz\r\n",
+            Some("STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+        ),
+        (
+            "PUT",
+            "/junk/k",
+            vec![("x-amz-trailer", "x-amz-checksum-bogus")],
+            b"",
+            Some("STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+        ),
+        (
+            "PUT",
+            "/junk/k",
+            vec![("x-amz-decoded-content-length", "-5")],
+            b"0\r\n\r\n",
+            Some("STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+        ),
+        (
+            "PUT",
+            "/junk/k",
+            vec![
+                ("x-amz-checksum-crc32", "AAAAAA=="),
+                ("x-amz-checksum-sha1", "AAAA"),
+            ],
+            b"x",
+            None,
+        ),
+        ("GET", "/junk?list-type=2&max-keys=-1", vec![], b"", None),
+        (
+            "GET",
+            "/junk?list-type=2&encoding-type=base64",
+            vec![],
+            b"",
+            None,
+        ),
+        ("GET", "/junk/k", vec![("range", "bytes=--1")], b"", None),
+        (
+            "PUT",
+            "/junk/copy",
+            vec![("x-amz-copy-source", "nobucketsep")],
+            b"",
+            None,
+        ),
+        (
+            "PUT",
+            "/junk/copy",
+            vec![("x-amz-copy-source", "/junk/%FF")],
+            b"",
+            None,
+        ),
+        (
+            "POST",
+            "/junk/k?uploads",
+            vec![("x-amz-checksum-algorithm", "MD4")],
+            b"",
+            None,
+        ),
+        (
+            "POST",
+            "/junk/k?uploads",
+            vec![
+                ("x-amz-checksum-algorithm", "SHA1"),
+                ("x-amz-checksum-type", "FULL_OBJECT"),
+            ],
+            b"",
+            None,
+        ),
+        (
+            "POST",
+            "/junk?delete",
+            vec![("content-md5", "!!")],
+            b"<Delete/>",
+            None,
+        ),
+        (
+            "PUT",
+            "/junk",
+            vec![],
+            b"<CreateBucketConfiguration><LocationConstraint>",
+            None,
+        ),
+        ("GET", "/junk/%C3%28", vec![], b"", None),
+    ];
+    for (method, path, headers, body, hash) in cases {
+        let (request, _) = signed(
+            method,
+            path,
+            &headers,
+            body.to_vec(),
+            hash,
+            &Keys::user(),
+            start(),
+        );
+        let reply = call(&aws, request).await;
+        assert!(
+            (400..500).contains(&reply.status.as_u16()) || reply.status == 200,
+            "{method} {path}: {} {}",
+            reply.status,
+            reply.body
+        );
+        assert_ne!(
+            reply.code(),
+            "InternalError",
+            "{method} {path}: {}",
+            reply.body
+        );
+    }
+}
