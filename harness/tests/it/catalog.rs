@@ -4,6 +4,7 @@ use crate::common::*;
 
 #[test]
 fn every_scenario_in_the_catalog_meets_its_expectations() {
+    let _guard = exclusive();
     let scenarios = catalog();
     let reports: Vec<_> = std::thread::scope(|scope| {
         let handles: Vec<_> = scenarios

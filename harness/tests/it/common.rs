@@ -1,6 +1,7 @@
 //! Shared helpers.
 
 use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
 
 use sts_harness::report::{self, ScenarioReport};
 use sts_harness::runner;
@@ -51,4 +52,11 @@ pub fn departures(report: &ScenarioReport) -> String {
         }
     }
     out
+}
+
+/// Serialises the CPU-heavy tests: a scaled run's fidelity suffers when virtual replays compete
+/// for the two cores.
+pub fn exclusive() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -24,6 +24,7 @@ fn without_wall_fields(mut v: Value) -> Value {
 
 #[test]
 fn a_seed_scenario_twice_gives_byte_identical_json() {
+    let _guard = exclusive();
     let scenario = Scenario::load(&catalog_dir().join("01-seed-default-duration.toml")).unwrap();
     let first = serde_json::to_value(run(&scenario, None)).unwrap();
     let second = serde_json::to_value(run(&scenario, None)).unwrap();
@@ -35,6 +36,7 @@ fn a_seed_scenario_twice_gives_byte_identical_json() {
 
 #[test]
 fn the_same_seed_gives_the_same_events_even_with_jitter_and_workers() {
+    let _guard = exclusive();
     let scenario = Scenario::load(&catalog_dir().join("07-naive-refresh-at-expiry.toml")).unwrap();
     let events = |s: &Scenario| {
         let results = sts_harness::runner::run_scenario(s, Some("naive-refresh"), None, None);
