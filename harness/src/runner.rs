@@ -187,9 +187,10 @@ async fn drive(
     let records = Arc::new(Mutex::new(Vec::new()));
     // Generous: twice the workload plus an hour of simulated time for start-up and retries.
     let deadline = scenario.workload.length * 2 + Duration::from_secs(3600);
+    let end = clock.now() + scenario.workload.length;
     let work = async {
         let clients = strategy::build_clients(&env, run).await?;
-        workload::run(&clients, &scenario.workload, &clock, seed, &records).await;
+        workload::run(&clients, &scenario.workload, &clock, seed, end, &records).await;
         Ok::<(), strategy::StartupError>(())
     };
     match with_deadline(&clock, deadline, work).await {

@@ -45,7 +45,9 @@ impl OpRecord {
     }
 }
 
-/// Runs the workload until its length has passed; records go to `records`. Worker `w` starts
+/// Runs the workload until `end` (the run's start plus the workload's length: the job's
+/// start-up, e.g. a strategy's first `AssumeRole`, is part of its length); records go to
+/// `records`. Worker `w` starts
 /// `w / workers` of an interval late, so workers are not in lockstep; with `jitter`, each pause
 /// varies, drawn from a generator seeded with `seed` and the worker.
 pub async fn run(
@@ -53,9 +55,9 @@ pub async fn run(
     workload: &Workload,
     clock: &SimClock,
     seed: u64,
+    end: SystemTime,
     records: &Arc<Mutex<Vec<OpRecord>>>,
 ) {
-    let end = clock.now() + workload.length;
     if workload.operations.iter().any(Operation::is_s3) {
         setup(clients, workload).await;
     }

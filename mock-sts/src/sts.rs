@@ -5,7 +5,7 @@
 //! AWS's order: model constraints first (lengths, patterns, `DurationSeconds` 900..=43200,
 //! reported together as "N validation errors detected: …"), then authorisation (trust, external
 //! id), then the role's limits (`MaxSessionDuration`, the one-hour role-chaining cap).
-//! Credentials expire on whole seconds: `Expiration = floor(now) + DurationSeconds`.
+//! Credentials expire on whole seconds: `Expiration = ceil(now) + DurationSeconds`.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -450,7 +450,7 @@ fn issue_role_session(
     chained: bool,
     source_identity: Option<String>,
 ) -> IssuedCredentials {
-    let expires = timestamp::floor_to_second(ctx.now) + Duration::from_secs(u64::from(granted));
+    let expires = timestamp::ceil_to_second(ctx.now) + Duration::from_secs(u64::from(granted));
     let claims = SessionClaims {
         access_key_id,
         account_id: role.account_id.clone(),
@@ -514,9 +514,9 @@ fn issued_event(issued: &IssuedCredentials, max_session_duration: Option<u32>) -
         role_arn: c.role_arn.clone(),
         session_name: c.session_name.clone(),
         duration_seconds_requested: c.duration_requested,
-        // Both ends on whole seconds, as STS counts them: Expiration = floor(now) + granted.
+        // As STS counts it: Expiration = ceil(now) + granted.
         duration_seconds_granted: u32::try_from(
-            (c.expires_at_ms / 1000).saturating_sub(c.issued_at_ms / 1000),
+            (c.expires_at_ms / 1000).saturating_sub(c.issued_at_ms.div_ceil(1000)),
         )
         .unwrap_or(u32::MAX),
         max_session_duration,
@@ -566,7 +566,7 @@ fn get_session_token(
             .with_message("Cannot call GetSessionToken with session credentials"));
     };
     let granted = duration.unwrap_or(DEFAULT_SESSION_TOKEN_SECONDS);
-    let expires = timestamp::floor_to_second(ctx.now) + Duration::from_secs(u64::from(granted));
+    let expires = timestamp::ceil_to_second(ctx.now) + Duration::from_secs(u64::from(granted));
     let claims = SessionClaims {
         access_key_id,
         account_id: user.account_id.clone(),

@@ -447,3 +447,35 @@ pub fn crc32(data: &[u8]) -> String {
         (crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32IsoHdlc, data) as u32).to_be_bytes(),
     )
 }
+
+/// Runs `work` on a current-thread runtime with every log line (TRACE and up) captured, and
+/// returns its output with the logs, for tests that prove secrets never reach the logs.
+pub fn with_captured_logs<T>(work: impl Future<Output = T>) -> (T, String) {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+    impl Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let out = runtime.block_on(work);
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    (out, logs)
+}

@@ -587,38 +587,13 @@ async fn unknown_container_paths_answer_like_the_ecs_agent() {
 
 #[test]
 fn logs_never_contain_metadata_secrets_or_tokens() {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<u8>>>);
-    impl Write for Capture {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let (imds_token, instance, container) = runtime.block_on(async {
+    let ((imds_token, instance, container), logs) = with_captured_logs(async {
         let aws = frozen_mock();
         let imds_token = token(&aws, "60").await;
         let instance = json(&get(&aws, INSTANCE_CREDS, Some(&imds_token)).await);
         let container = json(&call(&aws, request("GET", CONTAINER_PATH, &[])).await);
         (imds_token, instance, container)
     });
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     for creds in [&instance, &container] {
         let akid = creds["AccessKeyId"].as_str().unwrap();
         assert!(logs.contains(akid), "the access key id is logged: {logs}");

@@ -656,31 +656,7 @@ async fn presigned_get_caller_identity_works_until_its_url_or_token_expires() {
 
 #[test]
 fn logs_never_contain_issued_secrets() {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<u8>>>);
-    impl Write for Capture {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let temp = runtime.block_on(async {
+    let (temp, logs) = with_captured_logs(async {
         let aws = frozen_mock();
         let temp = keys_from(&assume(&aws, "").await);
         let _ = call(
@@ -713,7 +689,6 @@ fn logs_never_contain_issued_secrets() {
         .await;
         temp
     });
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(
         logs.contains(&temp.akid),
         "the access key id is logged: {logs}"
