@@ -2485,7 +2485,7 @@ content-length;content-type;host
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(crate::testing::config(64))]
 
         #[test]
         fn aws_sigv4_signed_requests_verify_and_any_change_is_rejected(

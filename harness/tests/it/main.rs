@@ -3,11 +3,14 @@
 //! - `catalog`: every file in `scenarios/` runs, and its expectations are the assertions;
 //! - `determinism`: the same scenario and seed give byte-identical reports (wall fields aside);
 //! - `scaled`: the seed scenarios give the same verdicts on a scaled clock over real sockets;
-//! - `cli`: the binary's exit codes, bad scenario files, JSON and JUnit output.
+//! - `cli`: the binary's exit codes, bad scenario files, JSON and JUnit output;
+//! - `props`: properties over generated scenarios: `manual-env` fails first on the first
+//!   request at or after expiry, `sdk-profile` never fails, same seed ⇒ same events.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod catalog;
 mod cli;
 mod common;
 mod determinism;
+mod props;
 mod scaled;
