@@ -436,6 +436,9 @@ fn finish(
 /// Serves `router` on `listener` until `shutdown` completes. The caller owns the listener, so
 /// tests bind port 0 and read the address back.
 ///
+/// Accepted connections get `TCP_NODELAY`, as the SDKs' own sockets do: a response is written
+/// as soon as it is ready, not held back for the client's acknowledgement of the last one.
+///
 /// # Errors
 /// I/O errors from accepting connections.
 pub async fn serve(
@@ -443,6 +446,12 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|stream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
