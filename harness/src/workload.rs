@@ -55,7 +55,28 @@ pub async fn run(
     seed: u64,
     records: &Arc<Mutex<Vec<OpRecord>>>,
 ) {
-    let end = clock.now() + workload.length;
+    run_until(
+        clients,
+        workload,
+        clock,
+        seed,
+        records,
+        clock.now() + workload.length,
+    )
+    .await;
+}
+
+/// [`run`] until simulated time `end`: the runner counts the job's length from the moment
+/// its clock starts, before the strategy builds its clients, as a job's length counts from
+/// its start-up (a 4-hour job with 4-hour keys then ends before they expire on any clock).
+pub async fn run_until(
+    clients: &Clients,
+    workload: &Workload,
+    clock: &SimClock,
+    seed: u64,
+    records: &Arc<Mutex<Vec<OpRecord>>>,
+    end: SystemTime,
+) {
     if workload.operations.iter().any(Operation::is_s3) {
         setup(clients, workload).await;
     }
