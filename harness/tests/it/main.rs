@@ -3,11 +3,14 @@
 //! - `catalog`: every file in `scenarios/` runs, and its expectations are the assertions;
 //! - `determinism`: the same scenario and seed give byte-identical reports (wall fields aside);
 //! - `scaled`: the seed scenarios give the same verdicts on a scaled clock over real sockets;
-//! - `cli`: the binary's exit codes, bad scenario files, JSON and JUnit output.
+//! - `cli`: the binary's exit codes, bad scenario files, JSON and JUnit output;
+//! - `process`: real programs (shell scripts, boto3) under libfaketime: exit status, output,
+//!   hung programs, children on one clock, missing commands, the boto3 expiry's accuracy.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod catalog;
 mod cli;
 mod common;
 mod determinism;
+mod process;
 mod scaled;

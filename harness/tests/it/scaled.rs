@@ -28,9 +28,10 @@ fn virtual_and_scaled_360_give_the_same_verdicts_on_the_seed_scenarios() {
             // Every scaled run reports its fidelity. At x360 a loopback call spans well under
             // the SDK's 5 s refresh buffer, unless the machine is very busy; a run whose
             // fidelity says the clock could have decided it is exempt, as the report says.
+            // (A run refused at start-up, like scenario 04's, made no call to measure.)
             let fidelity = s.metrics.fidelity.as_ref().unwrap();
             assert!(
-                fidelity.max_call_span_seconds > 0.0,
+                fidelity.max_call_span_seconds > 0.0 || s.startup_error.is_some(),
                 "{}: {fidelity:?}",
                 s.name
             );
