@@ -488,6 +488,14 @@ fn s3_sigv4_error(e: SigV4Error, presigned: bool) -> AwsError {
             ErrorCode::AuthorizationQueryParametersError,
             S3_CREDENTIAL_DATE,
         ),
+        (SigV4Error::BadTerminator(_), false) => s3(
+            ErrorCode::AuthorizationHeaderMalformed,
+            &format!("The authorization header is malformed; {S3_CREDENTIAL_MALFORMED}"),
+        ),
+        (SigV4Error::BadTerminator(_), true) => s3(
+            ErrorCode::AuthorizationQueryParametersError,
+            &format!("Error parsing the X-Amz-Credential parameter; {S3_CREDENTIAL_MALFORMED}"),
+        ),
         (SigV4Error::BadDate(_), false) => s3(
             ErrorCode::AccessDenied,
             "AWS authentication requires a valid Date or x-amz-date header",
@@ -550,6 +558,7 @@ fn sigv4_error(service: Service, e: SigV4Error, akid: Option<&str>, presigned: b
         }
         other if s3 => s3_sigv4_error(other, presigned),
         SigV4Error::ScopeDateMismatch { .. }
+        | SigV4Error::BadTerminator(_)
         | SigV4Error::HostNotSigned(_)
         | SigV4Error::ConflictingAuth(_) => {
             AwsError::new(service, ErrorCode::SignatureDoesNotMatch).with_message(e.to_string())

@@ -427,25 +427,127 @@ mod tests {
         assert_eq!(format!("{key:?}"), "ServerKey(** redacted **)");
     }
 
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[A-Za-z0-9:/+=,.@_-]{0,24}",
+            "\\PC{0,12}",
+            "[\"\\\\{}\\[\\]]{0,6}"
+        ]
+    }
+
+    fn issued_by() -> impl Strategy<Value = IssuedBy> {
+        prop_oneof![
+            Just(IssuedBy::AssumeRole),
+            Just(IssuedBy::AssumeRoleWithWebIdentity),
+            Just(IssuedBy::GetSessionToken),
+            Just(IssuedBy::InstanceMetadata),
+            Just(IssuedBy::ContainerCredentials),
+        ]
+    }
+
+    /// Any claims: any text in every field (quotes and braces too: the claims are JSON), any
+    /// times, any issuer.
+    fn any_claims() -> impl Strategy<Value = SessionClaims> {
+        (
+            ("ASIA[A-Z2-7]{16}", text(), text(), text()),
+            (
+                prop::option::of(text()),
+                prop::option::of(text()),
+                prop::option::of(text()),
+            ),
+            (any::<u64>(), any::<u64>(), issued_by()),
+            (prop::option::of(any::<u32>()), any::<bool>()),
+        )
+            .prop_map(
+                |(
+                    (access_key_id, account_id, principal_arn, user_id),
+                    (role_arn, session_name, source_identity),
+                    (issued_at_ms, expires_at_ms, issued_by),
+                    (duration_requested, chained),
+                )| SessionClaims {
+                    access_key_id,
+                    account_id,
+                    principal_arn,
+                    user_id,
+                    role_arn,
+                    session_name,
+                    source_identity,
+                    issued_at_ms,
+                    expires_at_ms,
+                    issued_by,
+                    duration_requested,
+                    chained,
+                },
+            )
+    }
+
+    const BASE64_ALPHABET: &[u8] =
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+
     proptest! {
+        #![proptest_config(crate::testing::config(64))]
+
         #[test]
-        fn a_token_from_one_key_never_validates_under_another(a in any::<u8>(), b in any::<u8>()) {
-            prop_assume!(a != b);
-            let issued = authority(a).issue(claims("ASIAAAAAAAAAAAAAAAAA"));
-            prop_assert_eq!(
-                authority(b).validate(&issued.session_token, "ASIAAAAAAAAAAAAAAAAA"),
-                Err(TokenError::BadTag)
-            );
+        fn any_claims_round_trip_under_any_key(key in crate::testing::server_key(), claims in any_claims()) {
+            let authority = CredentialAuthority::new(key);
+            let issued = authority.issue(claims.clone());
+            prop_assert_eq!(authority.validate(&issued.session_token, &claims.access_key_id), Ok(claims));
         }
 
         #[test]
-        fn no_bit_flip_of_a_token_validates(index in any::<prop::sample::Index>(), bit in 0u8..8) {
-            let a = authority(3);
-            let issued = a.issue(claims("ASIAAAAAAAAAAAAAAAAA"));
-            let mut raw = B64.decode(&issued.session_token).unwrap();
-            let i = index.index(raw.len());
-            raw[i] ^= 1 << bit;
-            prop_assert!(a.validate(&B64.encode(raw), "ASIAAAAAAAAAAAAAAAAA").is_err());
+        fn a_token_from_one_key_never_validates_under_another(
+            (a, b) in crate::testing::distinct_server_keys(),
+            claims in any_claims(),
+        ) {
+            let issued = CredentialAuthority::new(a).issue(claims.clone());
+            let other = CredentialAuthority::new(b);
+            prop_assert_eq!(
+                other.validate(&issued.session_token, &claims.access_key_id),
+                Err(TokenError::BadTag)
+            );
+            // Nor does its secret: the other server derives another one for the same key id.
+            prop_assert_ne!(other.secret_for(&claims.access_key_id), issued.secret_access_key);
+        }
+
+        /// Every bit of the decoded token, flipped one at a time; every character of the token
+        /// text, replaced by another base64 character; every truncation and an extension.
+        #[test]
+        fn no_bit_flip_or_character_change_of_a_token_validates(
+            key in crate::testing::server_key(),
+            claims in any_claims(),
+            replacement in any::<prop::sample::Index>(),
+        ) {
+            let authority = CredentialAuthority::new(key);
+            let akid = claims.access_key_id.clone();
+            let issued = authority.issue(claims);
+            let raw = B64.decode(&issued.session_token).unwrap();
+            for i in 0..raw.len() {
+                for bit in 0..8 {
+                    let mut flipped = raw.clone();
+                    flipped[i] ^= 1 << bit;
+                    prop_assert!(
+                        authority.validate(&B64.encode(&flipped), &akid).is_err(),
+                        "bit {} of byte {} flipped still validates", bit, i
+                    );
+                }
+            }
+            let text = issued.session_token.as_bytes();
+            for i in 0..text.len() {
+                let mut changed = text.to_vec();
+                let mut with = BASE64_ALPHABET[replacement.index(BASE64_ALPHABET.len())];
+                if with == changed[i] {
+                    with = BASE64_ALPHABET[(replacement.index(BASE64_ALPHABET.len()) + 1) % BASE64_ALPHABET.len()];
+                }
+                changed[i] = with;
+                let changed = String::from_utf8(changed).unwrap();
+                prop_assert!(authority.validate(&changed, &akid).is_err(), "character {} changed still validates", i);
+            }
+            for len in 0..raw.len() {
+                prop_assert!(authority.validate(&B64.encode(&raw[..len]), &akid).is_err());
+            }
+            let mut longer = raw.clone();
+            longer.push(0);
+            prop_assert!(authority.validate(&B64.encode(&longer), &akid).is_err());
         }
     }
 }

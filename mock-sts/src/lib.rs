@@ -18,6 +18,7 @@
 //! - [`control`]: the `/_mock/` control API (clock, events).
 //! - [`server`]: the router, the server loop and [`MockAws`].
 //! - [`xml`]: escaping and a tiny writer for AWS-shaped XML.
+//! - [`testing`] (feature `proptest`): proptest strategies for your own expiry properties.
 pub mod auth;
 pub mod aws_error;
 pub mod clock;
@@ -32,6 +33,8 @@ pub mod sdk;
 pub mod server;
 pub mod sigv4;
 pub mod sts;
+#[cfg(feature = "proptest")]
+pub mod testing;
 pub mod timestamp;
 pub mod world;
 pub mod xml;

@@ -1824,7 +1824,7 @@ mod tests {
     static ES256_TOKEN: LazyLock<String> = LazyLock::new(|| es256(&claims()));
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(crate::testing::config(64))]
 
         #[test]
         fn arbitrary_strings_are_refused_without_panic(

@@ -299,6 +299,14 @@ pub enum SigV4Error {
         /// The request time in basic format (`X-Amz-Date`, or the converted `Date`).
         amz_date: String,
     },
+    /// The credential scope does not end in `aws4_request`. Code `SignatureDoesNotMatch`, 403
+    /// for STS, with Coral's `Credential should be scoped with a valid terminator:
+    /// 'aws4_request', not '<terminator>'.` (scratchstack-aws-signature, mhart/dynalite). S3
+    /// calls the credential malformed: `AuthorizationHeaderMalformed` (header) or
+    /// `AuthorizationQueryParametersError` (presigned), 400. The terminator is part of the
+    /// string to sign only as the constant, so without this check any terminator would verify.
+    #[error("Credential should be scoped with a valid terminator: '{TERMINATOR}', not '{0}'.")]
+    BadTerminator(String),
     /// `X-Amz-Expires` is not a number, negative, or over a week. S3 code
     /// `AuthorizationQueryParametersError`, 400, with S3's messages (`X-Amz-Expires should be a
     /// number`, `… must be non-negative`, `… must be less than a week …`). Zero is accepted, as
@@ -352,6 +360,7 @@ impl fmt::Debug for SigV4Error {
                 .field("scope_date", scope_date)
                 .field("amz_date", amz_date)
                 .finish(),
+            Self::BadTerminator(t) => f.debug_tuple("BadTerminator").field(t).finish(),
             Self::BadExpires(m) => f.debug_tuple("BadExpires").field(m).finish(),
             Self::SignatureDoesNotMatch {
                 canonical_request,
@@ -1000,12 +1009,12 @@ fn hmac(key: &[u8], msg: &[u8]) -> [u8; 32] {
     }
 }
 
-/// Verifies a parsed signature: the scope date must be the request's day, every signed header
-/// must be present, and the signature must equal the one computed from what was received
-/// (compared in constant time).
+/// Verifies a parsed signature: the scope must end in `aws4_request` and its date must be the
+/// request's day, every signed header must be present, and the signature must equal the one
+/// computed from what was received (compared in constant time).
 ///
 /// `payload_hash` is the last line of the canonical request: usually
-/// [`ParsedSignature::payload_hash_for`] the body. Errors:
+/// [`ParsedSignature::payload_hash_for`] the body. Errors: [`SigV4Error::BadTerminator`],
 /// [`SigV4Error::ScopeDateMismatch`], [`SigV4Error::MissingSignedHeader`], and
 /// [`SigV4Error::SignatureDoesNotMatch`] with the canonical request and string to sign.
 pub fn verify(
@@ -1015,6 +1024,10 @@ pub fn verify(
     secret_access_key: &str,
     rule: PathRule,
 ) -> Result<(), SigV4Error> {
+    // Coral's order: the terminator before the date (`scope_error_message`).
+    if sig.scope.terminator != TERMINATOR {
+        return Err(SigV4Error::BadTerminator(sig.scope.terminator.clone()));
+    }
     if sig.scope.date != request_day(&sig.amz_date) {
         return Err(SigV4Error::ScopeDateMismatch {
             scope_date: sig.scope.date.clone(),
@@ -2092,6 +2105,31 @@ content-length;content-type;host
         assert_eq!(good.scope_error_message("us-east-1", "service"), None);
     }
 
+    #[test]
+    fn a_terminator_other_than_aws4_request_gets_bad_terminator() {
+        // The string to sign names the constant terminator, so the signature itself would
+        // still verify: only this check refuses the scope.
+        let header = GOOD_AUTH.replace("/aws4_request,", "/aws4_requesT,");
+        let parts = request(
+            "/",
+            &[("authorization", &header), ("x-amz-date", SUITE_DATE)],
+        );
+        let sig = parse(&parts).unwrap().unwrap();
+        let err = verify(
+            &parts,
+            &sig,
+            EMPTY_SHA256,
+            SUITE_SECRET,
+            PathRule::Normalized,
+        )
+        .unwrap_err();
+        assert_eq!(err, SigV4Error::BadTerminator("aws4_requesT".to_owned()));
+        assert_eq!(
+            err.to_string(),
+            "Credential should be scoped with a valid terminator: 'aws4_request', not 'aws4_requesT'."
+        );
+    }
+
     fn presigned_target(expires: &str) -> String {
         format!(
             "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires={expires}&X-Amz-SignedHeaders=host&X-Amz-Signature=00"
@@ -2447,7 +2485,7 @@ content-length;content-type;host
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(crate::testing::config(64))]
 
         #[test]
         fn aws_sigv4_signed_requests_verify_and_any_change_is_rejected(

@@ -6,6 +6,8 @@
 //! - `cli`: the binary's exit codes, bad scenario files, JSON and JUnit output;
 //! - `process`: real programs (shell scripts, boto3) under libfaketime: exit status, output,
 //!   hung programs, children on one clock, missing commands, the boto3 expiry's accuracy.
+//! - `props`: properties over generated scenarios: `manual-env` fails first on the first
+//!   request at or after expiry, `sdk-profile` never fails, same seed ⇒ same events.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod catalog;
@@ -13,4 +15,5 @@ mod cli;
 mod common;
 mod determinism;
 mod process;
+mod props;
 mod scaled;

@@ -479,3 +479,72 @@ pub fn with_captured_logs<T>(work: impl Future<Output = T>) -> (T, String) {
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     (out, logs)
 }
+
+/// A property test's configuration: `default_cases` cases unless `PROPTEST_CASES` says
+/// otherwise ([`mock_sts::testing::config`]), failures persisted to `regressions` (a path under
+/// `mock-sts/proptest-regressions/`, committed so every run replays them first).
+pub fn prop_config(default_cases: u32, regressions: &'static str) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct(regressions),
+        )),
+        ..mock_sts::testing::config(default_cases)
+    }
+}
+
+/// An S3 request without a body, signed by aws-sigv4 with aws-sdk-s3's rules (path encoded
+/// once, never normalised; `x-amz-content-sha256` sent): in the `Authorization` header, or
+/// presigned for `presigned` when given. `path_and_query` is sent as given (already encoded).
+pub fn s3_request(
+    method: &str,
+    path_and_query: &str,
+    keys: &Keys,
+    time: SystemTime,
+    presigned: Option<Duration>,
+) -> Request<Body> {
+    use aws_sigv4::http_request::{
+        PayloadChecksumKind, PercentEncodingMode, SignatureLocation, UriPathNormalizationMode,
+    };
+    let host = "localhost:4566";
+    let uri = format!("http://{host}{path_and_query}");
+    let mut settings = SigningSettings::default();
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    let body = match presigned {
+        Some(expires) => {
+            settings.signature_location = SignatureLocation::QueryParams;
+            settings.expires_in = Some(expires);
+            SignableBody::UnsignedPayload
+        }
+        None => {
+            settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+            SignableBody::Bytes(b"")
+        }
+    };
+    let identity =
+        Credentials::new(&keys.akid, &keys.secret, keys.token.clone(), None, "test").into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("s3")
+        .time(time)
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let signable = SignableRequest::new(method, &uri, [("host", host)].into_iter(), body).unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let mut request = Request::builder()
+        .method(method)
+        .uri(&uri)
+        .header("host", host)
+        .body(Body::empty())
+        .unwrap();
+    instructions.apply_to_request_http1x(&mut request);
+    // As a server receives it: origin-form target, the Host header.
+    let (mut parts, body) = request.into_parts();
+    if let Some(pq) = parts.uri.path_and_query().cloned() {
+        parts.uri = http::Uri::from(pq);
+    }
+    Request::from_parts(parts, body)
+}

@@ -20,6 +20,10 @@
 //! - `s3_bad_input`: every kind of bad S3 input in process, asserting status, code and body;
 //! - `external_s3`: the AWS CLI's `s3` commands and boto3's transfers against the binary, and
 //!   `--data-dir` across restarts.
+//! - `prop_expiry`: property: signed requests are accepted before `Expiration` and get
+//!   `ExpiredToken` from it on, for any role limits, start and clock;
+//! - `prop_sigv4`: property: aws-sigv4-signed requests of any shape verify through the router,
+//!   and any single-byte change is refused with AWS's code.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod binary;
@@ -30,6 +34,8 @@ mod external_s3;
 mod imds;
 mod imds_external;
 mod imds_sdk;
+mod prop_expiry;
+mod prop_sigv4;
 mod router;
 mod s3;
 mod s3_bad_input;

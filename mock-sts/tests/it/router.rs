@@ -283,6 +283,29 @@ async fn wrong_secret_is_signature_does_not_match() {
 }
 
 #[tokio::test]
+async fn a_scope_terminator_other_than_aws4_request_does_not_match() {
+    let aws = frozen_mock();
+    let mut request = sts_post(
+        "Action=GetCallerIdentity&Version=2011-06-15",
+        &Keys::user(),
+        start(),
+    );
+    let auth = request.headers()["authorization"]
+        .to_str()
+        .unwrap()
+        .replace("/aws4_request,", "/aws4_requesT,");
+    request
+        .headers_mut()
+        .insert("authorization", auth.parse().unwrap());
+    let reply = call(&aws, request).await;
+    reply.assert_sts_error(
+        403,
+        "SignatureDoesNotMatch",
+        "Credential should be scoped with a valid terminator: 'aws4_request', not 'aws4_requesT'.",
+    );
+}
+
+#[tokio::test]
 async fn a_body_changed_after_signing_does_not_match() {
     let aws = frozen_mock();
     let request = sts_post(

@@ -996,6 +996,48 @@ async fn credential_errors_are_s3s() {
         "AuthorizationHeaderMalformed",
         "The authorization header is malformed; Invalid credential date. Date is not the same as X-Amz-Date.",
     );
+    // A scope that does not end in aws4_request.
+    let mut request = signed(
+        "GET",
+        "/creds/k",
+        &[],
+        Vec::new(),
+        None,
+        &Keys::user(),
+        start(),
+    )
+    .0;
+    let auth = request.headers()["authorization"]
+        .to_str()
+        .unwrap()
+        .replace("/aws4_request,", "/aws4_requesT,");
+    request
+        .headers_mut()
+        .insert("authorization", auth.parse().unwrap());
+    let reply = call(&aws, request).await;
+    assert_s3_error(
+        &reply,
+        400,
+        "AuthorizationHeaderMalformed",
+        "The authorization header is malformed; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
+    );
+    let url = presigned_s3("/creds/k", &Keys::user(), start(), Duration::from_secs(60))
+        .replace("%2Faws4_request", "%2Faws4_requesT");
+    let reply = call(
+        &aws,
+        Request::builder()
+            .uri(&url)
+            .header("host", HOST)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_s3_error(
+        &reply,
+        400,
+        "AuthorizationQueryParametersError",
+        "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
+    );
     // A presigned URL that wants more than a week.
     let url = presigned_s3("/creds/k", &Keys::user(), start(), Duration::from_secs(60));
     let fetch = |url: &str| {
