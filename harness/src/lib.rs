@@ -3,12 +3,15 @@
 //!
 //! - [`scenario`]: scenario files (TOML): clock, world, workload, runs and expectations.
 //! - [`strategy`]: how a client gets credentials (`manual-env`, `sdk-profile`, `sdk-imds`,
-//!   `naive-refresh`), built on the real SDK and the run's clock.
+//!   `naive-refresh`), built on the real SDK and the run's clock; `process` runs a program.
 //! - [`workload`]: what each worker does, and what the client saw.
 //! - [`runner`]: virtual (in process, deterministic) and scaled (loopback socket) runs.
+//! - [`process`]: `process` runs: any program under libfaketime on the scaled clock, with the
+//!   endpoint and generated AWS config files wired in.
 //! - [`metrics`]: metrics and verdicts from the events.
 //! - [`report`]: the table, JSON and JUnit reports.
 pub mod metrics;
+pub mod process;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -1,23 +1,25 @@
 //! `sts-harness`: run, check or list scenario files.
 //!
 //! Exit status: 0 when every run met its expectation, 1 when any departed, 2 on bad input
-//! (unreadable or invalid scenario files, bad flags).
+//! (unreadable or invalid scenario files, bad flags, `process` runs without libfaketime's
+//! `faketime` or on a virtual clock).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use sts_harness::process::{self, ProcessOptions};
 use sts_harness::report::{self, ScenarioReport};
 use sts_harness::runner;
-use sts_harness::scenario::{self, ClockSpec, Scenario};
+use sts_harness::scenario::{self, ClockSpec, Scenario, StrategyKind};
 
 #[derive(Parser)]
 #[command(
     name = "sts-harness",
     version,
     about = "Replay credential-expiry scenarios against real AWS SDK strategies on mock-sts",
-    after_help = "Exit status: 0 every run met its expectation, 1 a run departed, 2 bad input."
+    after_help = "Exit status: 0 every run met its expectation, 1 a run departed, 2 bad input.\n\n`process` runs start their program under libfaketime's `faketime` (found on PATH);\nSTS_LAB_VENV=DIR puts DIR/bin first on the program's PATH."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -125,13 +127,32 @@ fn run(
             "--run: no scenario has a run named `{name}`"
         )));
     }
+    // Process runs need libfaketime and a clock a program can follow: say so before anything runs.
+    let options = ProcessOptions::from_env();
+    let process_runs: Vec<(&Scenario, &scenario::RunSpec)> = scenarios
+        .iter()
+        .flat_map(|s| s.runs.iter().map(move |r| (s, r)))
+        .filter(|(_, r)| r.strategy == StrategyKind::Process)
+        .filter(|(_, r)| run_name.is_none_or(|name| r.name == name))
+        .collect();
+    if let Some((s, r)) = process_runs.first() {
+        if clock == Some(ClockSpec::Virtual) {
+            return Err(BadInput(format!(
+                "--clock virtual: {}:{}: run `{}` runs a program, which needs a scaled clock (--clock scaled:RATE)",
+                s.path.display(),
+                r.line,
+                r.name
+            )));
+        }
+        process::find_faketime(&options).map_err(|e| BadInput(e.to_string()))?;
+    }
     let bar = progress(scenarios.len());
     let mut reports: Vec<ScenarioReport> = Vec::new();
     for s in &scenarios {
         if let Some(bar) = &bar {
             bar.set_message(s.name.clone());
         }
-        let results = runner::run_scenario(s, run_name, clock, seed);
+        let results = runner::run_scenario_with(s, run_name, clock, seed, &options);
         if !results.is_empty() {
             reports.push(report::scenario_report(s, &results));
         }
@@ -198,7 +219,15 @@ fn main() -> ExitCode {
             for s in &scenarios {
                 println!("{}  {}  [{}]", s.path.display(), s.name, s.clock.label());
                 for r in &s.runs {
-                    println!("  {:<16} {}", r.name, r.strategy.as_str());
+                    match &r.process {
+                        Some(p) => println!(
+                            "  {:<16} {}: {}",
+                            r.name,
+                            r.strategy.as_str(),
+                            p.command.join(" ")
+                        ),
+                        None => println!("  {:<16} {}", r.name, r.strategy.as_str()),
+                    }
                 }
             }
             true

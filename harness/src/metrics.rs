@@ -14,7 +14,9 @@
 //! - **refresh latency**: how much longer a call that carried a new credential took than the
 //!   median call that did not (simulated and wall), p50/p99/max;
 //! - **fidelity** (scaled clocks): the longest simulated span of one call, against the
-//!   strategy's refresh buffer.
+//!   strategy's refresh buffer; for `process` runs, how far the program's fake clock was from
+//!   the server's (each request's `X-Amz-Date` against its arrival), against the tightest
+//!   margin the run's expectation allows.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::SystemTime;
@@ -22,11 +24,31 @@ use std::time::SystemTime;
 use mock_sts::events::{Event, Issued, SignedBy};
 use serde::Serialize;
 
+use crate::process::Exit;
 use crate::runner::RunResult;
-use crate::scenario::{ClockSpec, Expect, range_label};
+use crate::scenario::{ClockSpec, Expect, StrategyKind, range_label};
 use crate::strategy;
 
 const ISSUING_ACTIONS: [&str; 3] = ["AssumeRole", "AssumeRoleWithWebIdentity", "GetSessionToken"];
+
+/// The margin a `process` run's verdict has, in simulated seconds, against which its clock
+/// skew is judged: `min_refresh_lead` when the expectation sets it, else the `within` of `at`,
+/// else how close any request came to the expiry of the credential that signed it (a skew
+/// that large could have carried it across). `None` when no request was signed with expiring
+/// credentials: then no skew can change what the server decides.
+pub fn process_margin(expect: &Expect, events: &[Event]) -> Option<f64> {
+    match (expect.min_refresh_lead, expect.at) {
+        (Some(lead), _) => Some(lead.as_secs_f64()),
+        (None, Some(_)) => Some(expect.within.as_secs_f64()),
+        (None, None) => events
+            .iter()
+            .filter_map(|e| {
+                let expires = e.signed_by.as_ref()?.expires_at?;
+                Some(since(e.sim_time, expires).abs())
+            })
+            .reduce(f64::min),
+    }
+}
 
 /// p50/p99/max of a sample, milliseconds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -83,13 +105,27 @@ pub struct FirstFailure {
 /// How faithful a scaled run's timing was.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Fidelity {
-    /// The longest simulated span of one call, seconds.
+    /// The longest simulated span of one call, seconds (for `process` runs, the server's side
+    /// of it: arrival to response).
     pub max_call_span_seconds: f64,
-    /// The strategy's refresh buffer, seconds.
+    /// The strategy's refresh buffer, seconds (for `process` runs, the margin of
+    /// [`process_margin`], 0 when no request was signed with expiring credentials).
     pub refresh_buffer_seconds: f64,
-    /// Whether a call spanned more simulated time than the buffer, so clock speed alone
-    /// could have failed a correct client.
+    /// Whether a call spanned more simulated time than the buffer (for `process` runs: the
+    /// clock skew reached the margin), so clock speed alone could have decided the verdict.
     pub could_decide_verdict: bool,
+    /// `process` runs: the largest |arrival − `X-Amz-Date`| of a signed request, simulated
+    /// seconds. `X-Amz-Date` has whole seconds, so this reads up to 1 s high; it also holds
+    /// the request's time in flight.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_clock_skew_seconds: Option<f64>,
+    /// `process` runs: the median of arrival − `X-Amz-Date` (positive: the program's clock is
+    /// behind the server's), simulated seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub median_clock_skew_seconds: Option<f64>,
+    /// `process` runs: how many signed requests the skew was measured on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skew_samples: Option<u64>,
 }
 
 /// Everything measured about a run.
@@ -148,7 +184,7 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 /// Computes a run's metrics.
 pub fn compute(result: &RunResult) -> Metrics {
     let ops: Vec<&str> = {
-        let mut v: Vec<&str> = result.ops.iter().map(|o| o.operation.as_str()).collect();
+        let mut v: Vec<&str> = result.operations.iter().map(|o| o.as_str()).collect();
         v.sort_unstable();
         v.dedup();
         v
@@ -276,6 +312,9 @@ pub fn compute(result: &RunResult) -> Metrics {
 
     let fidelity = match result.clock {
         ClockSpec::Virtual => None,
+        ClockSpec::Scaled { .. } if result.run.strategy == StrategyKind::Process => {
+            Some(process_fidelity(result))
+        }
         ClockSpec::Scaled { .. } => {
             let max_span = result
                 .ops
@@ -287,6 +326,9 @@ pub fn compute(result: &RunResult) -> Metrics {
                 max_call_span_seconds: max_span,
                 refresh_buffer_seconds: buffer,
                 could_decide_verdict: buffer > 0.0 && max_span >= buffer,
+                max_clock_skew_seconds: None,
+                median_clock_skew_seconds: None,
+                skew_samples: None,
             })
         }
     };
@@ -307,6 +349,31 @@ pub fn compute(result: &RunResult) -> Metrics {
             sts_calls as f64 / requests as f64
         },
         fidelity,
+    }
+}
+
+/// A `process` run's fidelity: its program's clock against the server's, from the events.
+fn process_fidelity(result: &RunResult) -> Fidelity {
+    let skews: Vec<f64> = result
+        .events
+        .iter()
+        .filter_map(|e| e.request_time.map(|t| since(t, e.sim_time)))
+        .collect();
+    let max_skew = skews.iter().map(|s| s.abs()).reduce(f64::max);
+    let max_span = result
+        .events
+        .iter()
+        .map(|e| e.sim_latency_ms / 1000.0)
+        .fold(0.0, f64::max);
+    let margin = process_margin(&result.run.expect, &result.events);
+    Fidelity {
+        max_call_span_seconds: max_span,
+        refresh_buffer_seconds: margin.unwrap_or(0.0),
+        could_decide_verdict: margin
+            .is_some_and(|m| max_skew.is_some_and(|s| s >= m) || max_span >= m),
+        max_clock_skew_seconds: max_skew,
+        median_clock_skew_seconds: median(skews.clone()),
+        skew_samples: Some(skews.len() as u64),
     }
 }
 
@@ -340,11 +407,33 @@ pub fn verdict(expect: &Expect, result: &RunResult, m: &Metrics) -> Vec<Check> {
         None => "no failure".to_string(),
     };
     if result.timed_out {
+        let actual = match result.process.as_ref().map(|p| p.exit) {
+            Some(exit @ Exit::TimedOut { .. }) => exit.describe(),
+            _ => "cut off at the run's deadline".into(),
+        };
+        check("finishes", "the workload ends".into(), actual, false);
+    }
+    // The exit status, for `process` runs.
+    let exit = result.process.as_ref().map(|p| p.exit);
+    let exit_text = || match (exit, &result.startup_error) {
+        (Some(e), _) => e.describe(),
+        (None, Some(_)) => "did not start".to_string(),
+        (None, None) => "no exit status".to_string(),
+    };
+    if let Some(code) = expect.exit_code {
         check(
-            "finishes",
-            "the workload ends".into(),
-            "cut off at the run's deadline".into(),
-            false,
+            "exit_code",
+            format!("exit {code}"),
+            exit_text(),
+            exit == Some(Exit::Code { code }),
+        );
+    }
+    if expect.exits_nonzero {
+        check(
+            "exits_nonzero",
+            "a non-zero exit".into(),
+            exit_text(),
+            matches!(exit, Some(Exit::Code { code }) if code != 0),
         );
     }
     if expect.passes {

@@ -5,6 +5,9 @@
 //! failing request, how and when it was issued (action, `DurationSeconds` asked and granted,
 //! the role's maximum), when it expired, whether a refresh was attempted, and the remedy.
 //!
+//! `process` runs add how the program ended and the tail of what it printed; departed ones
+//! show that output in the table and in JUnit.
+//!
 //! The JSON schema is stable (`schema_version` 1; fields are only ever added). Wall-clock
 //! fields are `wall_ms` and `metrics.refresh_latency_wall_ms`; everything else is a function
 //! of the scenario and seed alone on a virtual clock.
@@ -16,6 +19,7 @@ use mock_sts::xml::escape;
 use serde::Serialize;
 
 use crate::metrics::{self, Check, Metrics, hms};
+use crate::process::{Exit, OutputTail, ProcessOutcome};
 use crate::runner::RunResult;
 use crate::scenario::{Scenario, StrategyKind};
 use crate::strategy;
@@ -91,6 +95,9 @@ pub struct RunReport {
     pub rerun: String,
     /// Wall time, milliseconds.
     pub wall_ms: f64,
+    /// `process` runs: the program, how it ended, and the tail of its output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub process: Option<ProcessOutcome>,
 }
 
 impl RunReport {
@@ -130,6 +137,7 @@ pub fn scenario_report(scenario: &Scenario, results: &[RunResult]) -> ScenarioRe
                     result.clock.label()
                 ),
                 wall_ms: result.wall.as_secs_f64() * 1000.0,
+                process: result.process.clone(),
             }
         })
         .collect();
@@ -164,9 +172,48 @@ pub fn report(scenarios: Vec<ScenarioReport>) -> Report {
     }
 }
 
-/// The paragraph that explains a run's first failure, or `None` when nothing failed.
+/// The paragraph that explains a run's first failure, or `None` when nothing failed; for a
+/// `process` run, also how its program ended when that matters.
 fn explain(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Option<String> {
+    let text = explain_failure(scenario, result, m);
+    let Some(process) = &result.process else {
+        return text;
+    };
+    let note = match process.exit {
+        Exit::TimedOut { limit_ms } => Some(format!(
+            "The program was still running at its {} wall-clock limit ({}), so the harness killed it and its process group; a program that waits on something that never comes, or a rate too high for its start-up, ends this way.",
+            hms(limit_ms as f64 / 1000.0),
+            if result
+                .run
+                .process
+                .as_ref()
+                .is_some_and(|p| p.timeout.is_some())
+            {
+                "the run's `timeout`"
+            } else {
+                "the workload's length at the clock's rate, ×2, plus 60 s"
+            }
+        )),
+        Exit::Code { code } if code != 0 && m.first_failure.is_none() => Some(format!(
+            "The program exited with status {code} although no request failed on the server: see its output."
+        )),
+        Exit::Code { .. } => None,
+    };
+    match (text, note) {
+        (Some(t), Some(n)) => Some(format!("{t} {n}")),
+        (t, n) => t.or(n),
+    }
+}
+
+fn explain_failure(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Option<String> {
     let strategy = result.run.strategy;
+    if let Some(error) = &result.startup_error
+        && strategy == StrategyKind::Process
+    {
+        return Some(format!(
+            "The run failed before its program started: {error}."
+        ));
+    }
     if let Some(error) = &result.startup_error {
         let role_max = scenario
             .world
@@ -250,6 +297,17 @@ fn explain(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Option<Strin
         (StrategyKind::ManualEnv, "ExpiredToken", Some(d)) => format!(
             "A hard-coded DurationSeconds={d} only moves the cliff to +{}: any job longer than that, or a role with a lower maximum, fails the same way; {}.",
             hms(f64::from(d)),
+            strategy::remedy(strategy)
+        ),
+        (StrategyKind::Process, "ExpiredToken", _) if f.refresh_attempts == 0 => format!(
+            "The program kept signing with the keys it had at start-up, as keys copied into its environment are{}; {}.",
+            result
+                .run
+                .duration_seconds
+                .map_or(String::new(), |d| format!(
+                    " (DurationSeconds={d} only moves the cliff to +{})",
+                    hms(f64::from(d))
+                )),
             strategy::remedy(strategy)
         ),
         _ => format!("Remedy: {}.", strategy::remedy(strategy)),
@@ -357,6 +415,10 @@ pub fn table(report: &Report) -> String {
             if let Some(text) = &r.explanation {
                 let _ = writeln!(out, "  {}: {}", r.name, text);
             }
+            if let Some(process) = &r.process {
+                process_lines(&mut out, r, process);
+                continue;
+            }
             if let Some(fid) = &r.metrics.fidelity {
                 let _ = writeln!(
                     out,
@@ -380,6 +442,79 @@ pub fn table(report: &Report) -> String {
         report.summary.scenarios, report.summary.runs, report.summary.met, report.summary.departed
     );
     out
+}
+
+/// Lines of program output the table shows for a departed `process` run, per stream.
+const TABLE_OUTPUT_LINES: usize = 20;
+/// ...and JUnit's failure text.
+const JUNIT_OUTPUT_LINES: usize = 60;
+/// Characters kept of each output line.
+const OUTPUT_LINE_WIDTH: usize = 240;
+
+/// A `process` run's lines under the table: the program and its exit, its clock's fidelity,
+/// and, when it departed, the tail of its output.
+fn process_lines(out: &mut String, r: &RunReport, process: &ProcessOutcome) {
+    let _ = writeln!(
+        out,
+        "  {}: program: {} (cwd {}, profile {}, FAKETIME=\"{}\"): {}",
+        r.name,
+        process.command.join(" "),
+        process.cwd,
+        process.profile,
+        process.faketime,
+        process.exit.describe()
+    );
+    if let Some(fid) = &r.metrics.fidelity {
+        let skew = match (fid.max_clock_skew_seconds, fid.median_clock_skew_seconds) {
+            (Some(max), Some(median)) => format!(
+                "its clock within {max:.1} simulated s of the server's (median {median:+.1} s, {} signed requests; X-Amz-Date has whole seconds)",
+                fid.skew_samples.unwrap_or(0)
+            ),
+            _ => "no signed request to compare its clock with".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "  {}: fidelity: {skew}; margin {} s{}",
+            r.name,
+            fid.refresh_buffer_seconds,
+            if fid.could_decide_verdict {
+                " — the clock's speed could decide this verdict: rerun at a lower rate"
+            } else {
+                ""
+            }
+        );
+    }
+    if !r.met() {
+        for (name, tail) in [("stdout", &process.stdout), ("stderr", &process.stderr)] {
+            out.push_str(&output_block(name, tail, TABLE_OUTPUT_LINES, "    "));
+        }
+    }
+}
+
+/// `stdout (last N of M lines):` and the lines, indented; empty output says so.
+fn output_block(name: &str, tail: &OutputTail, lines: usize, indent: &str) -> String {
+    let shown = tail.last_lines(lines, OUTPUT_LINE_WIDTH);
+    if shown.is_empty() {
+        return format!("{indent}{name}: (empty)\n");
+    }
+    let omitted = tail.omitted_lines(lines);
+    let mut block = if omitted > 0 || tail.dropped_bytes > 0 {
+        format!(
+            "{indent}{name} (last {} lines; {omitted} earlier lines{} not shown):\n",
+            shown.len(),
+            if tail.dropped_bytes > 0 {
+                format!(" and {} earlier bytes", tail.dropped_bytes)
+            } else {
+                String::new()
+            }
+        )
+    } else {
+        format!("{indent}{name}:\n")
+    };
+    for line in shown {
+        let _ = writeln!(block, "{indent}| {line}");
+    }
+    block
 }
 
 /// JUnit XML: one testsuite per scenario, one testcase per run.
@@ -432,6 +567,19 @@ pub fn junit(report: &Report) -> String {
                 let _ = writeln!(body, "rerun: {}", r.rerun);
                 if let Some(text) = &r.explanation {
                     let _ = writeln!(body, "{text}");
+                }
+                if let Some(process) = &r.process {
+                    let _ = writeln!(
+                        body,
+                        "program: {} (cwd {}, FAKETIME=\"{}\"): {}",
+                        process.command.join(" "),
+                        process.cwd,
+                        process.faketime,
+                        process.exit.describe()
+                    );
+                    for (name, tail) in [("stdout", &process.stdout), ("stderr", &process.stderr)] {
+                        body.push_str(&output_block(name, tail, JUNIT_OUTPUT_LINES, ""));
+                    }
                 }
                 let _ = write!(
                     out,

@@ -9,6 +9,8 @@
 //! - **scaled**: the mock on a real loopback socket, simulated time `rate` times real time, the
 //!   SDK over real HTTP on the same clock. Real latency is multiplied by the rate, so each run
 //!   records the longest simulated span of one request (its fidelity).
+//! - **process** runs (any clock but virtual): the mock on a loopback socket, scaled, and the
+//!   run's program under libfaketime on the same clock ([`crate::process`]).
 //!
 //! Runs of a scenario execute in parallel, one OS thread each.
 
@@ -26,8 +28,10 @@ use mock_sts::MockAws;
 use mock_sts::clock::{SimClock, Stopwatch};
 use mock_sts::events::Event;
 use mock_sts::sdk::InProcessClient;
+use mock_sts::timestamp;
 
-use crate::scenario::{ClockSpec, RunSpec, Scenario};
+use crate::process::{self, ProcessOptions, ProcessOutcome};
+use crate::scenario::{ClockSpec, Operation, RunSpec, Scenario, StrategyKind};
 use crate::strategy::{self, ClientEnv};
 use crate::workload::{self, OpRecord};
 
@@ -42,6 +46,8 @@ pub struct RunResult {
     pub seed: u64,
     /// Simulated time of the run's first request (times in reports count from here).
     pub start: SystemTime,
+    /// The workload's operations: the actions that count as the data plane.
+    pub operations: Vec<Operation>,
     /// The server's events, in order.
     pub events: Vec<Event>,
     /// What the client saw, per operation.
@@ -52,15 +58,48 @@ pub struct RunResult {
     pub timed_out: bool,
     /// Wall time the run took.
     pub wall: Duration,
+    /// For `process` runs: how the program ended and what it printed.
+    pub process: Option<ProcessOutcome>,
+}
+
+impl RunResult {
+    /// An empty result for `run` of `scenario`, before anything happened.
+    fn new(scenario: &Scenario, run: &RunSpec, clock: ClockSpec, seed: u64) -> RunResult {
+        RunResult {
+            run: run.clone(),
+            clock,
+            seed,
+            start: scenario.start,
+            operations: scenario.workload.operations.clone(),
+            events: Vec::new(),
+            ops: Vec::new(),
+            startup_error: None,
+            timed_out: false,
+            wall: Duration::ZERO,
+            process: None,
+        }
+    }
 }
 
 /// Runs every run of `scenario` (or those named `only`), in parallel, on `clock` (default: the
-/// scenario's) with `seed` (default: the scenario's).
+/// scenario's) with `seed` (default: the scenario's); programs of `process` runs get
+/// [`ProcessOptions::from_env`].
 pub fn run_scenario(
     scenario: &Scenario,
     only: Option<&str>,
     clock: Option<ClockSpec>,
     seed: Option<u64>,
+) -> Vec<RunResult> {
+    run_scenario_with(scenario, only, clock, seed, &ProcessOptions::from_env())
+}
+
+/// [`run_scenario`] with explicit [`ProcessOptions`] for `process` runs.
+pub fn run_scenario_with(
+    scenario: &Scenario,
+    only: Option<&str>,
+    clock: Option<ClockSpec>,
+    seed: Option<u64>,
+    options: &ProcessOptions,
 ) -> Vec<RunResult> {
     let clock = clock.unwrap_or(scenario.clock);
     let seed = seed.unwrap_or(scenario.seed);
@@ -72,22 +111,16 @@ pub fn run_scenario(
     std::thread::scope(|scope| {
         let handles: Vec<_> = runs
             .iter()
-            .map(|run| scope.spawn(move || run_one(scenario, run, clock, seed)))
+            .map(|run| scope.spawn(move || run_one_with(scenario, run, clock, seed, options)))
             .collect();
         handles
             .into_iter()
             .zip(&runs)
             .map(|(h, run)| {
-                h.join().unwrap_or_else(|_| RunResult {
-                    run: (*run).clone(),
-                    clock,
-                    seed,
-                    start: scenario.start,
-                    events: Vec::new(),
-                    ops: Vec::new(),
-                    startup_error: Some("the run panicked (a harness bug)".into()),
-                    timed_out: false,
-                    wall: Duration::ZERO,
+                h.join().unwrap_or_else(|_| {
+                    let mut result = RunResult::new(scenario, run, clock, seed);
+                    result.startup_error = Some("the run panicked (a harness bug)".into());
+                    result
                 })
             })
             .collect()
@@ -96,7 +129,24 @@ pub fn run_scenario(
 
 /// Runs one run on its own thread's runtime.
 pub fn run_one(scenario: &Scenario, run: &RunSpec, clock: ClockSpec, seed: u64) -> RunResult {
+    run_one_with(scenario, run, clock, seed, &ProcessOptions::from_env())
+}
+
+/// [`run_one`] with explicit [`ProcessOptions`] for `process` runs.
+pub fn run_one_with(
+    scenario: &Scenario,
+    run: &RunSpec,
+    clock: ClockSpec,
+    seed: u64,
+    options: &ProcessOptions,
+) -> RunResult {
     let stopwatch = Stopwatch::start();
+    if run.strategy == StrategyKind::Process {
+        let mut result = RunResult::new(scenario, run, clock, seed);
+        process::run(scenario, run, &mut result, options);
+        result.wall = stopwatch.elapsed();
+        return result;
+    }
     // The SDK draws refresh and retry jitter from fastrand's thread-local RNG.
     fastrand::seed(seed);
     let runtime = match clock {
@@ -108,17 +158,7 @@ pub fn run_one(scenario: &Scenario, run: &RunSpec, clock: ClockSpec, seed: u64) 
             .enable_all()
             .build(),
     };
-    let mut result = RunResult {
-        run: run.clone(),
-        clock,
-        seed,
-        start: scenario.start,
-        events: Vec::new(),
-        ops: Vec::new(),
-        startup_error: None,
-        timed_out: false,
-        wall: Duration::ZERO,
-    };
+    let mut result = RunResult::new(scenario, run, clock, seed);
     match runtime {
         Ok(runtime) => runtime.block_on(drive(scenario, run, clock, seed, &mut result)),
         Err(e) => result.startup_error = Some(format!("cannot start a runtime: {e}")),
@@ -144,6 +184,8 @@ async fn drive(
             }
         },
     };
+    // The job's length counts from here, its start-up (see `workload::run_until`).
+    let job_end = clock.now() + scenario.workload.length;
     let builder = MockAws::builder()
         .clock(clock.clone())
         .world(scenario.world.clone())
@@ -187,10 +229,17 @@ async fn drive(
     let records = Arc::new(Mutex::new(Vec::new()));
     // Generous: twice the workload plus an hour of simulated time for start-up and retries.
     let deadline = scenario.workload.length * 2 + Duration::from_secs(3600);
-    let end = clock.now() + scenario.workload.length;
     let work = async {
         let clients = strategy::build_clients(&env, run).await?;
-        workload::run(&clients, &scenario.workload, &clock, seed, end, &records).await;
+        workload::run_until(
+            &clients,
+            &scenario.workload,
+            &clock,
+            seed,
+            &records,
+            job_end,
+        )
+        .await;
         Ok::<(), strategy::StartupError>(())
     };
     match with_deadline(&clock, deadline, work).await {
@@ -202,7 +251,9 @@ async fn drive(
     // Times are reported from the run's first request: on a scaled clock, starting the server
     // and the client takes real milliseconds that are simulated seconds.
     if let Some(first) = result.events.first() {
-        result.start = first.sim_time;
+        // To the millisecond: credentials carry millisecond times, so an issue time never
+        // reads as a hair before the request that issued it.
+        result.start = timestamp::from_unix_millis(timestamp::unix_millis(first.sim_time));
     }
     result.ops = std::mem::take(&mut *records.lock().unwrap_or_else(|p| p.into_inner()));
     aws.shutdown().await;

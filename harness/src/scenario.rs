@@ -10,7 +10,7 @@ use std::ops::{Range, RangeInclusive};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use mock_sts::clock::parse_duration;
+use mock_sts::clock::{SimClock, parse_duration};
 use mock_sts::timestamp;
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
@@ -141,6 +141,9 @@ pub enum StrategyKind {
     SdkImds,
     /// A hand-rolled cache that refreshes only once the credentials have expired.
     NaiveRefresh,
+    /// Any program, run under libfaketime on the scenario's scaled clock, with the endpoint,
+    /// AWS config files and the workload's parameters in its environment.
+    Process,
 }
 
 impl StrategyKind {
@@ -151,25 +154,85 @@ impl StrategyKind {
             StrategyKind::SdkProfile => "sdk-profile",
             StrategyKind::SdkImds => "sdk-imds",
             StrategyKind::NaiveRefresh => "naive-refresh",
+            StrategyKind::Process => "process",
         }
     }
 
     /// All strategies, for messages.
-    pub const ALL: [StrategyKind; 4] = [
+    pub const ALL: [StrategyKind; 5] = [
         StrategyKind::ManualEnv,
         StrategyKind::SdkProfile,
         StrategyKind::SdkImds,
         StrategyKind::NaiveRefresh,
+        StrategyKind::Process,
     ];
 
     fn parse(text: &str) -> Option<StrategyKind> {
         StrategyKind::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
-    /// Whether the strategy sends `DurationSeconds` when asked to.
+    /// Whether the strategy sends `DurationSeconds` when asked to (a `process` run hands it
+    /// to its program as `STS_LAB_DURATION_SECONDS`).
     pub fn takes_duration(&self) -> bool {
-        matches!(self, StrategyKind::ManualEnv | StrategyKind::NaiveRefresh)
+        matches!(
+            self,
+            StrategyKind::ManualEnv | StrategyKind::NaiveRefresh | StrategyKind::Process
+        )
     }
+}
+
+/// What the AWS config files generated for a `process` run give its program by default
+/// (the `[default]` profile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProfileKind {
+    /// The world's IAM user keys, as a CI job or a laptop has them.
+    Static,
+    /// `role_arn` + `source_profile`: the SDK assumes the run's role and refreshes it.
+    AssumeRole,
+    /// `role_arn` + `credential_source = Ec2InstanceMetadata`, with the mock as IMDS.
+    Imds,
+    /// No keys: the container credential endpoint (`AWS_CONTAINER_CREDENTIALS_FULL_URI`),
+    /// as an ECS task or EKS pod gets its role.
+    Container,
+}
+
+impl ProfileKind {
+    /// The name used in scenario files.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ProfileKind::Static => "static",
+            ProfileKind::AssumeRole => "assume-role",
+            ProfileKind::Imds => "imds",
+            ProfileKind::Container => "container",
+        }
+    }
+
+    /// All profiles, for messages.
+    pub const ALL: [ProfileKind; 4] = [
+        ProfileKind::Static,
+        ProfileKind::AssumeRole,
+        ProfileKind::Imds,
+        ProfileKind::Container,
+    ];
+
+    fn parse(text: &str) -> Option<ProfileKind> {
+        ProfileKind::ALL.into_iter().find(|p| p.as_str() == text)
+    }
+}
+
+/// The program a `process` run executes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessSpec {
+    /// The program and its arguments. A program given as a path (it contains `/`) is
+    /// relative to `cwd` and was checked to exist when the file was read; a bare name is
+    /// looked up on the program's `PATH` when the run starts.
+    pub command: Vec<String>,
+    /// The working directory: the scenario's folder, joined with the run's `cwd`.
+    pub cwd: PathBuf,
+    /// What the generated config files contain.
+    pub profile: ProfileKind,
+    /// Wall-clock limit, overriding the one derived from the workload.
+    pub timeout: Option<Duration>,
 }
 
 /// The workload every run of a scenario performs.
@@ -212,6 +275,12 @@ pub struct Expect {
     pub sts_calls: Option<RangeInclusive<u64>>,
     /// `min_refresh_lead`: every refresh came at least this long before the old expiry.
     pub min_refresh_lead: Option<Duration>,
+    /// `exit_code` (process runs): the program's exit status. `passes = true` implies 0
+    /// unless `exit_code` or `exits_nonzero` says otherwise.
+    pub exit_code: Option<i32>,
+    /// `exits_nonzero = true` (process runs): the program exits with a status other than 0
+    /// (killed by a signal or by the harness does not count).
+    pub exits_nonzero: bool,
 }
 
 /// One strategy run and its expectation.
@@ -225,6 +294,8 @@ pub struct RunSpec {
     pub role_arn: String,
     /// `DurationSeconds` to ask for (strategies that send it).
     pub duration_seconds: Option<u32>,
+    /// The program, for `process` runs.
+    pub process: Option<ProcessSpec>,
     /// What it must show.
     pub expect: Expect,
     /// The line of its `[[run]]`, for messages.
@@ -244,7 +315,7 @@ pub struct Scenario {
     pub seed: u64,
     /// How time runs.
     pub clock: ClockSpec,
-    /// Simulated start.
+    /// Simulated start (`start = "now"`: the wall-clock time when the file was read).
     pub start: SystemTime,
     /// The world (default unless the scenario names a file).
     pub world: mock_sts::World,
@@ -313,11 +384,14 @@ impl Scenario {
         };
         let start = match file.clock.as_ref().and_then(|c| c.start.as_ref()) {
             None => mock_sts::clock::default_virtual_start(),
+            // The wall-clock time now: with rate = 1, programs that libfaketime cannot reach
+            // (static binaries) agree with the server.
+            Some(s) if s.get_ref() == "now" => SimClock::system_now(),
             Some(s) => timestamp::parse_rfc3339(s.get_ref()).ok_or_else(|| {
                 invalid(
                     Some(s.span()),
                     format!(
-                        "clock.start: `{}` is not an RFC 3339 time (e.g. 2026-01-01T00:00:00Z)",
+                        "clock.start: `{}` is not an RFC 3339 time (e.g. 2026-01-01T00:00:00Z) or \"now\"",
                         s.get_ref()
                     ),
                 )
@@ -413,6 +487,8 @@ impl Scenario {
                     ),
                 ));
             }
+            let process = check_process_options(r, strategy, clock, &world, &workload, path)
+                .map_err(|(span, m)| invalid(Some(span), m))?;
             let name = r
                 .name
                 .clone()
@@ -426,7 +502,11 @@ impl Scenario {
             let expect = r
                 .expect
                 .as_ref()
-                .map(|e| e.get_ref().validate().map_err(|m| invalid(Some(e.span()), m)))
+                .map(|e| {
+                    e.get_ref()
+                        .validate(strategy)
+                        .map_err(|m| invalid(Some(e.span()), m))
+                })
                 .transpose()?
                 .ok_or_else(|| {
                     invalid(
@@ -439,6 +519,7 @@ impl Scenario {
                 strategy,
                 role_arn: r.role.clone().unwrap_or_else(|| DEFAULT_ROLE.to_string()),
                 duration_seconds: r.duration_seconds,
+                process,
                 expect,
                 line: line_col(text, r.strategy.span().start).0,
             });
@@ -489,6 +570,168 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
         }
     }
     Ok(files)
+}
+
+/// Checks a run's `process` options (`command`, `cwd`, `profile`, `timeout`) against its
+/// strategy, the clock, the world and the workload; returns the program for `process` runs.
+/// Errors carry the span to report and the message naming the key.
+fn check_process_options(
+    r: &RunEntry,
+    strategy: StrategyKind,
+    clock: ClockSpec,
+    world: &mock_sts::World,
+    workload: &Workload,
+    path: &Path,
+) -> Result<Option<ProcessSpec>, (Range<usize>, String)> {
+    let strategy_span = r.strategy.span();
+    if strategy != StrategyKind::Process {
+        let given = [
+            ("command", r.command.as_ref().map(Spanned::span)),
+            ("cwd", r.cwd.as_ref().map(Spanned::span)),
+            ("profile", r.profile.as_ref().map(Spanned::span)),
+            ("timeout", r.timeout.as_ref().map(Spanned::span)),
+        ];
+        if let Some((key, Some(span))) = given.into_iter().find(|(_, s)| s.is_some()) {
+            return Err((
+                span,
+                format!(
+                    "run.{key}: only strategy `process` runs a program; `{}` runs aws-sdk-rust in the harness",
+                    strategy.as_str()
+                ),
+            ));
+        }
+        return Ok(None);
+    }
+    if clock == ClockSpec::Virtual {
+        return Err((
+            strategy_span,
+            "run.strategy: `process` runs a real program, which needs a scaled clock (under [clock]: mode = \"scaled\", rate = 360); a virtual clock exists only inside the harness".into(),
+        ));
+    }
+    if !workload.latency.is_zero() {
+        return Err((
+            strategy_span,
+            "workload.latency: the harness cannot add latency to a program's requests; remove it from scenarios with `process` runs".into(),
+        ));
+    }
+    let Some(command) = &r.command else {
+        return Err((
+            strategy_span,
+            "run.command: strategy `process` needs a command (e.g. command = [\"python3\", \"clients/manual_env.py\"])".into(),
+        ));
+    };
+    let words: Vec<String> = match command.get_ref() {
+        CommandEntry::Line(line) => {
+            if line.contains(['"', '\'', '\\']) {
+                return Err((
+                    command.span(),
+                    "run.command: a command string is split on spaces, without quoting; write it as an array to pass arguments with spaces".into(),
+                ));
+            }
+            line.split_whitespace().map(str::to_string).collect()
+        }
+        CommandEntry::Words(words) => words.clone(),
+    };
+    if words.first().is_none_or(|p| p.is_empty()) {
+        return Err((command.span(), "run.command: the command is empty".into()));
+    }
+    // Absolute, so the program's path means the same inside its working directory.
+    let parent = path.parent().unwrap_or(Path::new("."));
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    let base = std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf());
+    let cwd = match &r.cwd {
+        None => base.to_path_buf(),
+        Some(c) => {
+            let dir = base.join(c.get_ref());
+            if !dir.is_dir() {
+                return Err((
+                    c.span(),
+                    format!(
+                        "run.cwd: `{}` is not a directory ({} relative to the scenario's folder)",
+                        c.get_ref(),
+                        dir.display()
+                    ),
+                ));
+            }
+            dir
+        }
+    };
+    // A program named by a path must exist now (exit 2 before anything runs); a bare name is
+    // looked up on the program's PATH when the run starts, which a venv may extend.
+    let program = &words[0];
+    if program.contains('/') {
+        use std::os::unix::fs::PermissionsExt;
+        let file = cwd.join(program);
+        match std::fs::metadata(&file) {
+            Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => {}
+            Ok(m) if m.is_file() => {
+                return Err((
+                    command.span(),
+                    format!(
+                        "run.command: `{program}` is not executable (chmod +x, or name its interpreter: [\"python3\", \"{program}\"])"
+                    ),
+                ));
+            }
+            _ => {
+                return Err((
+                    command.span(),
+                    format!(
+                        "run.command: `{program}` does not exist ({} relative to the run's cwd)",
+                        file.display()
+                    ),
+                ));
+            }
+        }
+    }
+    let profile = match &r.profile {
+        None => ProfileKind::Static,
+        Some(p) => ProfileKind::parse(p.get_ref()).ok_or_else(|| {
+            (
+                p.span(),
+                format!(
+                    "run.profile: unknown profile `{}` ({})",
+                    p.get_ref(),
+                    ProfileKind::ALL.map(|k| k.as_str()).join(", ")
+                ),
+            )
+        })?,
+    };
+    match (&r.profile, profile) {
+        (Some(p), ProfileKind::Imds) if world.instance.is_none() => {
+            return Err((
+                p.span(),
+                "run.profile: `imds` needs an [instance] in the world (the default world has one)"
+                    .into(),
+            ));
+        }
+        (Some(p), ProfileKind::Container) if world.container.is_none() => {
+            return Err((
+                p.span(),
+                "run.profile: `container` needs a [container] in the world (the default world has one)"
+                    .into(),
+            ));
+        }
+        _ => {}
+    }
+    let timeout = match &r.timeout {
+        Some(t) if t.get_ref().0.is_zero() => {
+            return Err((
+                t.span(),
+                "run.timeout: must be more than 0 (wall-clock time)".into(),
+            ));
+        }
+        t => t.as_ref().map(|t| t.get_ref().0),
+    };
+    Ok(Some(ProcessSpec {
+        command: words,
+        cwd,
+        profile,
+        timeout,
+    }))
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -547,7 +790,19 @@ struct RunEntry {
     strategy: Spanned<String>,
     role: Option<String>,
     duration_seconds: Option<u32>,
+    command: Option<Spanned<CommandEntry>>,
+    cwd: Option<Spanned<String>>,
+    profile: Option<Spanned<String>>,
+    timeout: Option<Spanned<Dur>>,
     expect: Option<Spanned<ExpectEntry>>,
+}
+
+/// `command = ["python3", "client.py"]` or `command = "python3 client.py"`.
+#[derive(Deserialize)]
+#[serde(untagged, expecting = "a command: an array of strings, or a string")]
+enum CommandEntry {
+    Words(Vec<String>),
+    Line(String),
 }
 
 #[derive(Deserialize)]
@@ -561,10 +816,12 @@ struct ExpectEntry {
     refreshes: Option<Count>,
     sts_calls: Option<Count>,
     min_refresh_lead: Option<Dur>,
+    exit_code: Option<i64>,
+    exits_nonzero: Option<bool>,
 }
 
 impl ExpectEntry {
-    fn validate(&self) -> Result<Expect, String> {
+    fn validate(&self, strategy: StrategyKind) -> Result<Expect, String> {
         let failing = self.fails_with.is_some();
         match (self.passes, failing) {
             (Some(true), true) => {
@@ -591,6 +848,36 @@ impl ExpectEntry {
         if self.within.is_some() && self.at.is_none() {
             return Err("expect: `within` needs `at`".to_string());
         }
+        let process = strategy == StrategyKind::Process;
+        if !process && (self.exit_code.is_some() || self.exits_nonzero.is_some()) {
+            return Err(format!(
+                "expect: `exit_code` and `exits_nonzero` are for `process` runs; `{}` has no exit status",
+                strategy.as_str()
+            ));
+        }
+        let exit_code = match (self.exit_code, self.exits_nonzero) {
+            (Some(_), Some(_)) => {
+                return Err(
+                    "expect: `exit_code` and `exits_nonzero` both say how the program exits; keep one"
+                        .to_string(),
+                );
+            }
+            (None, Some(false)) => {
+                return Err(
+                    "expect: `exits_nonzero = false` says nothing; write `exit_code = 0`"
+                        .to_string(),
+                );
+            }
+            (Some(code), None) => Some(
+                i32::try_from(code)
+                    .ok()
+                    .filter(|c| (0..=255).contains(c))
+                    .ok_or_else(|| format!("expect: `exit_code` must be 0..=255, got {code}"))?,
+            ),
+            // A program that passes exits 0 unless the scenario says otherwise.
+            (None, None) if process && !failing => Some(0),
+            _ => None,
+        };
         Ok(Expect {
             passes: !failing,
             fails_with: self.fails_with.clone(),
@@ -600,6 +887,8 @@ impl ExpectEntry {
             refreshes: self.refreshes.as_ref().map(|c| c.0.clone()),
             sts_calls: self.sts_calls.as_ref().map(|c| c.0.clone()),
             min_refresh_lead: self.min_refresh_lead.as_ref().map(|d| d.0),
+            exit_code,
+            exits_nonzero: self.exits_nonzero == Some(true),
         })
     }
 }
@@ -771,6 +1060,12 @@ expect = { passes = true, refreshes = "3..=5" }
             Ok(ClockSpec::Scaled { rate: 360.0 })
         );
         assert!(ClockSpec::parse("scaled:0").is_err());
+        let now = Scenario::parse(
+            &GOOD.replace("mode = \"virtual\"", "mode = \"virtual\"\nstart = \"now\""),
+            Path::new("s.toml"),
+        )
+        .unwrap();
+        assert!(now.start > mock_sts::clock::default_virtual_start());
         assert!(ClockSpec::parse("fast").is_err());
     }
 }

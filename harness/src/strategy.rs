@@ -11,6 +11,8 @@
 //! | `sdk-profile` | aws-config's profile provider: `role_arn` + `source_profile`, refreshed by the SDK's identity cache |
 //! | `sdk-imds` | the same with `credential_source = Ec2InstanceMetadata`: source keys from the mock's IMDS |
 //! | `naive-refresh` | a hand-rolled cache that calls `AssumeRole` again only once the keys have expired |
+//!
+//! `process` runs are not built here: their program brings its own SDK ([`crate::process`]).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -131,10 +133,15 @@ pub struct StartupError {
 ///
 /// # Errors
 /// [`StartupError`] when the strategy fails before the workload starts (the server's events
-/// record the failed call).
+/// record the failed call), or for `process`, which runs a program instead.
 pub async fn build_clients(env: &ClientEnv, run: &RunSpec) -> Result<Clients, StartupError> {
     let base = env.base_config();
     let (provider, cache) = match run.strategy {
+        StrategyKind::Process => {
+            return Err(StartupError {
+                message: "a `process` run runs its program, not aws-sdk-rust clients".into(),
+            });
+        }
         StrategyKind::ManualEnv => {
             let keys = call_assume_role(&aws_sdk_sts::Client::new(&base), run, "pipeline").await?;
             (SharedCredentialsProvider::new(keys), None)
@@ -271,6 +278,9 @@ pub fn remedy(strategy: StrategyKind) -> &'static str {
         StrategyKind::SdkProfile | StrategyKind::SdkImds => {
             "the SDK's provider refreshes on its own; a failure here means the refresh itself failed (STS refused it, or the source credentials were unusable): see the failing call"
         }
+        StrategyKind::Process => {
+            "let the SDK refresh: build clients on a profile with `role_arn` + `source_profile` (profile = \"assume-role\", as scenarios/clients/config_provider.py does) instead of copying AssumeRole keys into the environment"
+        }
     }
 }
 
@@ -281,5 +291,7 @@ pub fn refresh_buffer(strategy: StrategyKind) -> Duration {
         StrategyKind::SdkProfile | StrategyKind::SdkImds => Duration::from_secs(5),
         // Refresh exactly at expiry: any request latency can carry a request past it.
         StrategyKind::NaiveRefresh | StrategyKind::ManualEnv => Duration::ZERO,
+        // Unknown: the program's SDK decides; metrics judge its fidelity by its expectation.
+        StrategyKind::Process => Duration::ZERO,
     }
 }

@@ -45,18 +45,19 @@ impl OpRecord {
     }
 }
 
-/// Runs the workload until `end` (the run's start plus the workload's length: the job's
-/// start-up, e.g. a strategy's first `AssumeRole`, is part of its length); records go to
-/// `records`. Worker `w` starts
-/// `w / workers` of an interval late, so workers are not in lockstep; with `jitter`, each pause
-/// varies, drawn from a generator seeded with `seed` and the worker.
-pub async fn run(
+/// Runs the workload until simulated time `end`. The runner counts the job's length from the
+/// moment its clock starts, before the strategy builds its clients, as a job's length counts
+/// from its start-up (a 4-hour job with 4-hour keys then ends before they expire on any
+/// clock). Records go to `records`. Worker `w` starts `w / workers` of an interval late, so
+/// workers are not in lockstep; with `jitter`, each pause varies, drawn from a generator seeded
+/// with `seed` and the worker.
+pub async fn run_until(
     clients: &Clients,
     workload: &Workload,
     clock: &SimClock,
     seed: u64,
-    end: SystemTime,
     records: &Arc<Mutex<Vec<OpRecord>>>,
+    end: SystemTime,
 ) {
     if workload.operations.iter().any(Operation::is_s3) {
         setup(clients, workload).await;

@@ -99,6 +99,16 @@ pub struct Event {
     pub action: String,
     /// The request id sent back to the client.
     pub request_id: String,
+    /// The time the client signed the request with: its `X-Amz-Date` header (SigV4 header
+    /// auth only; absent for unsigned requests and presigned URLs, whose `X-Amz-Date` is when
+    /// the URL was made). Against `sim_time` it shows how far the client's clock is from the
+    /// server's, to the header's one-second resolution (the harness's fidelity of external
+    /// programs under libfaketime).
+    #[serde(
+        serialize_with = "ser_opt_time",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub request_time: Option<SystemTime>,
     /// Who signed it, when it was signed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_by: Option<SignedBy>,
@@ -269,6 +279,7 @@ mod tests {
             service: Service::Sts,
             action: action.into(),
             request_id: "r".into(),
+            request_time: None,
             signed_by: None,
             status: if code.is_some() { 403 } else { 200 },
             error_code: code.map(str::to_string),

@@ -138,13 +138,14 @@ async fn entry(State(state): State<Arc<MockState>>, request: Request) -> Respons
     let arrived = state.clock.now();
     let request_id = state.next_request_id();
     let (parts, body) = request.into_parts();
+    let signed_at = signing_time(&parts);
     if let Some(route) = imds::route(&state.world, &parts) {
         let reply = imds::handle(state.imds_context(arrived), route, &parts);
         let response = finish(
             &state,
             Outcome::from(&reply),
             &request_id,
-            arrived,
+            (arrived, signed_at),
             stopwatch,
         );
         return reply.render(response);
@@ -170,7 +171,25 @@ async fn entry(State(state): State<Arc<MockState>>, request: Request) -> Respons
             ),
         }
     };
-    finish(&state, outcome, &request_id, arrived, stopwatch)
+    finish(
+        &state,
+        outcome,
+        &request_id,
+        (arrived, signed_at),
+        stopwatch,
+    )
+}
+
+/// The `X-Amz-Date` header a SigV4 header-signed request carries, parsed: when the client
+/// signed it, by its own clock. Recorded on the event so that a client's clock can be compared
+/// with the server's (presigned URLs are left out: their date is when the URL was made).
+fn signing_time(parts: &Parts) -> Option<SystemTime> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|_| parts.headers.get("x-amz-date"))
+        .and_then(|v| v.to_str().ok())
+        .and_then(timestamp::parse_amz_date)
 }
 
 async fn s3_request(
@@ -382,13 +401,15 @@ async fn sts_request(
 }
 
 /// Turns an outcome into the response, stamped with the simulated `Date`, and logs the event.
+/// `times` is the simulated arrival time and the client's signing time, when signed.
 fn finish(
     state: &MockState,
     outcome: Outcome,
     request_id: &str,
-    arrived: SystemTime,
+    times: (SystemTime, Option<SystemTime>),
     stopwatch: Stopwatch,
 ) -> Response {
+    let (arrived, signed_at) = times;
     let (mut response, error) = match outcome.result {
         Ok(mut response) => {
             insert_request_id(outcome.service, response.headers_mut(), request_id);
@@ -418,6 +439,7 @@ fn finish(
         service: outcome.service,
         action: outcome.action,
         request_id: request_id.to_string(),
+        request_time: signed_at,
         signed_by: outcome.signed_by,
         status,
         error_code: error.as_ref().map(|e| e.code.as_str().to_string()),

@@ -175,3 +175,170 @@ fn check_and_list_accept_the_catalog() {
     assert_eq!(code, 0);
     assert!(stdout.contains("manual-env"), "{stdout}");
 }
+
+const PROCESS: &str = r#"name = "process"
+[clock]
+mode = "scaled"
+rate = 360
+[workload]
+length = "1h"
+every = "10s"
+operations = ["PutObject"]
+[[run]]
+strategy = "process"
+command = ["sh", "-c", "exit 0"]
+expect = { passes = true }
+"#;
+
+const SDK_RUN: &str = "[[run]]\nstrategy = \"sdk-profile\"\n";
+
+#[test]
+fn bad_process_runs_exit_2_naming_file_line_and_key() {
+    let dir = temp_dir("bad-process");
+    let command = "command = [\"sh\", \"-c\", \"exit 0\"]\n";
+    let with = |extra: &str| PROCESS.replace(command, &format!("{command}{extra}\n"));
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "virtual.toml",
+            PROCESS.replace("mode = \"scaled\"\nrate = 360", "mode = \"virtual\""),
+            ":9:12: run.strategy: `process` runs a real program, which needs a scaled clock",
+        ),
+        (
+            "no-command.toml",
+            PROCESS.replace(command, ""),
+            ":10:12: run.command: strategy `process` needs a command",
+        ),
+        (
+            "command-elsewhere.toml",
+            format!("{PROCESS}{SDK_RUN}command = [\"python3\"]\nexpect = {{ passes = true }}\n"),
+            ":15:11: run.command: only strategy `process` runs a program; `sdk-profile` runs aws-sdk-rust",
+        ),
+        (
+            "timeout-elsewhere.toml",
+            format!("{PROCESS}{SDK_RUN}timeout = \"1m\"\nexpect = {{ passes = true }}\n"),
+            ":15:11: run.timeout: only strategy `process`",
+        ),
+        (
+            "unknown-profile.toml",
+            with("profile = \"sso\""),
+            ":12:11: run.profile: unknown profile `sso` (static, assume-role, imds, container)",
+        ),
+        (
+            "exit-code-elsewhere.toml",
+            format!("{PROCESS}{SDK_RUN}expect = {{ passes = true, exit_code = 0 }}\n"),
+            ":15:10: expect: `exit_code` and `exits_nonzero` are for `process` runs",
+        ),
+        (
+            "exit-both.toml",
+            PROCESS.replace(
+                "{ passes = true }",
+                "{ fails_with = \"ExpiredToken\", exit_code = 1, exits_nonzero = true }",
+            ),
+            ":12:10: expect: `exit_code` and `exits_nonzero` both say how the program exits",
+        ),
+        (
+            "exit-range.toml",
+            PROCESS.replace("{ passes = true }", "{ passes = true, exit_code = 300 }"),
+            ":12:10: expect: `exit_code` must be 0..=255, got 300",
+        ),
+        (
+            "zero-timeout.toml",
+            with("timeout = \"0s\""),
+            ":12:11: run.timeout: must be more than 0",
+        ),
+        (
+            "bad-timeout.toml",
+            with("timeout = \"soon\""),
+            ":12:11: `soon` is not a duration",
+        ),
+        (
+            "missing-cwd.toml",
+            with("cwd = \"nowhere\""),
+            ":12:7: run.cwd: `nowhere` is not a directory",
+        ),
+        (
+            "quoted-command.toml",
+            PROCESS.replace(command, "command = \"sh -c 'exit 0'\"\n"),
+            ":11:11: run.command: a command string is split on spaces, without quoting",
+        ),
+        (
+            "empty-command.toml",
+            PROCESS.replace(command, "command = []\n"),
+            ":11:11: run.command: the command is empty",
+        ),
+        (
+            "numeric-command.toml",
+            PROCESS.replace(command, "command = 5\n"),
+            ":11:11: a command: an array of strings, or a string",
+        ),
+        (
+            "missing-program.toml",
+            PROCESS.replace(command, "command = [\"./missing.sh\"]\n"),
+            ":11:11: run.command: `./missing.sh` does not exist",
+        ),
+        (
+            "misspelt-key.toml",
+            with("comand = \"true\""),
+            ":12:1: unknown field `comand`",
+        ),
+        (
+            "latency.toml",
+            PROCESS.replace("every = \"10s\"", "every = \"10s\"\nlatency = \"1s\""),
+            ":11:12: workload.latency: the harness cannot add latency to a program's requests",
+        ),
+    ];
+    for (name, text, expected) in &cases {
+        assert_bad(&dir, name, text, expected);
+    }
+    // A script that is there but not executable.
+    std::fs::write(dir.join("plain.sh"), "#!/bin/sh\n").unwrap();
+    assert_bad(
+        &dir,
+        "not-executable.toml",
+        &PROCESS.replace(command, "command = \"./plain.sh\"\n"),
+        ":11:11: run.command: `./plain.sh` is not executable (chmod +x, or name its interpreter",
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn process_runs_without_faketime_or_on_a_virtual_clock_exit_2_in_one_line() {
+    let dir = temp_dir("no-faketime");
+    let scenario = dir.join("process.toml");
+    std::fs::write(&scenario, PROCESS).unwrap();
+    // A PATH with no faketime on it.
+    let empty = dir.join("empty-path");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sts-harness"))
+        .args(["run", scenario.to_str().unwrap()])
+        .env("CI", "true")
+        .env("PATH", &empty)
+        .env_remove("STS_LAB_VENV")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "error: faketime not found on PATH: `process` runs need libfaketime's wrapper"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(out.stdout.is_empty());
+
+    let (code, _, stderr) = harness(&["run", scenario.to_str().unwrap(), "--clock", "virtual"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--clock virtual: ")
+            && stderr.contains(
+                "process.toml:10: run `process` runs a program, which needs a scaled clock"
+            ),
+        "{stderr}"
+    );
+    // `check` and `list` need neither.
+    let (code, stdout, stderr) = harness(&["list", scenario.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("process: sh -c exit 0"), "{stdout}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
+use sts_harness::process::{self, ProcessOptions};
 use sts_harness::report::{self, ScenarioReport};
 use sts_harness::runner;
-use sts_harness::scenario::{ClockSpec, Scenario};
+use sts_harness::scenario::{ClockSpec, Scenario, StrategyKind};
 
 /// The workspace's `scenarios/` folder.
 pub fn catalog_dir() -> PathBuf {
@@ -19,10 +20,67 @@ pub fn catalog() -> Vec<Scenario> {
     files.iter().map(|f| Scenario::load(f).unwrap()).collect()
 }
 
-/// Runs a scenario and builds its report.
+/// Runs a scenario and builds its report (programs of `process` runs get the venv's `bin`
+/// first on their PATH, when there is a venv).
 pub fn run(scenario: &Scenario, clock: Option<ClockSpec>) -> ScenarioReport {
-    let results = runner::run_scenario(scenario, None, clock, None);
+    let options = venv()
+        .map(|v| ProcessOptions {
+            path_prefix: vec![v.join("bin")],
+        })
+        .unwrap_or_default();
+    let results = runner::run_scenario_with(scenario, None, clock, None, &options);
     report::scenario_report(scenario, &results)
+}
+
+/// Whether a scenario has `process` runs (they need faketime, and boto3 or the AWS CLI).
+pub fn has_process_runs(scenario: &Scenario) -> bool {
+    scenario
+        .runs
+        .iter()
+        .any(|r| r.strategy == StrategyKind::Process)
+}
+
+/// The Python venv with the pinned boto3 and AWS CLI: `STS_LAB_VENV`, else the workspace's
+/// `.venv`; `None` when it is not there.
+pub fn venv() -> Option<PathBuf> {
+    let dir = std::env::var_os("STS_LAB_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv"));
+    (dir.join("bin/aws").exists() && dir.join("bin/python3").exists()).then_some(dir)
+}
+
+/// Says why a test cannot run: a failure when `STS_LAB_REQUIRE_EXTERNAL_CLIENTS` is set (as
+/// `scripts/test` and CI set it), else a skip message.
+fn missing(what: &str) {
+    assert!(
+        std::env::var_os("STS_LAB_REQUIRE_EXTERNAL_CLIENTS").is_none(),
+        "{what}; run scripts/test, which installs it"
+    );
+    eprintln!("skipping: {what} (scripts/test installs it)");
+}
+
+/// Options for programs that need only libfaketime's `faketime` (shell scripts); `None`
+/// (after saying so) when it is missing.
+pub fn faketime_options() -> Option<ProcessOptions> {
+    let options = ProcessOptions::default();
+    if process::find_faketime(&options).is_err() {
+        missing("libfaketime's `faketime` is not on PATH");
+        return None;
+    }
+    Some(options)
+}
+
+/// Options for programs that need faketime and the venv's boto3 and AWS CLI; `None` (after
+/// saying so) when either is missing.
+pub fn external_options() -> Option<ProcessOptions> {
+    let options = faketime_options()?;
+    let Some(venv) = venv() else {
+        missing("the Python venv with boto3 and the AWS CLI is missing (STS_LAB_VENV or .venv)");
+        return None;
+    };
+    Some(ProcessOptions {
+        path_prefix: [vec![venv.join("bin")], options.path_prefix].concat(),
+    })
 }
 
 /// The scenarios whose names start with "seed:".
@@ -35,8 +93,16 @@ pub fn seed_scenarios() -> Vec<Scenario> {
 
 /// A failure message listing every departed run with its checks and explanation.
 pub fn departures(report: &ScenarioReport) -> String {
+    departures_where(report, |_| true)
+}
+
+/// [`departures`] of the runs for which `include` holds.
+pub fn departures_where(
+    report: &ScenarioReport,
+    include: impl Fn(&report::RunReport) -> bool,
+) -> String {
     let mut out = String::new();
-    for r in report.runs.iter().filter(|r| !r.met()) {
+    for r in report.runs.iter().filter(|r| !r.met() && include(r)) {
         out.push_str(&format!("{} / {}:\n", report.name, r.name));
         for c in &r.checks {
             out.push_str(&format!(
@@ -49,6 +115,14 @@ pub fn departures(report: &ScenarioReport) -> String {
         }
         if let Some(e) = &r.explanation {
             out.push_str(&format!("  {e}\n"));
+        }
+        if let Some(p) = &r.process {
+            out.push_str(&format!(
+                "  {}\n  stdout:\n{}\n  stderr:\n{}\n",
+                p.exit.describe(),
+                p.stdout.text,
+                p.stderr.text
+            ));
         }
     }
     out

@@ -4,6 +4,8 @@
 //! - `determinism`: the same scenario and seed give byte-identical reports (wall fields aside);
 //! - `scaled`: the seed scenarios give the same verdicts on a scaled clock over real sockets;
 //! - `cli`: the binary's exit codes, bad scenario files, JSON and JUnit output;
+//! - `process`: real programs (shell scripts, boto3) under libfaketime: exit status, output,
+//!   hung programs, children on one clock, missing commands, the boto3 expiry's accuracy.
 //! - `props`: properties over generated scenarios: `manual-env` fails first on the first
 //!   request at or after expiry, `sdk-profile` never fails, same seed ⇒ same events.
 #![allow(clippy::unwrap_used, missing_docs)]
@@ -12,5 +14,6 @@ mod catalog;
 mod cli;
 mod common;
 mod determinism;
+mod process;
 mod props;
 mod scaled;

@@ -28,6 +28,7 @@ fn virtual_and_scaled_360_give_the_same_verdicts_on_the_seed_scenarios() {
             // Every scaled run reports its fidelity. At x360 a loopback call spans well under
             // the SDK's 5 s refresh buffer, unless the machine is very busy; a run whose
             // fidelity says the clock could have decided it is exempt, as the report says.
+            // (A run refused at start-up, like scenario 04's, made no call to measure.)
             let fidelity = s.metrics.fidelity.as_ref().unwrap();
             // A run refused at start-up (scenario 04's AssumeRole) made no call to span.
             assert!(

@@ -629,6 +629,44 @@ async fn every_request_is_an_event_with_its_outcome() {
 }
 
 #[tokio::test]
+async fn events_record_the_signing_time_of_header_signed_requests_only() {
+    let aws = frozen_mock();
+    // Signed 90 s before the server's now: the event keeps both times.
+    aws.clock().advance(Duration::from_secs(90)).unwrap();
+    let reply = call(
+        &aws,
+        sts_post(
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            &Keys::user(),
+            start(),
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let url = "http://localhost/?Action=GetCallerIdentity&Version=2011-06-15";
+    let _ = call(
+        &aws,
+        presigned_request(url, &Keys::user(), start(), Duration::from_secs(900)),
+    )
+    .await;
+    let _ = call(&aws, unsigned("POST", "/", "Action=GetCallerIdentity")).await;
+    let events = aws.events();
+    assert_eq!(events.0[0].request_time, Some(start()));
+    assert_eq!(events.0[0].sim_time, start() + Duration::from_secs(90));
+    let json = serde_json::to_value(&events.0[0]).unwrap();
+    assert_eq!(json["request_time"], "2026-01-01T00:00:00.000Z");
+    // A presigned URL's X-Amz-Date is when it was made; unsigned requests have none.
+    assert_eq!(events.0[1].request_time, None);
+    assert_eq!(events.0[2].request_time, None);
+    assert!(
+        serde_json::to_value(&events.0[2])
+            .unwrap()
+            .get("request_time")
+            .is_none()
+    );
+}
+
+#[tokio::test]
 async fn presigned_get_caller_identity_works_until_its_url_or_token_expires() {
     // The shape EKS uses to prove an identity: a presigned GetCallerIdentity URL.
     let aws = frozen_mock();
