@@ -30,7 +30,6 @@ fn virtual_and_scaled_360_give_the_same_verdicts_on_the_seed_scenarios() {
             // fidelity says the clock could have decided it is exempt, as the report says.
             // (A run refused at start-up, like scenario 04's, made no call to measure.)
             let fidelity = s.metrics.fidelity.as_ref().unwrap();
-            // A run refused at start-up (scenario 04's AssumeRole) made no call to span.
             assert!(
                 fidelity.max_call_span_seconds > 0.0 || s.metrics.requests == 0,
                 "{}: {fidelity:?}",
