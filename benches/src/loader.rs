@@ -5,7 +5,7 @@
 //! Requests are signed before the window opens ([`crate::signing`]), so the loader spends its
 //! CPU on HTTP only: on a two-core machine it shares the cores with the server under test, and
 //! the less it needs the more the figure says about the server. Its own ceiling is measured the
-//! same way against a server that answers 200 to everything ([`crate::servers::NullServer`]).
+//! same way against a server that answers 200 to everything ([`crate::servers::start_null`]).
 //!
 //! Every loop is bounded: by the window, and by `max_requests`.
 

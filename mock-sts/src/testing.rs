@@ -1,6 +1,6 @@
 //! Proptest strategies for credential-expiry properties (feature `proptest`): role limits,
 //! `DurationSeconds`, simulated clocks, start times, probe instants around an expiry and server
-//! keys, so you can property-test your own credential handling against [`MockAws`].
+//! keys, so you can property-test your own credential handling against [`MockAws`](crate::MockAws).
 //!
 //! Every value is one AWS allows, with the boundaries drawn more often than their share
 //! (3600 and 43200 for a role's maximum, 900 and the maximum for `DurationSeconds`, the
