@@ -80,6 +80,11 @@ pub async fn run_until(
                 .await;
             while clock.now() < end {
                 for op in &workload.operations {
+                    // The job issues nothing once its length has passed, not even the rest
+                    // of a round (on a scaled clock a round's first call can end after it).
+                    if clock.now() >= end {
+                        break;
+                    }
                     let record = call(&clients, &workload, &clock, *op, worker, &body).await;
                     records
                         .lock()
