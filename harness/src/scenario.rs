@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use mock_sts::clock::{SimClock, parse_duration};
 use mock_sts::timestamp;
+use mock_sts::world::line_col;
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use toml::Spanned;
@@ -732,13 +733,6 @@ fn check_process_options(
         profile,
         timeout,
     }))
-}
-
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
 }
 
 // ---- the file format ----------------------------------------------------------------------

@@ -250,7 +250,7 @@ fn classify(parts: &Parts, body: &[u8]) -> Service {
     if let Some(service) = classify_parts(parts) {
         return service;
     }
-    if parts.method == Method::POST && body.starts_with(b"Action=") || contains_action(body) {
+    if contains_action(body) {
         return Service::Sts;
     }
     Service::S3
