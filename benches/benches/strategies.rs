@@ -26,7 +26,7 @@ use std::time::Duration;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use mock_sts::MockAws;
-use mock_sts::clock::{SimClock, default_virtual_start};
+use mock_sts::clock::{ClockFaults, SimClock, SkewedClock, default_virtual_start};
 use mock_sts::sdk::InProcessClient;
 use sts_harness::metrics;
 use sts_harness::runner;
@@ -164,6 +164,7 @@ async fn setup(strategy: StrategyKind) -> Setup {
     let user = &aws.world().users[0];
     let env = ClientEnv {
         clock: clock.clone(),
+        client_clock: SkewedClock::new(clock.clone(), ClockFaults::default()),
         http: SharedHttpClient::new(InProcessClient::new(&aws)),
         endpoint: aws.endpoint_url(),
         source_access_key_id: user.access_key_id.clone(),
@@ -176,6 +177,7 @@ async fn setup(strategy: StrategyKind) -> Setup {
         role_arn: DEFAULT_ROLE.to_owned(),
         duration_seconds: None,
         process: None,
+        clock_faults: ClockFaults::default(),
         expect: Expect::default(),
         line: 0,
     };

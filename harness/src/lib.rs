@@ -5,15 +5,19 @@
 //! - [`strategy`]: how a client gets credentials (`manual-env`, `sdk-profile`, `sdk-imds`,
 //!   `naive-refresh`), built on the real SDK and the run's clock; `process` runs a program.
 //! - [`workload`]: what each worker does, and what the client saw.
+//! - [`outcome`]: how a call ended as the client saw it (AWS error or client-side failure).
+//! - [`sdk_log`]: the SDK's own warnings, captured per run, one line each.
 //! - [`runner`]: virtual (in process, deterministic) and scaled (loopback socket) runs.
 //! - [`process`]: `process` runs: any program under libfaketime on the scaled clock, with the
 //!   endpoint and generated AWS config files wired in.
 //! - [`metrics`]: metrics and verdicts from the events.
 //! - [`report`]: the table, JSON and JUnit reports.
 pub mod metrics;
+pub mod outcome;
 pub mod process;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod sdk_log;
 pub mod strategy;
 pub mod workload;

@@ -3,8 +3,11 @@
 //!
 //! Definitions (also in `scenarios/README.md`):
 //! - **requests**: data-plane requests the server saw (the workload's operations);
-//! - **failures**: every failed request, by error code (data plane and STS alike);
-//! - **first failure**: the earliest failed request, in simulated time since the start;
+//! - **calls**: workload calls the client made, and how many of them failed as it saw them;
+//! - **failures**: every failed request the server saw, by error code (data plane and STS);
+//! - **client failures**: calls that failed in the client with no server answer (timeouts in
+//!   the SDK, connection failures, credentials that could not be loaded), by kind;
+//! - **first failure**: the earliest failure either side saw, in simulated time since the start;
 //! - **STS calls**: credential-issuing calls (`AssumeRole`, `AssumeRoleWithWebIdentity`,
 //!   `GetSessionToken`), failed ones included;
 //! - **refreshes**: credential-issuing calls after the workload started that replaced the
@@ -24,10 +27,12 @@ use std::time::SystemTime;
 use mock_sts::events::{Event, Issued, SignedBy};
 use serde::Serialize;
 
+use crate::outcome::{ClientFailure, ClientOutcome};
 use crate::process::Exit;
 use crate::runner::RunResult;
 use crate::scenario::{ClockSpec, Expect, StrategyKind, range_label};
 use crate::strategy;
+use crate::workload::OpRecord;
 
 const ISSUING_ACTIONS: [&str; 3] = ["AssumeRole", "AssumeRoleWithWebIdentity", "GetSessionToken"];
 
@@ -79,14 +84,26 @@ impl Percentiles {
     }
 }
 
-/// The first failed request, explained.
+/// Which side saw a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// The server answered with an AWS error (the client may have seen it too).
+    Server,
+    /// Only the client saw it: no server answer carried it.
+    Client,
+}
+
+/// The first failure, explained.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FirstFailure {
     /// Seconds of simulated time since the start.
     pub at_seconds: f64,
+    /// Who saw it: a server-answered AWS error, or a failure in the client alone.
+    pub side: Side,
     /// The operation.
     pub action: String,
-    /// The error code.
+    /// The AWS error code, or the client-side kind (`timeout`, `dispatch-failure`, …).
     pub code: String,
     /// The error message.
     pub message: String,
@@ -128,13 +145,39 @@ pub struct Fidelity {
     pub skew_samples: Option<u64>,
 }
 
+/// How far off a client's signing clock was, as the server judged it: each header-signed
+/// request's `X-Amz-Date` against its arrival (whole seconds). Reported for runs with client
+/// clock faults, where it shows the SDK's own skew correction: aws-runtime 1.10 learns the
+/// skew from a skew error's `Date` and re-signs, so the first requests show the fault and the
+/// later ones do not, while its identity cache still judges expiry by the wrong clock.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SigningSkew {
+    /// The first signed request's skew, seconds (negative: signed behind the server).
+    pub first_seconds: f64,
+    /// The median, seconds.
+    pub median_seconds: f64,
+    /// The last signed request's skew, seconds.
+    pub last_seconds: f64,
+    /// Requests the server refused for their time (`RequestTimeTooSkewed`, and STS's
+    /// `SignatureDoesNotMatch` "Signature expired" / "not yet current").
+    pub skew_errors: u64,
+    /// Signed requests measured.
+    pub samples: u64,
+}
+
 /// Everything measured about a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metrics {
-    /// Data-plane requests.
+    /// Data-plane requests the server saw.
     pub requests: u64,
-    /// Failed requests by code.
+    /// Workload calls the client made (in-process runs; `process` runs report none).
+    pub calls: u64,
+    /// Workload calls that failed as the client saw them.
+    pub calls_failed: u64,
+    /// Failed requests the server saw, by code.
     pub failures: BTreeMap<String, u64>,
+    /// Calls that failed in the client alone, by kind.
+    pub client_failures: BTreeMap<String, u64>,
     /// The first failure.
     pub first_failure: Option<FirstFailure>,
     /// Credential-issuing STS calls.
@@ -153,12 +196,15 @@ pub struct Metrics {
     pub sts_calls_per_request: f64,
     /// Scaled runs only.
     pub fidelity: Option<Fidelity>,
+    /// Runs with client clock faults: the signing skew the server saw.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_skew: Option<SigningSkew>,
 }
 
 impl Metrics {
-    /// Total failed requests.
+    /// Total failures: requests the server failed plus calls that failed in the client alone.
     pub fn failure_count(&self) -> u64 {
-        self.failures.values().sum()
+        self.failures.values().sum::<u64>() + self.client_failures.values().sum::<u64>()
     }
 }
 
@@ -205,7 +251,7 @@ pub fn compute(result: &RunResult) -> Metrics {
         .filter_map(|e| e.issued.as_ref().map(|i| (i.access_key_id.as_str(), e)))
         .collect();
 
-    let first_failure = events.iter().find(|e| e.is_error()).map(|e| {
+    let from_event = |e: &Event| {
         let signed_by = e.signed_by.clone();
         let issued_event = signed_by
             .as_ref()
@@ -227,6 +273,7 @@ pub fn compute(result: &RunResult) -> Metrics {
         };
         FirstFailure {
             at_seconds: since(result.start, e.sim_time),
+            side: Side::Server,
             action: e.action.clone(),
             code: e.outcome().to_string(),
             message: e.error_message.clone().unwrap_or_default(),
@@ -239,7 +286,23 @@ pub fn compute(result: &RunResult) -> Metrics {
             signed_by,
             refresh_attempts,
         }
-    });
+    };
+    let server_first = events.iter().find(|e| e.is_error());
+    let client_first = first_client_only(&result.ops);
+    let first_failure = match (server_first, client_first) {
+        (Some(e), Some(op)) if op.finished < e.sim_time => Some(from_op(result, op)),
+        (Some(e), _) => Some(from_event(e)),
+        (None, Some(op)) => Some(from_op(result, op)),
+        (None, None) => None,
+    };
+    let mut client_failures = BTreeMap::new();
+    for op in &result.ops {
+        if let Some(kind) = op.outcome.client_failure() {
+            *client_failures
+                .entry(kind.as_str().to_string())
+                .or_insert(0) += 1;
+        }
+    }
 
     // Refreshes: credential-issuing calls after the workload started, each replacing the
     // credential that signed the data plane just before it. Concurrent callers replacing the
@@ -335,7 +398,10 @@ pub fn compute(result: &RunResult) -> Metrics {
 
     Metrics {
         requests,
+        calls: result.ops.len() as u64,
+        calls_failed: result.ops.iter().filter(|o| o.outcome.is_failure()).count() as u64,
         failures,
+        client_failures,
         first_failure,
         sts_calls,
         refreshes,
@@ -349,7 +415,81 @@ pub fn compute(result: &RunResult) -> Metrics {
             sts_calls as f64 / requests as f64
         },
         fidelity,
+        signing_skew: (!result.run.clock_faults.is_none()).then(|| signing_skew(events)),
     }
+}
+
+/// Whether an event is the server refusing a request for its time.
+pub fn is_skew_error(e: &Event) -> bool {
+    match e.error_code.as_deref() {
+        Some("RequestTimeTooSkewed") => true,
+        Some("SignatureDoesNotMatch") => e.error_message.as_deref().is_some_and(|m| {
+            m.starts_with("Signature expired") || m.starts_with("Signature not yet current")
+        }),
+        _ => false,
+    }
+}
+
+fn signing_skew(events: &[Event]) -> SigningSkew {
+    // X-Amz-Date minus arrival: negative when the client signs behind the server.
+    let skews: Vec<f64> = events
+        .iter()
+        .filter_map(|e| e.request_time.map(|t| since(e.sim_time, t)))
+        .collect();
+    SigningSkew {
+        first_seconds: skews.first().copied().unwrap_or(0.0),
+        median_seconds: median(skews.clone()).unwrap_or(0.0),
+        last_seconds: skews.last().copied().unwrap_or(0.0),
+        skew_errors: events.iter().filter(|e| is_skew_error(e)).count() as u64,
+        samples: skews.len() as u64,
+    }
+}
+
+/// The earliest call that failed in the client alone, by when the client saw it.
+fn first_client_only(ops: &[OpRecord]) -> Option<&OpRecord> {
+    ops.iter()
+        .filter(|o| o.outcome.client_failure().is_some())
+        .min_by_key(|o| o.finished)
+}
+
+/// A failure only the client saw, as a first failure.
+fn from_op(result: &RunResult, op: &OpRecord) -> FirstFailure {
+    let (code, message) = match &op.outcome {
+        ClientOutcome::Client { kind, message } => (kind.as_str().to_string(), message.clone()),
+        ClientOutcome::Aws { code } => (code.clone(), String::new()),
+        ClientOutcome::Ok => ("ok".to_string(), String::new()),
+    };
+    FirstFailure {
+        at_seconds: since(result.start, op.finished),
+        side: Side::Client,
+        action: op.operation.as_str().to_string(),
+        code,
+        message,
+        signed_by: None,
+        issued: None,
+        issued_at_seconds: None,
+        expired_at_seconds: None,
+        refresh_attempts: 0,
+    }
+}
+
+/// Client-only failures of one kind, for explanations: how many, and the first message.
+pub fn client_failures_of(result: &RunResult, kind: ClientFailure) -> (u64, Option<&str>) {
+    let mut count = 0;
+    let mut first: Option<&OpRecord> = None;
+    for op in &result.ops {
+        if op.outcome.client_failure() == Some(kind) {
+            count += 1;
+            if first.is_none_or(|f| op.finished < f.finished) {
+                first = Some(op);
+            }
+        }
+    }
+    let message = first.and_then(|op| match &op.outcome {
+        ClientOutcome::Client { message, .. } => Some(message.as_str()),
+        _ => None,
+    });
+    (count, message)
 }
 
 /// A `process` run's fidelity: its program's clock against the server's, from the events.
@@ -436,6 +576,37 @@ pub fn verdict(expect: &Expect, result: &RunResult, m: &Metrics) -> Vec<Check> {
             matches!(exit, Some(Exit::Code { code }) if code != 0),
         );
     }
+    // A worker that died did not do its work, whatever else the run shows.
+    for stop in &result.worker_stops {
+        check(
+            "workers",
+            "every worker runs to the job's end".into(),
+            format!(
+                "worker {} stopped at {}: {}",
+                stop.worker,
+                hms(since(result.start, stop.at)),
+                stop.reason
+            ),
+            false,
+        );
+    }
+    match &expect.requests {
+        Some(range) => check(
+            "requests",
+            range_label(range),
+            m.requests.to_string(),
+            range.contains(&m.requests),
+        ),
+        // A run that passes must have done its work: calls that never reached the server
+        // prove nothing about credentials, whatever the server's (empty) log says.
+        None if expect.passes && result.startup_error.is_none() && m.requests == 0 => check(
+            "requests",
+            "workload requests reach the server".into(),
+            no_request_reached(result, m),
+            false,
+        ),
+        None => {}
+    }
     if expect.passes {
         let ok = failure.is_none() && result.startup_error.is_none();
         let actual = match (&result.startup_error, failure) {
@@ -506,6 +677,46 @@ pub fn verdict(expect: &Expect, result: &RunResult, m: &Metrics) -> Vec<Check> {
     checks
 }
 
+/// What happened to a run's calls when none reached the server: "no request reached the
+/// server: 1 347 calls timed out in the SDK (…)".
+pub fn no_request_reached(result: &RunResult, m: &Metrics) -> String {
+    if m.calls == 0 {
+        return "no request reached the server: the workload made no call".to_string();
+    }
+    let mut parts = Vec::new();
+    for kind in ClientFailure::ALL {
+        let (count, message) = client_failures_of(result, kind);
+        if count == 0 {
+            continue;
+        }
+        parts.push(match message {
+            Some(message) => format!("{} calls {} ({message})", thousands(count), kind.phrase()),
+            None => format!("{} calls {}", thousands(count), kind.phrase()),
+        });
+    }
+    if parts.is_empty() {
+        format!(
+            "no request reached the server: {} calls made, none recorded by the server",
+            thousands(m.calls)
+        )
+    } else {
+        format!("no request reached the server: {}", parts.join("; "))
+    }
+}
+
+/// `1 347`: thousands separated by a space, as the reports print counts in prose.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `1h00m05s`-style text for simulated seconds.
 pub fn hms(seconds: f64) -> String {
     let negative = seconds < 0.0;
@@ -539,6 +750,13 @@ mod tests {
         assert_eq!(hms(3605.0), "1h00m05s");
         assert_eq!(hms(65.5), "1m05.500s");
         assert_eq!(hms(-2.0), "-2s");
+    }
+
+    #[test]
+    fn thousands_are_spaced() {
+        assert_eq!(thousands(7), "7");
+        assert_eq!(thousands(1347), "1 347");
+        assert_eq!(thousands(1_234_567), "1 234 567");
     }
 
     #[test]

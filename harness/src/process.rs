@@ -30,7 +30,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use mock_sts::MockAws;
-use mock_sts::clock::SimClock;
+use mock_sts::clock::{ClockFaults, SimClock};
 use mock_sts::timestamp;
 use serde::Serialize;
 use tokio::io::AsyncReadExt;
@@ -494,7 +494,16 @@ async fn drive(
         .map_err(io("cannot write the AWS credentials file"))?;
     let limit = wall_limit(&scenario.workload, rate, spec);
 
-    let outcome = supervise(&faketime, &resolved, spec, &wiring, &path, &clock, limit).await;
+    let outcome = supervise(
+        &faketime,
+        &resolved,
+        spec,
+        &wiring,
+        &path,
+        (&clock, &run.clock_faults),
+        limit,
+    )
+    .await;
     result.events = aws.events().0;
     aws.shutdown().await;
     let outcome = outcome?;
@@ -515,7 +524,7 @@ async fn supervise(
     spec: &ProcessSpec,
     wiring: &Wiring<'_>,
     path: &OsStr,
-    clock: &SimClock,
+    (clock, faults): (&SimClock, &ClockFaults),
     limit: Duration,
 ) -> Result<ProcessOutcome, ProcessError> {
     let mut command = tokio::process::Command::new(faketime);
@@ -530,8 +539,15 @@ async fn supervise(
         .process_group(0)
         .kill_on_drop(true);
     // Computed immediately before spawning: the fake clock starts when the program does, so
-    // every millisecond between here and the exec is `rate` milliseconds of skew.
-    let value = clock.faketime().unwrap_or_default();
+    // every millisecond between here and the exec is `rate` milliseconds of skew. The run's
+    // client clock faults move its start (offset) and scale its rate (drift).
+    let value = faults
+        .faketime(clock)
+        .map_err(|e| ProcessError::Io {
+            what: "clock faults".into(),
+            source: std::io::Error::other(e),
+        })?
+        .unwrap_or_default();
     command
         .arg("-f")
         .arg(&value)

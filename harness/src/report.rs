@@ -18,7 +18,8 @@ use std::path::Path;
 use mock_sts::xml::escape;
 use serde::Serialize;
 
-use crate::metrics::{self, Check, Metrics, hms};
+use crate::metrics::{self, Check, Metrics, Side, hms};
+use crate::outcome::ClientFailure;
 use crate::process::{Exit, OutputTail, ProcessOutcome};
 use crate::runner::RunResult;
 use crate::scenario::{Scenario, StrategyKind};
@@ -98,6 +99,27 @@ pub struct RunReport {
     /// `process` runs: the program, how it ended, and the tail of its output.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub process: Option<ProcessOutcome>,
+    /// The client's clock faults, as the scenario states them (`-20m offset`), or `exact`.
+    pub client_clock: String,
+    /// What the SDK logged (warnings and errors, one line each, counted), in-process runs.
+    pub sdk_log: Vec<SdkLogLine>,
+    /// Distinct SDK log lines not kept (past the per-run cap).
+    pub sdk_log_dropped: u64,
+}
+
+/// One distinct line the SDK logged during a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct SdkLogLine {
+    /// `WARN` or `ERROR`.
+    pub level: String,
+    /// The module that logged it.
+    pub target: String,
+    /// The message and its fields.
+    pub message: String,
+    /// How many times.
+    pub count: u64,
+    /// Simulated seconds since the run's start when it was first logged.
+    pub first_at_seconds: f64,
 }
 
 impl RunReport {
@@ -138,6 +160,9 @@ pub fn scenario_report(scenario: &Scenario, results: &[RunResult]) -> ScenarioRe
                 ),
                 wall_ms: result.wall.as_secs_f64() * 1000.0,
                 process: result.process.clone(),
+                sdk_log: sdk_log_lines(result),
+                client_clock: clock_faults_label(&result.run.clock_faults),
+                sdk_log_dropped: result.sdk_log.dropped,
             }
         })
         .collect();
@@ -148,6 +173,95 @@ pub fn scenario_report(scenario: &Scenario, results: &[RunResult]) -> ScenarioRe
         seed,
         clock,
         runs,
+    }
+}
+
+/// `-20m00s offset, +0.1 % drift, jumps +2h00m00s at 30m00s`, or `exact`.
+pub fn clock_faults_label(f: &mock_sts::clock::ClockFaults) -> String {
+    let signed = |s: f64| {
+        if s < 0.0 {
+            format!("-{}", hms(-s))
+        } else {
+            format!("+{}", hms(s))
+        }
+    };
+    let mut parts = Vec::new();
+    if f.offset_seconds != 0.0 {
+        parts.push(format!("{} offset", signed(f.offset_seconds)));
+    }
+    if f.drift != 0.0 {
+        parts.push(format!("{:+} % drift", f.drift * 100.0));
+    }
+    for j in &f.jumps {
+        parts.push(format!(
+            "jumps {} at {}",
+            signed(j.by_seconds),
+            hms(j.at.as_secs_f64())
+        ));
+    }
+    if parts.is_empty() {
+        "exact".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn sdk_log_lines(result: &RunResult) -> Vec<SdkLogLine> {
+    result
+        .sdk_log
+        .lines
+        .iter()
+        .map(|l| SdkLogLine {
+            level: l.level.clone(),
+            target: l.target.clone(),
+            message: l.message.clone(),
+            count: l.count,
+            first_at_seconds: seconds_since(result.start, l.first),
+        })
+        .collect()
+}
+
+fn seconds_since(start: std::time::SystemTime, t: std::time::SystemTime) -> f64 {
+    match t.duration_since(start) {
+        Ok(d) => (d.as_secs_f64() * 1000.0).round() / 1000.0,
+        Err(e) => -(e.duration().as_secs_f64() * 1000.0).round() / 1000.0,
+    }
+}
+
+/// The SDK log line that best explains a failure at `at_seconds`: the last distinct line first
+/// logged at or before it, else the first line. Quoted as `"…" (×N, first at +T)`.
+fn quote_sdk_log(result: &RunResult, at_seconds: f64) -> Option<String> {
+    let lines = &result.sdk_log.lines;
+    let line = lines
+        .iter()
+        .rfind(|l| seconds_since(result.start, l.first) <= at_seconds + 0.001)
+        .or_else(|| lines.first())?;
+    Some(format!(
+        "The SDK logged: \"{}\" (×{}, first at +{}).",
+        line.message,
+        line.count,
+        hms(seconds_since(result.start, line.first))
+    ))
+}
+
+/// What to do about a failure only the client saw.
+fn client_remedy(kind: ClientFailure) -> &'static str {
+    match kind {
+        ClientFailure::Timeout => {
+            "a call, or the credential load behind it, took longer than the SDK waits: aws-sdk-rust's identity cache gives a credential load 5 s (`IdentityCache::lazy().load_timeout(..)`) and its timeout config bounds each call, so an STS or metadata answer slower than that fails every call that needs fresh credentials; the server never sees those calls"
+        }
+        ClientFailure::DispatchFailure => {
+            "the connection failed before any response: the SDK retries transient I/O errors a few times (standard retry mode, 3 attempts); a longer outage reaches the caller"
+        }
+        ClientFailure::CredentialsNotLoaded => {
+            "the credentials provider failed, so the SDK had nothing to sign with: the refresh itself failed (its STS or metadata call was refused or unreachable); see the SDK's log line and the server's failed issuing calls"
+        }
+        ClientFailure::ResponseError => {
+            "a response came back that the SDK could not parse as the service's answer"
+        }
+        ClientFailure::ConstructionFailure => "the SDK could not build the request",
+        ClientFailure::WorkerStopped => "a worker stopped before the job's end",
+        ClientFailure::Other => "the SDK failed the call on its own; see its message",
     }
 }
 
@@ -175,7 +289,19 @@ pub fn report(scenarios: Vec<ScenarioReport>) -> Report {
 /// The paragraph that explains a run's first failure, or `None` when nothing failed; for a
 /// `process` run, also how its program ended when that matters.
 fn explain(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Option<String> {
-    let text = explain_failure(scenario, result, m);
+    let mut text = explain_failure(scenario, result, m);
+    for stop in &result.worker_stops {
+        let note = format!(
+            "Worker {} stopped at +{}: {}; the calls it had left were never made, so this run did not do its work.",
+            stop.worker,
+            hms(seconds_since(result.start, stop.at)),
+            stop.reason
+        );
+        text = Some(match text {
+            Some(t) => format!("{t} {note}"),
+            None => note,
+        });
+    }
     let Some(process) = &result.process else {
         return text;
     };
@@ -235,6 +361,9 @@ fn explain_failure(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Opti
         return Some(text);
     }
     let f = m.first_failure.as_ref()?;
+    if f.side == Side::Client {
+        return Some(explain_client_failure(result, m, f));
+    }
     let mut text = format!(
         "{} at +{} failed with {}: \"{}\". ",
         f.action,
@@ -285,7 +414,12 @@ fn explain_failure(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Opti
             );
         }
     }
+    let clock = &result.run.clock_faults;
     let advice = match (strategy, f.code.as_str(), result.run.duration_seconds) {
+        _ if !clock.is_none() => format!(
+            "The client's clock is wrong ({}) while AWS judges every request by its own: keep it synchronised (NTP, chrony; re-sync after a resume). aws-runtime 1.10 learns the skew from a skew error's Date header and re-signs, but its credential cache still judges expiry by the local clock: behind, it keeps keys past their expiry (ExpiredToken until it catches up); ahead, it thinks fresh keys have expired and calls STS before every request.",
+            clock_faults_label(clock)
+        ),
         (StrategyKind::ManualEnv, "ExpiredToken", None) => format!(
             "Credentials from one AssumeRole at start-up, with the 3600 s default although the role allows {} s, are never refreshed; {}.",
             f.issued
@@ -325,6 +459,57 @@ fn explain_failure(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Opti
     Some(text)
 }
 
+/// A first failure only the client saw: what it was, how many calls it hit, whether any
+/// request reached the server, what the SDK logged, and the remedy.
+fn explain_client_failure(result: &RunResult, m: &Metrics, f: &metrics::FirstFailure) -> String {
+    let mut text = format!(
+        "{} at +{} failed in the client, with no answer from the server: {}",
+        f.action,
+        hms(f.at_seconds),
+        f.code
+    );
+    if !f.message.is_empty() {
+        let _ = write!(text, " (\"{}\")", f.message);
+    }
+    text.push_str(". ");
+    if m.requests == 0 {
+        let _ = write!(
+            text,
+            "{}. ",
+            capitalise(&metrics::no_request_reached(result, m))
+        );
+    } else {
+        let kinds: Vec<String> = m
+            .client_failures
+            .iter()
+            .map(|(k, n)| format!("{} {k}", metrics::thousands(*n)))
+            .collect();
+        let _ = write!(
+            text,
+            "{} of {} calls failed in the client ({}); {} requests reached the server. ",
+            metrics::thousands(m.client_failures.values().sum()),
+            metrics::thousands(m.calls),
+            kinds.join(", "),
+            metrics::thousands(m.requests)
+        );
+    }
+    if let Some(quote) = quote_sdk_log(result, f.at_seconds) {
+        text.push_str(&quote);
+        text.push(' ');
+    }
+    let kind = ClientFailure::parse(&f.code).unwrap_or(ClientFailure::Other);
+    let _ = write!(text, "Remedy: {}.", client_remedy(kind));
+    text
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// The terminal table (and explanations).
 pub fn table(report: &Report) -> String {
     let header = [
@@ -332,6 +517,7 @@ pub fn table(report: &Report) -> String {
         "verdict",
         "requests",
         "failures",
+        "client-only",
         "first failure",
         "STS",
         "refreshes",
@@ -345,7 +531,7 @@ pub fn table(report: &Report) -> String {
             "{}  ({}, seed {}, {})",
             s.name, s.file, s.seed, s.clock
         );
-        let rows: Vec<[String; 9]> = s
+        let rows: Vec<[String; 10]> = s
             .runs
             .iter()
             .map(|r| {
@@ -358,7 +544,12 @@ pub fn table(report: &Report) -> String {
                         "DEPARTED".into()
                     },
                     m.requests.to_string(),
-                    m.failure_count().to_string(),
+                    m.failures.values().sum::<u64>().to_string(),
+                    if m.calls == 0 {
+                        "-".into()
+                    } else {
+                        m.client_failures.values().sum::<u64>().to_string()
+                    },
                     match (&r.startup_error, &m.first_failure) {
                         (_, Some(f)) => format!("{} +{}", f.code, hms(f.at_seconds)),
                         (Some(_), None) => "start-up".into(),
@@ -386,7 +577,7 @@ pub fn table(report: &Report) -> String {
             let mut l = String::from("  ");
             for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
                 let pad = w - cell.chars().count();
-                if (2..=3).contains(&i) || (5..=6).contains(&i) {
+                if (2..=4).contains(&i) || (6..=7).contains(&i) {
                     l.push_str(&" ".repeat(pad));
                     l.push_str(cell);
                 } else {
@@ -415,6 +606,34 @@ pub fn table(report: &Report) -> String {
             if let Some(text) = &r.explanation {
                 let _ = writeln!(out, "  {}: {}", r.name, text);
             }
+            if let Some(line) = failure_line(r) {
+                let _ = writeln!(out, "  {}: {line}", r.name);
+            }
+            if let Some(skew) = &r.metrics.signing_skew {
+                let _ = writeln!(
+                    out,
+                    "  {}: client clock {}: requests signed {:+} s from the server's time at first, {:+} s at the end (median {:+} s; {} refused for their time)",
+                    r.name,
+                    r.client_clock,
+                    skew.first_seconds.round() as i64,
+                    skew.last_seconds.round() as i64,
+                    skew.median_seconds.round() as i64,
+                    skew.skew_errors
+                );
+            }
+            if !r.met() {
+                for l in r.sdk_log.iter().take(TABLE_LOG_LINES) {
+                    let _ = writeln!(
+                        out,
+                        "    sdk {} {} (×{}, first at +{}): {}",
+                        l.level,
+                        l.target,
+                        l.count,
+                        hms(l.first_at_seconds),
+                        l.message
+                    );
+                }
+            }
             if let Some(process) = &r.process {
                 process_lines(&mut out, r, process);
                 continue;
@@ -442,6 +661,36 @@ pub fn table(report: &Report) -> String {
         report.summary.scenarios, report.summary.runs, report.summary.met, report.summary.departed
     );
     out
+}
+
+/// SDK log lines the table shows for a departed run.
+const TABLE_LOG_LINES: usize = 3;
+
+/// `failures: server ExpiredToken×2160 · client-only timeout×1347`, when the run has failures
+/// of more than one code or kind; a single code is already in the table's first-failure column.
+fn failure_line(r: &RunReport) -> Option<String> {
+    let m = &r.metrics;
+    let server: Vec<String> = m.failures.iter().map(|(c, n)| format!("{c}×{n}")).collect();
+    let client: Vec<String> = m
+        .client_failures
+        .iter()
+        .map(|(c, n)| format!("{c}×{n}"))
+        .collect();
+    if server.len() + client.len() < 2 && client.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if !server.is_empty() {
+        parts.push(format!("server {}", server.join(", ")));
+    }
+    if !client.is_empty() {
+        parts.push(format!(
+            "client-only {} (of {} calls)",
+            client.join(", "),
+            metrics::thousands(m.calls)
+        ));
+    }
+    Some(format!("failures: {}", parts.join(" · ")))
 }
 
 /// Lines of program output the table shows for a departed `process` run, per stream.

@@ -25,15 +25,16 @@ use aws_smithy_runtime_api::client::http::{
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use mock_sts::MockAws;
-use mock_sts::clock::{SimClock, Stopwatch};
+use mock_sts::clock::{SimClock, SkewedClock, Stopwatch};
 use mock_sts::events::Event;
 use mock_sts::sdk::InProcessClient;
 use mock_sts::timestamp;
 
 use crate::process::{self, ProcessOptions, ProcessOutcome};
 use crate::scenario::{ClockSpec, Operation, RunSpec, Scenario, StrategyKind};
+use crate::sdk_log::{Capture, SdkLog};
 use crate::strategy::{self, ClientEnv};
-use crate::workload::{self, OpRecord};
+use crate::workload::{self, OpRecord, WorkerStop};
 
 /// Everything one run left behind.
 #[derive(Debug, Clone)]
@@ -54,6 +55,10 @@ pub struct RunResult {
     pub ops: Vec<OpRecord>,
     /// A failure before the workload started (e.g. STS refused the start-up AssumeRole).
     pub startup_error: Option<String>,
+    /// Workers that panicked or stopped before the job's end.
+    pub worker_stops: Vec<WorkerStop>,
+    /// What the SDK logged (warnings and errors), in-process runs only.
+    pub sdk_log: SdkLog,
     /// The run was cut off at its deadline.
     pub timed_out: bool,
     /// Wall time the run took.
@@ -74,6 +79,8 @@ impl RunResult {
             events: Vec::new(),
             ops: Vec::new(),
             startup_error: None,
+            worker_stops: Vec::new(),
+            sdk_log: SdkLog::default(),
             timed_out: false,
             wall: Duration::ZERO,
             process: None,
@@ -117,9 +124,15 @@ pub fn run_scenario_with(
             .into_iter()
             .zip(&runs)
             .map(|(h, run)| {
-                h.join().unwrap_or_else(|_| {
+                h.join().unwrap_or_else(|payload| {
+                    let message = payload
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_string())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "a non-string panic payload".into());
                     let mut result = RunResult::new(scenario, run, clock, seed);
-                    result.startup_error = Some("the run panicked (a harness bug)".into());
+                    result.startup_error =
+                        Some(format!("the run panicked (a harness bug): {message}"));
                     result
                 })
             })
@@ -184,6 +197,9 @@ async fn drive(
             }
         },
     };
+    // The SDK's warnings go to this run's report, not to stderr.
+    let capture = Capture::new(clock.clone());
+    let _log_guard = capture.install();
     // The job's length counts from here, its start-up (see `workload::run_until`).
     let job_end = clock.now() + scenario.workload.length;
     let builder = MockAws::builder()
@@ -219,6 +235,7 @@ async fn drive(
     };
     let env = ClientEnv {
         clock: clock.clone(),
+        client_clock: SkewedClock::new(clock.clone(), run.clock_faults.clone()),
         http,
         endpoint: aws.endpoint_url(),
         source_access_key_id: user.access_key_id.clone(),
@@ -231,7 +248,7 @@ async fn drive(
     let deadline = scenario.workload.length * 2 + Duration::from_secs(3600);
     let work = async {
         let clients = strategy::build_clients(&env, run).await?;
-        workload::run_until(
+        let stops = workload::run_until(
             &clients,
             &scenario.workload,
             &clock,
@@ -240,13 +257,14 @@ async fn drive(
             job_end,
         )
         .await;
-        Ok::<(), strategy::StartupError>(())
+        Ok::<_, strategy::StartupError>(stops)
     };
     match with_deadline(&clock, deadline, work).await {
-        Some(Ok(())) => {}
+        Some(Ok(stops)) => result.worker_stops = stops,
         Some(Err(e)) => result.startup_error = Some(e.message),
         None => result.timed_out = true,
     }
+    result.sdk_log = capture.log();
     result.events = aws.events().0;
     // Times are reported from the run's first request: on a scaled clock, starting the server
     // and the client takes real milliseconds that are simulated seconds.

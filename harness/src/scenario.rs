@@ -10,7 +10,7 @@ use std::ops::{Range, RangeInclusive};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use mock_sts::clock::{SimClock, parse_duration};
+use mock_sts::clock::{ClockFaults, ClockJump, SimClock, parse_duration};
 use mock_sts::timestamp;
 use mock_sts::world::line_col;
 use serde::Deserialize;
@@ -276,6 +276,9 @@ pub struct Expect {
     pub sts_calls: Option<RangeInclusive<u64>>,
     /// `min_refresh_lead`: every refresh came at least this long before the old expiry.
     pub min_refresh_lead: Option<Duration>,
+    /// How many data-plane requests must reach the server. Unset, a run that passes must have
+    /// had at least one reach it.
+    pub requests: Option<RangeInclusive<u64>>,
     /// `exit_code` (process runs): the program's exit status. `passes = true` implies 0
     /// unless `exit_code` or `exits_nonzero` says otherwise.
     pub exit_code: Option<i32>,
@@ -297,6 +300,9 @@ pub struct RunSpec {
     pub duration_seconds: Option<u32>,
     /// The program, for `process` runs.
     pub process: Option<ProcessSpec>,
+    /// How wrong the client's clock is (`clock_offset`, `clock_drift`, `clock_jumps`); the
+    /// server keeps the true time.
+    pub clock_faults: ClockFaults,
     /// What it must show.
     pub expect: Expect,
     /// The line of its `[[run]]`, for messages.
@@ -515,12 +521,15 @@ impl Scenario {
                         "run.expect: every run needs an expectation (e.g. expect = { passes = true })".into(),
                     )
                 })?;
+            let clock_faults =
+                clock_faults(r, strategy, &workload).map_err(|(span, m)| invalid(Some(span), m))?;
             runs.push(RunSpec {
                 name,
                 strategy,
                 role_arn: r.role.clone().unwrap_or_else(|| DEFAULT_ROLE.to_string()),
                 duration_seconds: r.duration_seconds,
                 process,
+                clock_faults,
                 expect,
                 line: line_col(text, r.strategy.span().start).0,
             });
@@ -576,6 +585,56 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
 /// Checks a run's `process` options (`command`, `cwd`, `profile`, `timeout`) against its
 /// strategy, the clock, the world and the workload; returns the program for `process` runs.
 /// Errors carry the span to report and the message naming the key.
+/// A run's client clock faults, checked: a drift that keeps the clock running forward, jumps
+/// inside the job, and no jumps for `process` runs (libfaketime's clock is fixed when the
+/// program starts: [`ClockFaults::faketime`]).
+fn clock_faults(
+    r: &RunEntry,
+    strategy: StrategyKind,
+    workload: &Workload,
+) -> Result<ClockFaults, (Range<usize>, String)> {
+    let mut faults = ClockFaults {
+        offset_seconds: r.clock_offset.as_ref().map_or(0.0, |o| o.get_ref().0),
+        ..ClockFaults::default()
+    };
+    if let Some(drift) = &r.clock_drift {
+        let d = *drift.get_ref();
+        if !d.is_finite() || d <= -1.0 || d.abs() > 1.0 {
+            return Err((
+                drift.span(),
+                format!(
+                    "run.clock_drift: a rate error between -1 and 1 (0.001 = 0.1 % fast), got {d}"
+                ),
+            ));
+        }
+        faults.drift = d;
+    }
+    if let Some(jumps) = &r.clock_jumps {
+        if strategy == StrategyKind::Process {
+            return Err((
+                jumps.span(),
+                "run.clock_jumps: a `process` run's clock is libfaketime's, fixed when the program starts; jumps need an in-process strategy (clock_offset and clock_drift work for programs)".into(),
+            ));
+        }
+        for j in jumps.get_ref() {
+            if j.at.0 >= workload.length {
+                return Err((
+                    jumps.span(),
+                    format!(
+                        "run.clock_jumps: a jump at {:?} comes after the job's {:?} length",
+                        j.at.0, workload.length
+                    ),
+                ));
+            }
+            faults.jumps.push(ClockJump {
+                at: j.at.0,
+                by_seconds: j.by.0,
+            });
+        }
+    }
+    Ok(faults)
+}
+
 fn check_process_options(
     r: &RunEntry,
     strategy: StrategyKind,
@@ -788,7 +847,39 @@ struct RunEntry {
     cwd: Option<Spanned<String>>,
     profile: Option<Spanned<String>>,
     timeout: Option<Spanned<Dur>>,
+    clock_offset: Option<Spanned<SignedDur>>,
+    clock_drift: Option<Spanned<f64>>,
+    clock_jumps: Option<Spanned<Vec<JumpEntry>>>,
     expect: Option<Spanned<ExpectEntry>>,
+}
+
+/// `{ at = "30m", by = "+2h" }`: the client's clock steps by `by` when `at` has passed.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JumpEntry {
+    at: Dur,
+    by: SignedDur,
+}
+
+/// A duration with an optional sign: `-20m`, `+2h`, `90s`.
+struct SignedDur(f64);
+
+impl<'de> Deserialize<'de> for SignedDur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let t = text.trim();
+        let (sign, rest) = match t.strip_prefix('-') {
+            Some(rest) => (-1.0, rest),
+            None => (1.0, t.strip_prefix('+').unwrap_or(t)),
+        };
+        parse_duration(rest)
+            .map(|d| SignedDur(sign * d.as_secs_f64()))
+            .map_err(|_| {
+                de::Error::custom(format!(
+                    "`{text}` is not a signed duration (e.g. -20m, +2h, 90s)"
+                ))
+            })
+    }
 }
 
 /// `command = ["python3", "client.py"]` or `command = "python3 client.py"`.
@@ -810,6 +901,7 @@ struct ExpectEntry {
     refreshes: Option<Count>,
     sts_calls: Option<Count>,
     min_refresh_lead: Option<Dur>,
+    requests: Option<Count>,
     exit_code: Option<i64>,
     exits_nonzero: Option<bool>,
 }
@@ -880,6 +972,7 @@ impl ExpectEntry {
             message: self.message.clone(),
             refreshes: self.refreshes.as_ref().map(|c| c.0.clone()),
             sts_calls: self.sts_calls.as_ref().map(|c| c.0.clone()),
+            requests: self.requests.as_ref().map(|c| c.0.clone()),
             min_refresh_lead: self.min_refresh_lead.as_ref().map(|d| d.0),
             exit_code,
             exits_nonzero: self.exits_nonzero == Some(true),

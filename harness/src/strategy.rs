@@ -29,15 +29,18 @@ use aws_sdk_s3::config::retry::RetryPartition;
 use aws_smithy_async::rt::sleep::SharedAsyncSleep;
 use aws_smithy_async::time::SharedTimeSource;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
-use mock_sts::clock::SimClock;
+use mock_sts::clock::{SimClock, SkewedClock};
 
 use crate::scenario::{RunSpec, StrategyKind};
 
 /// Everything a strategy needs to build clients.
 #[derive(Clone, Debug)]
 pub struct ClientEnv {
-    /// The run's clock (the server's).
+    /// The run's clock (the server's): the SDK's timers sleep on it.
     pub clock: SimClock,
+    /// The client's view of it (the run's clock faults, if any): the SDK signs, caches and
+    /// judges expiry by this time.
+    pub client_clock: SkewedClock,
     /// The HTTP client to reach the mock.
     pub http: SharedHttpClient,
     /// The mock's endpoint URL.
@@ -58,7 +61,7 @@ impl ClientEnv {
             .region(Region::new("us-east-1"))
             .endpoint_url(&self.endpoint)
             .http_client(self.http.clone())
-            .time_source(SharedTimeSource::new(self.clock.clone()))
+            .time_source(SharedTimeSource::new(self.client_clock.clone()))
             .sleep_impl(SharedAsyncSleep::new(self.clock.clone()))
             .credentials_provider(SharedCredentialsProvider::new(self.source_credentials()))
             .build()
@@ -77,7 +80,7 @@ impl ClientEnv {
     fn provider_config(&self) -> ProviderConfig {
         ProviderConfig::empty()
             .with_http_client(self.http.clone())
-            .with_time_source(SharedTimeSource::new(self.clock.clone()))
+            .with_time_source(SharedTimeSource::new(self.client_clock.clone()))
             .with_sleep_impl(SharedAsyncSleep::new(self.clock.clone()))
             .with_region(Some(Region::new("us-east-1")))
             .with_behavior_version(Some(BehaviorVersion::latest()))
@@ -161,7 +164,7 @@ pub async fn build_clients(env: &ClientEnv, run: &RunSpec) -> Result<Clients, St
             let provider = NaiveRefresh {
                 sts: aws_sdk_sts::Client::new(&base),
                 run: run.clone(),
-                clock: env.clock.clone(),
+                clock: env.client_clock.clone(),
                 cached: Arc::new(Mutex::new(None)),
             };
             // The wrapper is the cache: the SDK's own would refresh 5-10 s early and hide it.
@@ -232,7 +235,7 @@ async fn call_assume_role(
 struct NaiveRefresh {
     sts: aws_sdk_sts::Client,
     run: RunSpec,
-    clock: SimClock,
+    clock: SkewedClock,
     cached: Arc<Mutex<Option<Credentials>>>,
 }
 

@@ -3,8 +3,10 @@
 //! Each worker performs the scenario's operations in order, then sleeps the interval on the
 //! run's clock, until the workload's length has passed. Workers share one set of clients, as
 //! threads of one process share an SDK client. Every call is recorded from the client's side
-//! (simulated start and end, wall time, request id, error code); the request id joins it to
-//! the server's event for the same request.
+//! (simulated start and end, wall time, request id, and its [`ClientOutcome`]: ok, an AWS error
+//! code, or a failure the client alone saw); the request id joins it to the server's event for
+//! the same request. A worker that panics or stops before the job's end is reported, never
+//! dropped: a run whose workers died did not do its work.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -13,7 +15,9 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::RequestId;
 use aws_sdk_s3::primitives::ByteStream;
 use mock_sts::clock::{SimClock, Stopwatch};
+use tokio::task::JoinError;
 
+use crate::outcome::ClientOutcome;
 use crate::scenario::{Operation, Workload};
 use crate::strategy::Clients;
 
@@ -32,8 +36,19 @@ pub struct OpRecord {
     pub wall: Duration,
     /// The request id of the (last) response, when one came.
     pub request_id: Option<String>,
-    /// The error code, when it failed.
-    pub error_code: Option<String>,
+    /// How it ended.
+    pub outcome: ClientOutcome,
+}
+
+/// A worker that did not finish its job: it panicked, or stopped before the job's end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerStop {
+    /// Which worker.
+    pub worker: u32,
+    /// Simulated time it stopped (when the runner noticed).
+    pub at: SystemTime,
+    /// What happened, with the panic message when there is one.
+    pub reason: String,
 }
 
 impl OpRecord {
@@ -58,17 +73,18 @@ pub async fn run_until(
     seed: u64,
     records: &Arc<Mutex<Vec<OpRecord>>>,
     end: SystemTime,
-) {
+) -> Vec<WorkerStop> {
     if workload.operations.iter().any(Operation::is_s3) {
         setup(clients, workload).await;
     }
     let mut tasks = tokio::task::JoinSet::new();
+    let mut ids = std::collections::HashMap::new();
     for worker in 0..workload.workers {
         let clients = clients.clone();
         let workload = workload.clone();
         let clock = clock.clone();
         let records = records.clone();
-        tasks.spawn(async move {
+        let handle = tasks.spawn(async move {
             let body = object_body(&workload, worker);
             let mut rng = fastrand::Rng::with_seed(seed ^ (u64::from(worker) << 32));
             clock
@@ -95,8 +111,48 @@ pub async fn run_until(
                 clock.sleep(workload.every.mul_f64(factor)).await;
             }
         });
+        ids.insert(handle.id(), worker);
     }
-    while tasks.join_next().await.is_some() {}
+    join_workers(tasks, &ids, clock).await
+}
+
+/// Waits for every worker and reports those that did not finish.
+async fn join_workers(
+    mut tasks: tokio::task::JoinSet<()>,
+    ids: &std::collections::HashMap<tokio::task::Id, u32>,
+    clock: &SimClock,
+) -> Vec<WorkerStop> {
+    let mut stops = Vec::new();
+    while let Some(joined) = tasks.join_next_with_id().await {
+        if let Err(e) = joined {
+            let worker = ids.get(&e.id()).copied().unwrap_or(u32::MAX);
+            stops.push(WorkerStop {
+                worker,
+                at: clock.now(),
+                reason: stop_reason(e),
+            });
+        }
+    }
+    stops.sort_by_key(|s| s.worker);
+    stops
+}
+
+/// Why a worker task ended without finishing: its panic message, or that it was cancelled.
+fn stop_reason(e: JoinError) -> String {
+    if e.is_cancelled() {
+        return "it was cancelled before the job's end".to_string();
+    }
+    match e.try_into_panic() {
+        Ok(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a non-string panic payload".to_string());
+            format!("it panicked: {message}")
+        }
+        Err(e) => format!("it ended abnormally: {e}"),
+    }
 }
 
 /// Creates the bucket and, when the workload reads without writing, an object to read. The
@@ -132,29 +188,21 @@ fn object_body(workload: &Workload, worker: u32) -> Vec<u8> {
         .collect()
 }
 
-/// The request id and error code of a call's outcome.
-fn outcome<T: RequestId, E: ProvideErrorMetadata, R>(
+/// The request id and outcome of a call.
+fn outcome<T: RequestId, E, R>(
     result: &Result<T, SdkError<E, R>>,
-) -> (Option<String>, Option<String>)
+) -> (Option<String>, ClientOutcome)
 where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
     SdkError<E, R>: RequestId,
 {
     match result {
-        Ok(out) => (out.request_id().map(str::to_string), None),
-        Err(err) => {
-            let code = match err {
-                SdkError::ServiceError(e) => e
-                    .err()
-                    .code()
-                    .map_or_else(|| "Unknown".to_string(), str::to_string),
-                SdkError::TimeoutError(_) => "Timeout".to_string(),
-                SdkError::DispatchFailure(_) => "DispatchFailure".to_string(),
-                SdkError::ResponseError(_) => "ResponseError".to_string(),
-                SdkError::ConstructionFailure(_) => "ConstructionFailure".to_string(),
-                _ => "Unknown".to_string(),
-            };
-            (err.request_id().map(str::to_string), Some(code))
-        }
+        Ok(out) => (out.request_id().map(str::to_string), ClientOutcome::Ok),
+        Err(err) => (
+            err.request_id().map(str::to_string),
+            ClientOutcome::from_sdk_error(err),
+        ),
     }
 }
 
@@ -169,7 +217,7 @@ async fn call(
     let started = clock.now();
     let stopwatch = Stopwatch::start();
     let bucket = &workload.bucket;
-    let (request_id, error_code) = match op {
+    let (request_id, outcome) = match op {
         Operation::PutObject => outcome(
             &clients
                 .s3
@@ -213,20 +261,7 @@ async fn call(
                 .send()
                 .await,
         ),
-        Operation::GetCallerIdentity => {
-            let result = clients.sts.get_caller_identity().send().await;
-            match &result {
-                Ok(out) => (out.request_id().map(str::to_string), None),
-                Err(err) => {
-                    let code = err
-                        .as_service_error()
-                        .and_then(|e| e.code())
-                        .unwrap_or("DispatchFailure")
-                        .to_string();
-                    (err.request_id().map(str::to_string), Some(code))
-                }
-            }
-        }
+        Operation::GetCallerIdentity => outcome(&clients.sts.get_caller_identity().send().await),
     };
     OpRecord {
         worker,
@@ -235,6 +270,31 @@ async fn call(
         finished: clock.now(),
         wall: stopwatch.elapsed(),
         request_id,
-        error_code,
+        outcome,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panicking_worker_is_reported_with_its_message() {
+        let clock = SimClock::virtual_at(mock_sts::clock::default_virtual_start());
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut ids = std::collections::HashMap::new();
+        let ok = tasks.spawn(async {});
+        ids.insert(ok.id(), 0);
+        let bad = tasks.spawn(async {
+            let worker: Option<u32> = None;
+            if worker.is_none() {
+                panic!("worker lost its clients");
+            }
+        });
+        ids.insert(bad.id(), 1);
+        let stops = join_workers(tasks, &ids, &clock).await;
+        assert_eq!(stops.len(), 1, "{stops:?}");
+        assert_eq!(stops[0].worker, 1);
+        assert_eq!(stops[0].reason, "it panicked: worker lost its clients");
     }
 }

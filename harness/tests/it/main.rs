@@ -3,6 +3,8 @@
 //! - `catalog`: every file in `scenarios/` runs, and its expectations are the assertions;
 //! - `determinism`: the same scenario and seed give byte-identical reports (wall fields aside);
 //! - `scaled`: the seed scenarios give the same verdicts on a scaled clock over real sockets;
+//! - `clock_faults`: a client's clock behind, ahead or jumping, judged by the server's;
+//! - `client_outcomes`: calls that fail in the SDK count; the SDK's log is captured per run;
 //! - `cli`: the binary's exit codes, bad scenario files, JSON and JUnit output;
 //! - `process`: real programs (shell scripts, boto3) under libfaketime: exit status, output,
 //!   hung programs, children on one clock, missing commands, the boto3 expiry's accuracy.
@@ -12,6 +14,8 @@
 
 mod catalog;
 mod cli;
+mod client_outcomes;
+mod clock_faults;
 mod common;
 mod determinism;
 mod process;

@@ -140,7 +140,8 @@ fn a_program_that_exits_nonzero_departs_with_its_status_and_output() {
     let fixture = Fixture::new(
         "1h",
         script,
-        "command = \"./program.sh\"\nexpect = { passes = true }",
+        // A shell script that calls nothing: no request reaches the server, and it says so.
+        "command = \"./program.sh\"\nexpect = { passes = true, requests = 0 }",
     );
     let (report, table, junit) = fixture.run(&options);
     let run = only_run(&report);
@@ -170,8 +171,8 @@ fn a_program_that_exits_nonzero_departs_with_its_status_and_output() {
 
     // The same program meets `exit_code = 3` and `exits_nonzero = true`.
     for expect in [
-        "{ passes = true, exit_code = 3 }",
-        "{ passes = true, exits_nonzero = true }",
+        "{ passes = true, requests = 0, exit_code = 3 }",
+        "{ passes = true, requests = 0, exits_nonzero = true }",
     ] {
         let fixture = Fixture::new(
             "1h",
@@ -265,7 +266,7 @@ fn children_of_a_program_share_one_fake_clock() {
     let fixture = Fixture::new(
         "1h",
         script,
-        "command = \"./program.sh\"\nexpect = { passes = true }",
+        "command = \"./program.sh\"\nexpect = { passes = true, requests = 0 }",
     );
     let (report, table, _) = fixture.run(&options);
     let run = only_run(&report);

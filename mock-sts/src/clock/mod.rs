@@ -17,6 +17,9 @@
 //! at the current instant), and every sleeper wakes when the clock is advanced or re-rated, so a
 //! jump past a deadline fires it at once.
 //!
+//! A client's own clock can be wrong where the server's is right: [`SkewedClock`] decorates a
+//! `SimClock` with an offset, a drift and jumps ([`ClockFaults`]) that only the client sees.
+//!
 //! This module holds the workspace's only reads of the system clock (`SystemTime::now` for
 //! `wall`, `Instant::now` for `scaled` and `virtual`).
 
@@ -27,6 +30,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_smithy_async::rt::sleep::{AsyncSleep, Sleep};
 use aws_smithy_async::time::TimeSource;
 use tokio::sync::Notify;
+
+mod skewed;
+
+pub use skewed::{ClockFaultError, ClockFaults, ClockJump, SkewedClock};
 
 /// The start of simulated time when none is given for a virtual clock: 2026-01-01T00:00:00Z.
 ///
@@ -455,7 +462,7 @@ fn tokio_now() -> tokio::time::Instant {
     tokio::time::Instant::now()
 }
 
-fn round_to_second(t: SystemTime) -> SystemTime {
+pub(crate) fn round_to_second(t: SystemTime) -> SystemTime {
     let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs() + u64::from(since.subsec_nanos() >= 500_000_000);
     UNIX_EPOCH + Duration::from_secs(secs)
