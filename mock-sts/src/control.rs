@@ -21,7 +21,7 @@ use http::{HeaderValue, Method, StatusCode, header};
 use serde::Deserialize;
 
 use crate::aws_error::{AwsError, ErrorCode, Service};
-use crate::server::MockState;
+use crate::state::MockState;
 use crate::timestamp;
 
 /// The largest control request body.

@@ -16,7 +16,8 @@
 //! - [`aws_error`]: the one wire error type, rendered as STS or S3 XML.
 //! - [`events`]: one event per request, the ground truth for reports.
 //! - [`control`]: the `/_mock/` control API (clock, events).
-//! - [`server`]: the router, the server loop and [`MockAws`].
+//! - [`state`]: the state every handler shares ([`state::MockState`]) and the settings.
+//! - [`server`]: the one request pipeline, the server loop and [`MockAws`].
 //! - [`xml`]: escaping and a tiny writer for AWS-shaped XML.
 //! - [`testing`] (feature `proptest`): proptest strategies for your own expiry properties.
 pub mod auth;
@@ -32,6 +33,7 @@ pub mod s3;
 pub mod sdk;
 pub mod server;
 pub mod sigv4;
+pub mod state;
 pub mod sts;
 #[cfg(feature = "proptest")]
 pub mod testing;

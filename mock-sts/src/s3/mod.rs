@@ -43,8 +43,8 @@ use self::xml::S3_NAMESPACE;
 use crate::auth::{Authenticator, Rejection, Verified};
 use crate::aws_error::{AwsError, ErrorCode, Service};
 use crate::events::SignedBy;
-use crate::server::{MAX_BODY_BYTES, MockState};
 use crate::sigv4::{self, AuthKind};
+use crate::state::{MAX_BODY_BYTES, MockState};
 use crate::timestamp;
 use crate::xml::XmlWriter;
 
