@@ -9,10 +9,11 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use crate::auth::DEFAULT_MAX_SKEW;
+use crate::auth::{DEFAULT_MAX_SKEW, Revocations, RevokeError};
 use crate::clock::SimClock;
 use crate::credentials::CredentialAuthority;
 use crate::events::EventLog;
+use crate::faults::Faults;
 use crate::imds;
 use crate::oidc::OidcVerifier;
 use crate::s3::{self, S3};
@@ -66,6 +67,10 @@ pub struct MockState {
     pub s3: S3,
     /// Settings.
     pub config: ServerConfig,
+    /// The fault rules the pipeline applies.
+    pub faults: Faults,
+    /// Revoked role sessions.
+    pub revocations: Revocations,
 }
 
 impl MockState {
@@ -84,6 +89,29 @@ impl MockState {
             let e = rng.u64(..) & 0xffff_ffff_ffff;
             format!("{a:08x}-{b:04x}-{c:04x}-{d:04x}-{e:012x}")
         })
+    }
+
+    /// A number in `[0, 1)` from the seeded RNG: the fault stage's dice.
+    pub fn dice(&self) -> f64 {
+        self.with_rng(|rng| rng.f64())
+    }
+
+    /// Revokes the sessions of `role_arn` issued before `issued_before` (default: now).
+    ///
+    /// # Errors
+    /// [`RevokeError::UnknownRole`] when the world has no such role.
+    pub fn revoke(
+        &self,
+        role_arn: &str,
+        issued_before: Option<SystemTime>,
+    ) -> Result<SystemTime, RevokeError> {
+        if self.world.role_by_arn(role_arn).is_none() {
+            return Err(RevokeError::UnknownRole(role_arn.to_string()));
+        }
+        let before = issued_before.unwrap_or_else(|| self.clock.now());
+        self.revocations.revoke(role_arn, before);
+        tracing::info!(role = %role_arn, issued_before = %crate::timestamp::rfc3339_millis(before), "sessions revoked");
+        Ok(before)
     }
 
     /// A fresh temporary access key id.
