@@ -113,7 +113,8 @@ pub struct Event {
     /// Who signed it, when it was signed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_by: Option<SignedBy>,
-    /// HTTP status of the response.
+    /// HTTP status of the response; 0 when there was none (a `reset` or `hang` fault: the
+    /// connection was dropped, or the request never answered).
     pub status: u16,
     /// `None` on success, else the AWS error code.
     pub error_code: Option<String>,

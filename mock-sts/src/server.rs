@@ -1,15 +1,25 @@
-//! The server: shared state, the one `Router` that serves every service, and [`MockAws`], the
-//! handle tests and the harness hold.
+//! The server: the one request pipeline, the server loop, and [`MockAws`], the handle tests
+//! and the harness hold. The state it shares lives in [`crate::state`].
 //!
-//! Every request goes through [`router`]'s single entry point, which picks the service (the
-//! control API by path, instance metadata and container credentials for unsigned requests to
-//! their paths, otherwise STS or S3 by the SigV4 credential scope, or an `Action` parameter for
-//! unsigned STS calls), runs it (S3 reads its own body, so that uploads are capped by
-//! `--max-object-size` rather than [`MAX_BODY_BYTES`]), stamps the response with a `Date` from the
-//! simulated clock (SDKs correct their signing clock from it, aws-facts §0.2) and the service's
-//! request-id headers, and records one event. Two seams for tests, as STYLE.md asks: the
-//! `Router` for in-process `oneshot` calls, and [`MockAwsBuilder::start`] for a real socket on
-//! `127.0.0.1:0`.
+//! Every request goes through [`router`]'s single entry point, in this order:
+//! 1. **parse and route**: the control API by path (handed to [`crate::control`] whole),
+//!    instance metadata and container credentials for unsigned requests to their paths, signed
+//!    S3 by its SigV4 scope (S3 reads its own body, so that uploads are capped by
+//!    `--max-object-size` rather than [`MAX_BODY_BYTES`]), otherwise the body is read and an
+//!    `Action` parameter means STS;
+//! 2. **faults** ([`crate::faults`]), only when rules are installed: the request is
+//!    identified (service, action, key id, session role and principal) and the first rule that
+//!    fires may answer instead, drop the connection, hang, or delay the request's arrival on
+//!    the simulated clock; this runs before authentication so latency moves the time
+//!    authentication judges expiry at;
+//! 3. **authenticate and serve**: the service handler, which authenticates first
+//!    ([`crate::auth`]: signature, expiry, revocation, skew);
+//! 4. **record**: the outcome becomes the response, stamped with a `Date` from the simulated
+//!    clock (SDKs correct their signing clock from it, aws-facts §0.2) and the service's
+//!    request-id headers, and exactly one event.
+//!
+//! Two seams for tests, as STYLE.md asks: the `Router` for in-process `oneshot` calls, and
+//! [`MockAwsBuilder::start`] for a real socket on `127.0.0.1:0`, served by [`serve`].
 
 use std::future::Future;
 use std::io;

@@ -53,7 +53,7 @@ pub struct AppliedFault {
 
 /// A response extension asking the server to close the connection without writing this
 /// response (the `reset` effect). The socket server drops the connection; the in-process SDK
-/// client ([`crate::sdk::InProcessClient`], feature `sdk`) fails the call with a connection
+/// client (`mock_sts::sdk::InProcessClient`, feature `sdk`) fails the call with a connection
 /// reset. Anyone else calling the router sees the placeholder response that carries it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResetConnection;

@@ -284,12 +284,18 @@ async fn quota_throttles_the_excess_per_simulated_second() {
 
 #[tokio::test]
 async fn windows_apply_on_simulated_time() {
-    let aws = frozen_mock();
-    add_rule(
-        &aws,
-        r#"{"service":"sts","from":"2026-01-01T00:00:10Z","until":"2026-01-01T00:00:20Z","effect":{"error":"InternalFailure"}}"#,
+    // Installed at build time, as the harness does from a scenario's `[[fault]]` tables.
+    let rule = RuleSpec::from_json(
+        br#"{"service":"sts","from":"10s","until":"20s","effect":{"error":"InternalFailure"}}"#,
     )
-    .await;
+    .unwrap()
+    .validate(TimeBase::SinceStart(start()))
+    .unwrap();
+    let aws = MockAws::builder()
+        .clock(SimClock::frozen(start()))
+        .seed(42)
+        .fault(rule)
+        .build();
     let mut outcomes = Vec::new();
     for _ in 0..3 {
         let now = aws.clock().now();
