@@ -68,6 +68,8 @@ fn bench(c: &mut Criterion) {
         authority: &authority,
         now,
         max_skew: Some(Duration::from_secs(900)),
+        revocations: None,
+        permission: Default::default(),
     };
     let session = session_keys(&authority);
 

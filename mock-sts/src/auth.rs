@@ -10,7 +10,11 @@
 //!    (`SignatureDoesNotMatch`);
 //! 4. **expiry** of temporary credentials on the simulated clock, `now >= Expiration`
 //!    (`ExpiredToken`);
-//! 5. request-time skew on the simulated clock (STS `SignatureDoesNotMatch` "Signature
+//! 5. **revocation**: a role session issued before its role's revocation instant
+//!    ([`Revocations`], `POST /_mock/revoke`) gets `AccessDenied`, as IAM's "Revoke active
+//!    sessions" does with a deny on `aws:TokenIssueTime`. `sts:GetCallerIdentity` is exempt:
+//!    AWS documents that an explicit deny cannot stop it (GetCallerIdentity API reference);
+//! 6. request-time skew on the simulated clock (STS `SignatureDoesNotMatch` "Signature
 //!    expired…", S3 `RequestTimeTooSkewed`), unless `--max-skew off`.
 //!
 //! Expiry is judged before skew on purpose: a client that runs on real time against a server
@@ -18,6 +22,8 @@
 //! to show — and not a skew error that would hide it. A signature is verified before expiry so
 //! that nobody can learn a token's state without its secret.
 
+use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
 use http::request::Parts;
@@ -142,6 +148,57 @@ impl std::fmt::Debug for Verified {
     }
 }
 
+/// The IAM permission a request needs: named in the `AccessDenied` a revoked session gets.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Permission<'a> {
+    /// The IAM action, e.g. `sts:AssumeRole`; empty when not known.
+    pub action: &'a str,
+    /// The resource, e.g. the role being assumed.
+    pub resource: Option<&'a str>,
+}
+
+/// The IAM action no deny can stop (GetCallerIdentity API reference: "you can still perform
+/// this operation" under an explicit deny).
+const UNDENIABLE_ACTION: &str = "sts:GetCallerIdentity";
+
+/// Why a revocation was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RevokeError {
+    /// The world has no role with this ARN.
+    #[error("unknown role `{0}`")]
+    UnknownRole(String),
+}
+
+/// Revoked role sessions: per role, sessions issued before an instant are denied, as IAM's
+/// "Revoke active sessions" does (a deny on `aws:TokenIssueTime`). Newer sessions work.
+#[derive(Debug, Default)]
+pub struct Revocations {
+    roles: RwLock<HashMap<String, SystemTime>>,
+}
+
+impl Revocations {
+    /// Denies sessions of `role_arn` issued before `issued_before`. A later revocation of the
+    /// same role replaces an earlier one, as updating IAM's policy does.
+    pub fn revoke(&self, role_arn: &str, issued_before: SystemTime) {
+        self.roles
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(role_arn.to_string(), issued_before);
+    }
+
+    /// Whether the session `claims` describe is revoked.
+    pub fn is_revoked(&self, claims: &SessionClaims) -> bool {
+        let Some(role) = &claims.role_arn else {
+            return false;
+        };
+        self.roles
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(role)
+            .is_some_and(|before| claims.issued_at() < *before)
+    }
+}
+
 /// What authentication needs from the server.
 #[derive(Debug, Clone, Copy)]
 pub struct Authenticator<'a> {
@@ -153,6 +210,10 @@ pub struct Authenticator<'a> {
     pub now: SystemTime,
     /// Allowed request-time skew; `None` disables the check.
     pub max_skew: Option<Duration>,
+    /// Revoked sessions; `None` checks none.
+    pub revocations: Option<&'a Revocations>,
+    /// What the request asks to do, for the revocation message.
+    pub permission: Permission<'a>,
 }
 
 impl Authenticator<'_> {
@@ -210,6 +271,16 @@ impl Authenticator<'_> {
             && claims.is_expired_at(self.now)
         {
             return Err(reject(expired(service, &sig)));
+        }
+        if let (Caller::Session(claims), Some(revocations)) = (&caller, self.revocations)
+            && self.permission.action != UNDENIABLE_ACTION
+            && revocations.is_revoked(claims)
+        {
+            return Err(reject(revoked(
+                service,
+                &claims.principal_arn,
+                self.permission,
+            )));
         }
         self.check_time(service, &sig).map_err(reject)?;
         let signing_key = sigv4::signing_key(
@@ -361,6 +432,24 @@ fn expired(service: Service, sig: &ParsedSignature) -> AwsError {
         (Service::S3, Some(token)) => error.with_extra("Token-0", token.clone()),
         _ => error,
     }
+}
+
+/// A revoked session's denial: S3's plain `Access Denied`; STS's explicit-deny wording, which
+/// names the principal, the action and the resource (AWS's "explicit deny in an
+/// identity-based policy" form, as IAM's revocation policy is an identity-based deny).
+fn revoked(service: Service, principal: &str, permission: Permission<'_>) -> AwsError {
+    let error = AwsError::new(service, ErrorCode::AccessDenied);
+    if service == Service::S3 || permission.action.is_empty() {
+        return error;
+    }
+    let on = permission
+        .resource
+        .map(|r| format!(" on resource: {r}"))
+        .unwrap_or_default();
+    error.with_message(format!(
+        "User: {principal} is not authorized to perform: {}{on} with an explicit deny in an identity-based policy",
+        permission.action
+    ))
 }
 
 /// "15 min." in STS's skew messages; other tolerances in minutes or seconds.

@@ -56,6 +56,11 @@ macro_rules! error_codes {
             pub fn as_str(&self) -> &'static str {
                 match self { $(ErrorCode::$name => stringify!($name)),* }
             }
+
+            /// The code AWS spells `name`, if the mock knows it (fault rules name codes).
+            pub fn from_name(name: &str) -> Option<ErrorCode> {
+                match name { $(stringify!($name) => Some(ErrorCode::$name),)* _ => None }
+            }
         }
     };
 }
@@ -112,6 +117,19 @@ error_codes! {
     InvalidIdInRequest,
     /// The caller is throttled (STS 400).
     Throttling,
+    /// The caller is throttled (S3 503).
+    SlowDown,
+    /// The service is temporarily unavailable (STS and S3 503; a bare 503 from the metadata
+    /// endpoints is recorded under this code too).
+    ServiceUnavailable,
+    /// STS is not activated in the caller's region for the account (STS 403).
+    RegionDisabledException,
+    /// A bare 429 from the metadata endpoints (fault injection; they send no code).
+    TooManyRequests,
+    /// A bare 502 from the metadata endpoints (fault injection; they send no code).
+    BadGateway,
+    /// A bare 504 from the metadata endpoints (fault injection; they send no code).
+    GatewayTimeout,
     /// The request time is too far from the server's clock (S3).
     RequestTimeTooSkewed,
     /// The presigned-query authorization is malformed (S3).
@@ -421,6 +439,27 @@ fn defaults(service: Service, code: ErrorCode) -> (StatusCode, &'static str) {
             "CredentialsV2Request: Credentials not found",
         ),
         C::Throttling => (S::BAD_REQUEST, "Rate exceeded"),
+        // S3's error-code table (docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html):
+        // SlowDown and ServiceUnavailable are both 503, with these messages.
+        C::SlowDown => (S::SERVICE_UNAVAILABLE, "Please reduce your request rate."),
+        C::ServiceUnavailable if s3 => (
+            S::SERVICE_UNAVAILABLE,
+            "Service is unable to handle request.",
+        ),
+        // The common-errors table of the AWS API references (STS's CommonErrors page).
+        C::ServiceUnavailable => (
+            S::SERVICE_UNAVAILABLE,
+            "The request has failed due to a temporary failure of the server.",
+        ),
+        // STS API reference, RegionDisabledException; AWS names the caller's account. The
+        // default names the default world's account; fault rules may override the message.
+        C::RegionDisabledException => (
+            S::FORBIDDEN,
+            "STS is not activated in this region for account:123456789012. Your account administrator can activate STS in this region using the IAM Console.",
+        ),
+        C::TooManyRequests => (S::TOO_MANY_REQUESTS, "Too Many Requests"),
+        C::BadGateway => (S::BAD_GATEWAY, "Bad Gateway"),
+        C::GatewayTimeout => (S::GATEWAY_TIMEOUT, "Gateway Timeout"),
         C::RequestTimeTooSkewed => (
             S::FORBIDDEN,
             "The difference between the request time and the current time is too large.",
@@ -523,6 +562,20 @@ fn defaults(service: Service, code: ErrorCode) -> (StatusCode, &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_parse_from_their_wire_names() {
+        assert_eq!(
+            ErrorCode::from_name("Throttling"),
+            Some(ErrorCode::Throttling)
+        );
+        assert_eq!(ErrorCode::from_name("SlowDown"), Some(ErrorCode::SlowDown));
+        assert_eq!(ErrorCode::from_name("throttling"), None);
+        let slow = AwsError::new(Service::S3, ErrorCode::SlowDown);
+        assert_eq!(slow.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(slow.message, "Please reduce your request rate.");
+        assert_eq!(slow.fault, Fault::Receiver);
+    }
 
     #[test]
     fn expired_token_differs_between_sts_and_s3() {

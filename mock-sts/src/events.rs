@@ -17,6 +17,7 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use crate::aws_error::Service;
+use crate::faults::AppliedFault;
 use crate::timestamp;
 
 /// Serialises a `SystemTime` as RFC 3339 with milliseconds.
@@ -112,7 +113,8 @@ pub struct Event {
     /// Who signed it, when it was signed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_by: Option<SignedBy>,
-    /// HTTP status of the response.
+    /// HTTP status of the response; 0 when there was none (a `reset` or `hang` fault: the
+    /// connection was dropped, or the request never answered).
     pub status: u16,
     /// `None` on success, else the AWS error code.
     pub error_code: Option<String>,
@@ -127,6 +129,9 @@ pub struct Event {
     /// Simulated time between arrival and response, milliseconds (differs from `latency_ms` on
     /// a scaled clock, or when the mock injects latency).
     pub sim_latency_ms: f64,
+    /// The fault rule applied to the request, if any (`reset` and `hang` leave status 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<AppliedFault>,
 }
 
 impl Event {
@@ -287,6 +292,7 @@ mod tests {
             issued: None,
             latency_ms: 0.0,
             sim_latency_ms: 0.0,
+            fault: None,
         }
     }
 

@@ -15,8 +15,11 @@
 //! - [`imds`]: EC2 instance metadata (IMDSv2) and container credentials, rotating like EC2's.
 //! - [`aws_error`]: the one wire error type, rendered as STS or S3 XML.
 //! - [`events`]: one event per request, the ground truth for reports.
-//! - [`control`]: the `/_mock/` control API (clock, events).
-//! - [`server`]: the router, the server loop and [`MockAws`].
+//! - [`faults`]: fault rules (errors, statuses, latency, resets, hangs, quotas) and the stage
+//!   of the pipeline that applies them.
+//! - [`control`]: the `/_mock/` control API (clock, events, faults, revocation).
+//! - [`state`]: the state every handler shares ([`state::MockState`]) and the settings.
+//! - [`server`]: the one request pipeline, the server loop and [`MockAws`].
 //! - [`xml`]: escaping and a tiny writer for AWS-shaped XML.
 //! - [`testing`] (feature `proptest`): proptest strategies for your own expiry properties.
 pub mod auth;
@@ -25,6 +28,7 @@ pub mod clock;
 pub mod control;
 pub mod credentials;
 pub mod events;
+pub mod faults;
 pub mod imds;
 pub mod oidc;
 pub mod s3;
@@ -32,6 +36,7 @@ pub mod s3;
 pub mod sdk;
 pub mod server;
 pub mod sigv4;
+pub mod state;
 pub mod sts;
 #[cfg(feature = "proptest")]
 pub mod testing;

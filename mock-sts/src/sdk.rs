@@ -25,7 +25,8 @@ use crate::MockAws;
 /// An SDK `HttpClient` that calls the mock's router in process.
 ///
 /// Connect and read timeouts do not apply (there is no connection); the SDK's operation and
-/// attempt timeouts still run on its sleep implementation.
+/// attempt timeouts still run on its sleep implementation (and end a `hang` fault). A `reset`
+/// fault fails the call with an I/O `ConnectionReset`, as a dropped socket does.
 #[derive(Clone, Debug)]
 pub struct InProcessClient {
     router: Router,
@@ -60,6 +61,21 @@ impl HttpConnector for InProcessClient {
                 Ok(response) => response,
                 Err(never) => match never {},
             };
+            // The `reset` fault: on a socket the server closes the connection without a
+            // response; the SDK must see the same kind of failure here, an I/O error.
+            if response
+                .extensions()
+                .get::<crate::faults::ResetConnection>()
+                .is_some()
+            {
+                return Err(ConnectorError::io(
+                    std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "connection reset by fault injection",
+                    )
+                    .into(),
+                ));
+            }
             let (parts, body) = response.into_parts();
             // axum's Body is not Sync and SdkBody must be: buffer the response.
             let bytes = body

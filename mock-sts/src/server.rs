@@ -1,15 +1,25 @@
-//! The server: shared state, the one `Router` that serves every service, and [`MockAws`], the
-//! handle tests and the harness hold.
+//! The server: the one request pipeline, the server loop, and [`MockAws`], the handle tests
+//! and the harness hold. The state it shares lives in [`crate::state`].
 //!
-//! Every request goes through [`router`]'s single entry point, which picks the service (the
-//! control API by path, instance metadata and container credentials for unsigned requests to
-//! their paths, otherwise STS or S3 by the SigV4 credential scope, or an `Action` parameter for
-//! unsigned STS calls), runs it (S3 reads its own body, so that uploads are capped by
-//! `--max-object-size` rather than [`MAX_BODY_BYTES`]), stamps the response with a `Date` from the
-//! simulated clock (SDKs correct their signing clock from it, aws-facts §0.2) and the service's
-//! request-id headers, and records one event. Two seams for tests, as STYLE.md asks: the
-//! `Router` for in-process `oneshot` calls, and [`MockAwsBuilder::start`] for a real socket on
-//! `127.0.0.1:0`.
+//! Every request goes through [`router`]'s single entry point, in this order:
+//! 1. **parse and route**: the control API by path (handed to [`crate::control`] whole),
+//!    instance metadata and container credentials for unsigned requests to their paths, signed
+//!    S3 by its SigV4 scope (S3 reads its own body, so that uploads are capped by
+//!    `--max-object-size` rather than [`MAX_BODY_BYTES`]), otherwise the body is read and an
+//!    `Action` parameter means STS;
+//! 2. **faults** ([`crate::faults`]), only when rules are installed: the request is
+//!    identified (service, action, key id, session role and principal) and the first rule that
+//!    fires may answer instead, drop the connection, hang, or delay the request's arrival on
+//!    the simulated clock; this runs before authentication so latency moves the time
+//!    authentication judges expiry at;
+//! 3. **authenticate and serve**: the service handler, which authenticates first
+//!    ([`crate::auth`]: signature, expiry, revocation, skew);
+//! 4. **record**: the outcome becomes the response, stamped with a `Date` from the simulated
+//!    clock (SDKs correct their signing clock from it, aws-facts §0.2) and the service's
+//!    request-id headers, and exactly one event.
+//!
+//! Two seams for tests, as STYLE.md asks: the `Router` for in-process `oneshot` calls, and
+//! [`MockAwsBuilder::start`] for a real socket on `127.0.0.1:0`, served by [`serve`].
 
 use std::future::Future;
 use std::io;
@@ -25,108 +35,57 @@ use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use http::{HeaderValue, Method, StatusCode, header};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
+use tokio::task::JoinSet;
+use tower::ServiceExt;
 
-use crate::auth::{Authenticator, DEFAULT_MAX_SKEW, Rejection};
+use crate::auth::{Authenticator, Caller, Permission, Rejection, Revocations, RevokeError};
 use crate::aws_error::{AwsError, ErrorCode, Service, insert_request_id};
 use crate::clock::{SimClock, Stopwatch};
 use crate::control;
 use crate::credentials::{CredentialAuthority, ServerKey};
 use crate::events::{Event, EventLog, Events, Issued, SignedBy};
+use crate::faults::{
+    self, AppliedFault, CallerId, Effect, FaultRequest, FaultRule, FaultService, Faults, Fired,
+    ResetConnection,
+};
 use crate::imds;
 use crate::oidc::OidcVerifier;
 use crate::s3::{self, S3};
+use crate::sigv4;
 use crate::sts::{self, Action, Params, StsContext};
 use crate::timestamp;
 use crate::world::World;
 
-/// The largest request body the mock reads, but for S3 object data (STS bodies and S3's XML
-/// documents are small; object uploads are capped by [`ServerConfig::max_object_size`]).
-pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
-
-/// Server settings.
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    /// Allowed request-time skew; `None` (`--max-skew off`) disables the check, for clients that
-    /// do not share the simulated clock.
-    pub max_skew: Option<Duration>,
-    /// Serve `/_mock/` to non-loopback peers too.
-    pub allow_remote_control: bool,
-    /// Largest S3 object or part accepted, bytes (`EntityTooLarge` above it).
-    pub max_object_size: u64,
-    /// Keep S3 buckets and objects in this directory across restarts (default: memory).
-    pub data_dir: Option<PathBuf>,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            max_skew: Some(DEFAULT_MAX_SKEW),
-            allow_remote_control: false,
-            max_object_size: s3::DEFAULT_MAX_OBJECT_SIZE,
-            data_dir: None,
-        }
-    }
-}
-
-/// Everything the handlers share.
-#[derive(Debug)]
-pub struct MockState {
-    /// The simulated clock.
-    pub clock: SimClock,
-    /// Identities.
-    pub world: World,
-    /// Issues and validates temporary credentials.
-    pub authority: CredentialAuthority,
-    /// The event log.
-    pub events: EventLog,
-    /// The one seeded source of randomness (request ids, access key ids).
-    rng: Mutex<fastrand::Rng>,
-    /// Web identity verification.
-    pub oidc: OidcVerifier,
-    /// S3's buckets, objects and uploads in progress.
-    pub s3: S3,
-    /// Settings.
-    pub config: ServerConfig,
-}
-
-impl MockState {
-    fn with_rng<T>(&self, f: impl FnOnce(&mut fastrand::Rng) -> T) -> T {
-        let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut rng)
-    }
-
-    /// A request id in AWS's UUID shape.
-    pub fn next_request_id(&self) -> String {
-        self.with_rng(|rng| {
-            let a = rng.u32(..);
-            let b = rng.u16(..);
-            let c = (rng.u16(..) & 0x0fff) | 0x4000;
-            let d = (rng.u16(..) & 0x3fff) | 0x8000;
-            let e = rng.u64(..) & 0xffff_ffff_ffff;
-            format!("{a:08x}-{b:04x}-{c:04x}-{d:04x}-{e:012x}")
-        })
-    }
-
-    /// A fresh temporary access key id.
-    pub fn new_access_key_id(&self) -> String {
-        self.with_rng(CredentialAuthority::new_access_key_id)
-    }
-
-    /// What the metadata endpoints need for a request that arrived at `now`.
-    pub fn imds_context(&self, now: SystemTime) -> imds::Context<'_> {
-        imds::Context {
-            world: &self.world,
-            authority: &self.authority,
-            now,
-        }
-    }
-}
+pub use crate::state::{MAX_BODY_BYTES, MockState, ServerConfig};
 
 /// The router serving every service and the control API.
 pub fn router(state: Arc<MockState>) -> Router {
     Router::new().fallback(entry).with_state(state)
+}
+
+/// Arrival bookkeeping every event needs.
+struct Arrival {
+    request_id: String,
+    /// Simulated arrival; later than receipt when a `latency` fault delayed the request.
+    arrived: SystemTime,
+    signed_at: Option<SystemTime>,
+    stopwatch: Stopwatch,
+}
+
+/// A request parsed and routed to its service.
+enum Routed {
+    /// Instance metadata or the container endpoint.
+    Metadata(imds::Route),
+    /// Signed S3, known from its headers: it reads its own (possibly large) body.
+    S3Stream(axum::body::Body),
+    /// STS, body read.
+    Sts(Bytes),
+    /// S3 told from the body (no STS `Action`), body read.
+    S3(Bytes),
+    /// A body over [`MAX_BODY_BYTES`].
+    TooLarge,
 }
 
 async fn entry(State(state): State<Arc<MockState>>, request: Request) -> Response {
@@ -135,49 +94,293 @@ async fn entry(State(state): State<Arc<MockState>>, request: Request) -> Respons
         return control::handle(&state, request).await;
     }
     let stopwatch = Stopwatch::start();
-    let arrived = state.clock.now();
+    let received = state.clock.now();
     let request_id = state.next_request_id();
+    let closing = request.extensions().get::<Closing>().cloned();
     let (parts, body) = request.into_parts();
-    let signed_at = signing_time(&parts);
-    if let Some(route) = imds::route(&state.world, &parts) {
-        let reply = imds::handle(state.imds_context(arrived), route, &parts);
-        let response = finish(
-            &state,
-            Outcome::from(&reply),
-            &request_id,
-            (arrived, signed_at),
-            stopwatch,
-        );
-        return reply.render(response);
+    let mut arrival = Arrival {
+        request_id,
+        arrived: received,
+        signed_at: signing_time(&parts),
+        stopwatch,
+    };
+    let routed = route(&state, &parts, body).await;
+
+    // The fault stage: after routing and identification, before authentication (module docs
+    // of `faults` for why).
+    let mut fault = None;
+    if state.faults.is_active()
+        && let Some(fired) = fault_stage(&state, &parts, &routed, received)
+    {
+        fault = Some(fired.applied);
+        match fired.effect {
+            Effect::Latency(delay) => {
+                // Time in flight: the request reaches authentication and the service `delay`
+                // later on the simulated clock. A server shutting down cuts the flight short.
+                let landed = match &closing {
+                    Some(closing) => tokio::select! {
+                        () = state.clock.sleep(delay) => true,
+                        () = closing.clone().wait() => false,
+                    },
+                    None => {
+                        state.clock.sleep(delay).await;
+                        true
+                    }
+                };
+                if !landed {
+                    return unanswered(&state, &parts, &routed, &arrival, fault);
+                }
+                arrival.arrived = state.clock.now();
+            }
+            Effect::Reset => return unanswered(&state, &parts, &routed, &arrival, fault),
+            Effect::Hang => {
+                // Recorded now, in arrival order, whenever the client gives up.
+                let response = unanswered(&state, &parts, &routed, &arrival, fault);
+                match closing {
+                    Some(closing) => closing.wait().await,
+                    None => std::future::pending::<()>().await,
+                }
+                return response;
+            }
+            effect @ (Effect::Error { .. } | Effect::Status(_)) => {
+                return answer_fault(&state, &parts, &routed, effect, &arrival, fault);
+            }
+        }
     }
 
-    // Signed S3 requests are known from their headers and read their own (large) bodies.
-    let outcome = if classify_parts(&parts) == Some(Service::S3) {
-        s3_request(&state, &parts, body, &request_id, arrived).await
-    } else {
-        match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-            Ok(body) => match classify(&parts, &body) {
-                Service::Sts => sts_request(&state, &parts, &body, &request_id, arrived).await,
-                _ => s3_request(&state, &parts, body.into(), &request_id, arrived).await,
-            },
-            Err(_) => Outcome::failed(
-                Service::Sts,
-                "-",
-                AwsError::new(Service::Sts, ErrorCode::ValidationError)
-                    .with_status(StatusCode::PAYLOAD_TOO_LARGE)
-                    .with_message(format!(
-                        "Request body is larger than {MAX_BODY_BYTES} bytes"
-                    )),
-            ),
+    let now = arrival.arrived;
+    let outcome = match routed {
+        Routed::Metadata(route) => {
+            let reply = imds::handle(state.imds_context(now), route, &parts);
+            let response = finish(&state, Outcome::from(&reply), &arrival, fault);
+            return reply.render(response);
         }
+        Routed::S3Stream(body) => s3_request(&state, &parts, body, &arrival.request_id, now).await,
+        Routed::Sts(body) => sts_request(&state, &parts, &body, &arrival.request_id, now).await,
+        Routed::S3(body) => s3_request(&state, &parts, body.into(), &arrival.request_id, now).await,
+        Routed::TooLarge => Outcome::failed(
+            Service::Sts,
+            "-",
+            AwsError::new(Service::Sts, ErrorCode::ValidationError)
+                .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+                .with_message(format!(
+                    "Request body is larger than {MAX_BODY_BYTES} bytes"
+                )),
+        ),
     };
-    finish(
-        &state,
-        outcome,
-        &request_id,
-        (arrived, signed_at),
-        stopwatch,
-    )
+    finish(&state, outcome, &arrival, fault)
+}
+
+/// Parses enough of a request to route it: the metadata endpoints by path, signed S3 by its
+/// headers (its body is left for S3 to read), else the body is read and tells STS from S3.
+async fn route(state: &MockState, parts: &Parts, body: axum::body::Body) -> Routed {
+    if let Some(route) = imds::route(&state.world, parts) {
+        return Routed::Metadata(route);
+    }
+    if classify_parts(parts) == Some(Service::S3) {
+        return Routed::S3Stream(body);
+    }
+    match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(body) => match classify(parts, &body) {
+            Service::Sts => Routed::Sts(body),
+            _ => Routed::S3(body),
+        },
+        Err(_) => Routed::TooLarge,
+    }
+}
+
+/// Who a request claims to be from: the key id, and the caller behind it when the key is a
+/// world user's or the session token authenticates (its HMAC; the request's signature is
+/// authentication's business, later).
+#[derive(Default)]
+struct Identity {
+    access_key_id: Option<String>,
+    caller: Option<Caller>,
+    principal_arn: Option<String>,
+}
+
+impl Identity {
+    fn of(state: &MockState, parts: &Parts) -> Identity {
+        let Ok(Some(sig)) = sigv4::parse(parts) else {
+            return Identity::default();
+        };
+        let caller = match &sig.security_token {
+            Some(token) => state
+                .authority
+                .validate(token, &sig.access_key_id)
+                .ok()
+                .map(Caller::Session),
+            None => state
+                .world
+                .user_by_access_key(&sig.access_key_id)
+                .map(|u| Caller::User(u.clone())),
+        };
+        Identity {
+            principal_arn: caller.as_ref().map(Caller::arn),
+            access_key_id: Some(sig.access_key_id),
+            caller,
+        }
+    }
+
+    fn caller_id(&self) -> CallerId<'_> {
+        let role_arn = match &self.caller {
+            Some(Caller::Session(claims)) => claims.role_arn.as_deref(),
+            _ => None,
+        };
+        CallerId {
+            access_key_id: self.access_key_id.as_deref(),
+            role_arn,
+            principal_arn: self.principal_arn.as_deref(),
+            account: self.caller.as_ref().map(Caller::account_id),
+        }
+    }
+
+    fn signed_by(&self) -> Option<SignedBy> {
+        self.caller.as_ref().map(Caller::signed_by)
+    }
+}
+
+/// The fault service and action of a routed request (`None`: faults do not apply).
+fn fault_target(parts: &Parts, routed: &Routed) -> Option<(FaultService, String)> {
+    Some(match routed {
+        Routed::Metadata(route) => {
+            let service = match route {
+                imds::Route::Instance => FaultService::Imds,
+                imds::Route::Container => FaultService::Container,
+            };
+            (service, imds::action(*route, parts).to_string())
+        }
+        Routed::S3Stream(_) | Routed::S3(_) => (FaultService::S3, s3::action_of(parts).to_string()),
+        Routed::Sts(body) => (FaultService::Sts, sts_action(parts, body)),
+        Routed::TooLarge => return None,
+    })
+}
+
+/// The STS `Action` parameter, from the query (GET, or an empty body) or the form body.
+fn sts_action(parts: &Parts, body: &[u8]) -> String {
+    let raw = if parts.method == Method::GET || body.is_empty() {
+        parts.uri.query().unwrap_or("").as_bytes()
+    } else {
+        body
+    };
+    form_urlencoded::parse(raw)
+        .find(|(k, _)| k == "Action")
+        .map_or_else(|| "-".to_string(), |(_, v)| v.into_owned())
+}
+
+/// Asks the fault stage about a request that arrived at `now`.
+fn fault_stage(
+    state: &MockState,
+    parts: &Parts,
+    routed: &Routed,
+    now: SystemTime,
+) -> Option<Fired> {
+    let (service, action) = fault_target(parts, routed)?;
+    let identity = Identity::of(state, parts);
+    let request = FaultRequest {
+        service,
+        action: &action,
+        caller: identity.caller_id(),
+    };
+    state.faults.decide(&request, now, || state.dice())
+}
+
+/// The service and action an event records for a routed request.
+fn event_target(parts: &Parts, routed: &Routed) -> (Service, String) {
+    match fault_target(parts, routed) {
+        Some((FaultService::Sts, action)) => (Service::Sts, action),
+        Some((FaultService::S3, action)) => (Service::S3, action),
+        Some((FaultService::Imds | FaultService::Container, action)) => (Service::Imds, action),
+        None => (Service::Sts, "-".to_string()),
+    }
+}
+
+/// An error or bare-status fault, answered in the service's own wire format.
+fn answer_fault(
+    state: &MockState,
+    parts: &Parts,
+    routed: &Routed,
+    effect: Effect,
+    arrival: &Arrival,
+    fault: Option<AppliedFault>,
+) -> Response {
+    let identity = Identity::of(state, parts);
+    let (code, status, message) = match effect {
+        Effect::Error {
+            code,
+            status,
+            message,
+        } => (code, status, message),
+        Effect::Status(status) => (
+            faults::rule::bare_status_code(status.as_u16()).unwrap_or(ErrorCode::InternalFailure),
+            Some(status),
+            None,
+        ),
+        // Only answering effects come here.
+        _ => (ErrorCode::InternalFailure, None, None),
+    };
+    if let Routed::Metadata(route) = routed {
+        let status = status.unwrap_or_else(|| AwsError::new(Service::Imds, code).status);
+        let reply = imds::status_reply(*route, parts, code, status);
+        let response = finish(state, Outcome::from(&reply), arrival, fault);
+        return reply.render(response);
+    }
+    let (service, action) = event_target(parts, routed);
+    let mut error = AwsError::new(service, code);
+    if let Some(status) = status {
+        error = error.with_status(status);
+    }
+    match message {
+        Some(message) => error = error.with_message(message),
+        None if code == ErrorCode::RegionDisabledException => {
+            if let Some(account) = identity.caller.as_ref().map(Caller::account_id) {
+                error = error.with_message(format!(
+                    "STS is not activated in this region for account:{account}. Your account administrator can activate STS in this region using the IAM Console."
+                ));
+            }
+        }
+        None => {}
+    }
+    let outcome = Outcome {
+        service,
+        action,
+        result: Err(error),
+        signed_by: identity.signed_by(),
+        issued: None,
+    };
+    finish(state, outcome, arrival, fault)
+}
+
+/// A request that gets no response (`reset`, `hang`): its event, status 0 and no error code,
+/// and the placeholder response that asks the server to drop the connection.
+fn unanswered(
+    state: &MockState,
+    parts: &Parts,
+    routed: &Routed,
+    arrival: &Arrival,
+    fault: Option<AppliedFault>,
+) -> Response {
+    let (service, action) = event_target(parts, routed);
+    tracing::debug!(%service, %action, sim_time = %timestamp::rfc3339_millis(arrival.arrived), "connection dropped");
+    record(
+        state,
+        Recorded {
+            service,
+            action,
+            signed_by: Identity::of(state, parts).signed_by(),
+            status: 0,
+            error: None,
+            issued: None,
+            fault,
+        },
+        arrival,
+        arrival.arrived,
+    );
+    let mut response = Response::new(axum::body::Body::empty());
+    // What a proxy would report for a dropped upstream, should anyone ignore the marker.
+    *response.status_mut() = StatusCode::BAD_GATEWAY;
+    response.extensions_mut().insert(ResetConnection);
+    response
 }
 
 /// The `X-Amz-Date` header a SigV4 header-signed request carries, parsed: when the client
@@ -320,11 +523,20 @@ async fn sts_request(
     let caller = if action.is_some_and(|a| a.is_unsigned()) {
         None
     } else {
+        let iam_action = format!("sts:{action_name}");
         let auth = Authenticator {
             world: &state.world,
             authority: &state.authority,
             now,
             max_skew: state.config.max_skew,
+            revocations: Some(&state.revocations),
+            permission: Permission {
+                action: &iam_action,
+                resource: match action {
+                    Some(Action::AssumeRole) => params.get("RoleArn"),
+                    _ => None,
+                },
+            },
         };
         match auth.authenticate(Service::Sts, parts, body) {
             Ok(caller) => Some(caller),
@@ -401,15 +613,13 @@ async fn sts_request(
 }
 
 /// Turns an outcome into the response, stamped with the simulated `Date`, and logs the event.
-/// `times` is the simulated arrival time and the client's signing time, when signed.
 fn finish(
     state: &MockState,
     outcome: Outcome,
-    request_id: &str,
-    times: (SystemTime, Option<SystemTime>),
-    stopwatch: Stopwatch,
+    arrival: &Arrival,
+    fault: Option<AppliedFault>,
 ) -> Response {
-    let (arrived, signed_at) = times;
+    let request_id = arrival.request_id.as_str();
     let (mut response, error) = match outcome.result {
         Ok(mut response) => {
             insert_request_id(outcome.service, response.headers_mut(), request_id);
@@ -425,34 +635,64 @@ fn finish(
     match &error {
         Some(e) => tracing::debug!(
             service = %outcome.service, action = %outcome.action, status,
-            code = %e.code, sim_time = %timestamp::rfc3339_millis(arrived), "request failed"
+            code = %e.code, sim_time = %timestamp::rfc3339_millis(arrival.arrived), "request failed"
         ),
         None => tracing::debug!(
             service = %outcome.service, action = %outcome.action, status,
-            sim_time = %timestamp::rfc3339_millis(arrived), "request served"
+            sim_time = %timestamp::rfc3339_millis(arrival.arrived), "request served"
         ),
     }
+    record(
+        state,
+        Recorded {
+            service: outcome.service,
+            action: outcome.action,
+            signed_by: outcome.signed_by,
+            status,
+            error,
+            issued: outcome.issued,
+            fault,
+        },
+        arrival,
+        done,
+    );
+    response
+}
+
+/// What an event records beyond the arrival.
+struct Recorded {
+    service: Service,
+    action: String,
+    signed_by: Option<SignedBy>,
+    status: u16,
+    error: Option<AwsError>,
+    issued: Option<Issued>,
+    fault: Option<AppliedFault>,
+}
+
+/// Appends one event; `done` is the simulated time the answer was ready.
+fn record(state: &MockState, recorded: Recorded, arrival: &Arrival, done: SystemTime) {
     state.events.append(Event {
         seq: 0,
-        sim_time: arrived,
+        sim_time: arrival.arrived,
         wall_time: SimClock::system_now(),
-        service: outcome.service,
-        action: outcome.action,
-        request_id: request_id.to_string(),
-        request_time: signed_at,
-        signed_by: outcome.signed_by,
-        status,
-        error_code: error.as_ref().map(|e| e.code.as_str().to_string()),
-        error_message: error.map(|e| e.message),
-        issued: outcome.issued,
-        latency_ms: stopwatch.elapsed().as_secs_f64() * 1000.0,
+        service: recorded.service,
+        action: recorded.action,
+        request_id: arrival.request_id.clone(),
+        request_time: arrival.signed_at,
+        signed_by: recorded.signed_by,
+        status: recorded.status,
+        error_code: recorded.error.as_ref().map(|e| e.code.as_str().to_string()),
+        error_message: recorded.error.map(|e| e.message),
+        issued: recorded.issued,
+        latency_ms: arrival.stopwatch.elapsed().as_secs_f64() * 1000.0,
         sim_latency_ms: done
-            .duration_since(arrived)
+            .duration_since(arrival.arrived)
             .unwrap_or_default()
             .as_secs_f64()
             * 1000.0,
+        fault: recorded.fault,
     });
-    response
 }
 
 /// Serves `router` on `listener` until `shutdown` completes. The caller owns the listener, so
@@ -461,25 +701,121 @@ fn finish(
 /// Accepted connections get `TCP_NODELAY`, as the SDKs' own sockets do: a response is written
 /// as soon as it is ready, not held back for the client's acknowledgement of the last one.
 ///
+/// The loop is hyper's HTTP/1 server driven directly, not `axum::serve`, for the `reset`
+/// fault: a response marked [`ResetConnection`] becomes a service error, on which hyper closes
+/// the connection without writing a byte, which is what a client sees when a connection is
+/// reset. On shutdown the server stops accepting, lets in-flight requests finish, and ends
+/// requests that would never finish on their own (a `hang`, a `latency` on a frozen clock)
+/// by closing their connections.
+///
 /// # Errors
-/// I/O errors from accepting connections.
+/// None at present: accept errors are logged and the loop goes on (the signature keeps room
+/// for fatal ones).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    use axum::serve::ListenerExt;
-    let listener = listener.tap_io(|stream| {
+    let (closing_tx, closing_rx) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(e) => {
+                // A peer that gave up before accept, or no descriptors left: neither should
+                // stop the server. Back off a little in case it is the latter.
+                tracing::debug!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
-    });
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+        let service = ConnectionService {
+            router: router.clone(),
+            peer,
+            closing: Closing(closing_rx.clone()),
+        };
+        let closing = closing_rx.clone();
+        connections.spawn(async move {
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            let result = tokio::select! {
+                result = conn.as_mut() => result,
+                () = Closing(closing).wait() => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(error = %e, "connection closed");
+            }
+        });
+        // Reap finished connections so the set does not grow with every one ever served.
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    let _ = closing_tx.send(true);
+    while connections.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// Resolves when the server starts shutting down: the end of requests that would otherwise
+/// never finish. Requests without it (in-process calls) wait until their caller drops them.
+#[derive(Debug, Clone)]
+struct Closing(watch::Receiver<bool>);
+
+impl Closing {
+    async fn wait(mut self) {
+        // An error means the server loop is gone: closing too.
+        let _ = self.0.wait_for(|closing| *closing).await;
+    }
+}
+
+/// One connection's hyper service: the router, with the peer address (the control API's
+/// loopback check) and the closing signal on every request.
+#[derive(Clone)]
+struct ConnectionService {
+    router: Router,
+    peer: SocketAddr,
+    closing: Closing,
+}
+
+/// The error that makes hyper close a connection without a response (the `reset` fault).
+#[derive(Debug, thiserror::Error)]
+#[error("connection reset by fault injection")]
+struct ResetError;
+
+impl hyper::service::Service<http::Request<hyper::body::Incoming>> for ConnectionService {
+    type Response = Response;
+    type Error = ResetError;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Response, ResetError>> + Send>>;
+
+    fn call(&self, request: http::Request<hyper::body::Incoming>) -> Self::Future {
+        let mut request = request.map(axum::body::Body::new);
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(self.peer));
+        request.extensions_mut().insert(self.closing.clone());
+        let router = self.router.clone();
+        Box::pin(async move {
+            let response = match router.oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            if response.extensions().get::<ResetConnection>().is_some() {
+                return Err(ResetError);
+            }
+            Ok(response)
+        })
+    }
 }
 
 /// Configures a [`MockAws`].
@@ -491,6 +827,7 @@ pub struct MockAwsBuilder {
     seed: Option<u64>,
     config: ServerConfig,
     events: Option<EventLog>,
+    faults: Vec<FaultRule>,
 }
 
 impl MockAwsBuilder {
@@ -551,12 +888,22 @@ impl MockAwsBuilder {
         self
     }
 
+    /// Installs a fault rule from the start (after any added before it).
+    pub fn fault(mut self, rule: FaultRule) -> Self {
+        self.faults.push(rule);
+        self
+    }
+
     fn state(self) -> io::Result<Arc<MockState>> {
         let mut rng = match self.seed {
             Some(seed) => fastrand::Rng::with_seed(seed),
             None => fastrand::Rng::new(),
         };
         let key = self.key.unwrap_or_else(|| ServerKey::generate(&mut rng));
+        let faults = Faults::new();
+        for rule in self.faults {
+            faults.add(rule);
+        }
         let store = match &self.config.data_dir {
             Some(dir) => s3::store::Store::open_dir(dir)
                 .map_err(|e| io::Error::other(format!("data dir {}: {e}", dir.display())))?,
@@ -571,6 +918,8 @@ impl MockAwsBuilder {
             oidc: OidcVerifier::new(),
             s3: S3::new(store, self.config.max_object_size),
             config: self.config,
+            faults,
+            revocations: Revocations::default(),
         }))
     }
 
@@ -696,6 +1045,25 @@ impl MockAws {
     /// The shared state.
     pub fn state(&self) -> &Arc<MockState> {
         &self.state
+    }
+
+    /// The fault rules: add, list, remove, clear (a cheap handle on the live rules).
+    pub fn faults(&self) -> Faults {
+        self.state.faults.clone()
+    }
+
+    /// Revokes the sessions of `role_arn` issued before `issued_before` (default: now on the
+    /// simulated clock), as IAM's "Revoke active sessions" does: their requests get
+    /// `AccessDenied`, newer sessions work. Returns the instant used.
+    ///
+    /// # Errors
+    /// [`RevokeError::UnknownRole`] when the world has no such role.
+    pub fn revoke(
+        &self,
+        role_arn: &str,
+        issued_before: Option<SystemTime>,
+    ) -> Result<SystemTime, RevokeError> {
+        self.state.revoke(role_arn, issued_before)
     }
 
     /// A router over the same state, for in-process calls (`tower::ServiceExt::oneshot`).

@@ -50,6 +50,14 @@ pub enum Action {
 }
 
 impl Action {
+    /// Every action the mock serves.
+    pub const ALL: [Action; 4] = [
+        Action::AssumeRole,
+        Action::AssumeRoleWithWebIdentity,
+        Action::GetSessionToken,
+        Action::GetCallerIdentity,
+    ];
+
     /// Parses an `Action` parameter.
     pub fn parse(name: &str) -> Option<Action> {
         Some(match name {

@@ -29,7 +29,8 @@ use crate::credentials::{IssuedBy, IssuedCredentials};
 use crate::timestamp;
 use crate::world::Container;
 
-const ACTION: &str = "GetContainerCredentials";
+/// The one action container-credential events record.
+pub(super) const ACTION: &str = "GetContainerCredentials";
 
 /// The ECS agent's answer (field order as the agent marshals it).
 #[derive(Serialize)]
@@ -144,6 +145,23 @@ fn body(container: &Container, issued: &IssuedCredentials) -> String {
         })
     };
     json.unwrap_or_default()
+}
+
+/// A bare status in the ECS agent's JSON error shape (fault injection): the code names the
+/// status, the message is its reason phrase.
+pub(super) fn status_reply(code: ErrorCode, status: http::StatusCode) -> Reply {
+    let mut reply = error(code, Some(status.canonical_reason().unwrap_or("Error")));
+    if let Some(e) = reply.error.as_mut() {
+        e.status = status;
+    }
+    reply.status = status;
+    reply.body = serde_json::to_string(&ErrorBody {
+        code: code.as_str(),
+        message: status.canonical_reason().unwrap_or("Error"),
+        http_error_code: status.as_u16(),
+    })
+    .unwrap_or_default();
+    reply
 }
 
 /// An error in the ECS agent's JSON shape; `message` defaults to AWS's for `code`.

@@ -39,6 +39,32 @@ const GET_TOKEN: &str = "GetMetadataToken";
 const GET_CREDENTIALS: &str = "GetInstanceCredentials";
 const GET_METADATA: &str = "GetMetadata";
 
+/// Every action instance-metadata events record.
+pub(super) const ACTIONS: [&str; 3] = [GET_TOKEN, GET_CREDENTIALS, GET_METADATA];
+
+/// The action a request is for, told from its path alone.
+pub(super) fn action(parts: &Parts) -> &'static str {
+    let path = parts.uri.path();
+    if path == TOKEN_PATH {
+        return GET_TOKEN;
+    }
+    match item(path) {
+        Item::Credentials { .. } => GET_CREDENTIALS,
+        _ => GET_METADATA,
+    }
+}
+
+/// A bare status page with `status`, as IMDS sends when it fails (fault injection).
+pub(super) fn status_reply(action: &'static str, code: ErrorCode, status: StatusCode) -> Reply {
+    let error = event_error(code, status.canonical_reason().unwrap_or("Error")).with_status(status);
+    with_server(Reply::failed(
+        action,
+        error,
+        "text/html",
+        status_page(status),
+    ))
+}
+
 /// What a metadata path asks for.
 #[derive(Debug, PartialEq, Eq)]
 enum Item<'a> {
@@ -70,12 +96,7 @@ pub(super) fn handle(ctx: Context<'_>, parts: &Parts) -> Reply {
     if path == TOKEN_PATH {
         return with_server(token_request(ctx, parts));
     }
-    let wanted = item(path);
-    let action = match wanted {
-        Item::Credentials { .. } => GET_CREDENTIALS,
-        _ => GET_METADATA,
-    };
-    with_server(metadata_request(ctx, parts, action, wanted))
+    with_server(metadata_request(ctx, parts, action(parts), item(path)))
 }
 
 fn token_request(ctx: Context<'_>, parts: &Parts) -> Reply {

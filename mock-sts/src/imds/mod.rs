@@ -76,6 +76,29 @@ fn is_sigv4_signed(parts: &Parts) -> bool {
             .any(|(k, _)| k == "X-Amz-Signature" || k == "X-Amz-Credential")
 }
 
+/// Every action instance-metadata events record (`GetMetadataToken`, …).
+pub const INSTANCE_ACTIONS: [&str; 3] = instance::ACTIONS;
+/// The action container-credential events record.
+pub const CONTAINER_ACTIONS: [&str; 1] = [container::ACTION];
+
+/// The action a routed request is for, before it is served (fault rules match on it).
+pub fn action(route: Route, parts: &Parts) -> &'static str {
+    match route {
+        Route::Instance => instance::action(parts),
+        Route::Container => container::ACTION,
+    }
+}
+
+/// A bare HTTP `status` in the endpoint's own error shape (IMDS: its status page;
+/// the container endpoint: the ECS agent's JSON), as when the endpoint is down. The event
+/// records `code`, which names the status.
+pub fn status_reply(route: Route, parts: &Parts, code: ErrorCode, status: StatusCode) -> Reply {
+    match route {
+        Route::Instance => instance::status_reply(instance::action(parts), code, status),
+        Route::Container => container::status_reply(code, status),
+    }
+}
+
 /// What a handler needs.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {

@@ -40,11 +40,11 @@ use self::chunked::{ChunkError, ChunkVerifier, PayloadForm};
 use self::multipart::{Part, Upload, Uploads};
 use self::store::{BucketMeta, ObjectMeta, Store, StoreError};
 use self::xml::S3_NAMESPACE;
-use crate::auth::{Authenticator, Rejection, Verified};
+use crate::auth::{Authenticator, Permission, Rejection, Verified};
 use crate::aws_error::{AwsError, ErrorCode, Service};
 use crate::events::SignedBy;
-use crate::server::{MAX_BODY_BYTES, MockState};
 use crate::sigv4::{self, AuthKind};
+use crate::state::{MAX_BODY_BYTES, MockState};
 use crate::timestamp;
 use crate::xml::XmlWriter;
 
@@ -147,6 +147,39 @@ impl Operation {
     /// Operations whose body is object data (capped by `max_object_size`, not the XML limit).
     fn uploads_data(self) -> bool {
         matches!(self, Operation::PutObject | Operation::UploadPart)
+    }
+}
+
+/// Every operation name events record for S3 (what fault rules may name in `actions`).
+pub const ACTIONS: &[&str] = &[
+    "ListBuckets",
+    "CreateBucket",
+    "HeadBucket",
+    "DeleteBucket",
+    "GetBucketLocation",
+    "ListObjects",
+    "ListObjectsV2",
+    "DeleteObjects",
+    "PutObject",
+    "CopyObject",
+    "GetObject",
+    "HeadObject",
+    "DeleteObject",
+    "CreateMultipartUpload",
+    "UploadPart",
+    "CompleteMultipartUpload",
+    "AbortMultipartUpload",
+    "ListParts",
+    "Unsupported",
+];
+
+/// The operation a request asks for, told from its method, target and query alone (before
+/// authentication or the body), as its event will name it.
+pub fn action_of(parts: &Parts) -> &'static str {
+    let query = Query::parse(parts.uri.query());
+    match Target::from_parts(parts) {
+        Ok(target) => classify(&parts.method, &target, &query, &parts.headers).name(),
+        Err(_) => Operation::Unsupported.name(),
     }
 }
 
@@ -352,6 +385,9 @@ pub async fn handle(
         authority: &state.authority,
         now,
         max_skew: state.config.max_skew,
+        revocations: Some(&state.revocations),
+        // S3 denies a revoked session with its plain `Access Denied`, naming nothing.
+        permission: Permission::default(),
     };
     // SigV2 query authentication (`AWSAccessKeyId`, `Signature`, `Expires`), as AWS CLI v1
     // presigns by default: S3 refuses it for buckets created since June 2020.
@@ -1824,6 +1860,36 @@ mod tests {
         assert_eq!(parse_range("bytes=5-2", 10), RangeSpec::Ignored);
         assert_eq!(parse_range("bytes=0-1,3-4", 10), RangeSpec::Ignored);
         assert_eq!(parse_range("items=0-1", 10), RangeSpec::Ignored);
+    }
+
+    #[test]
+    fn every_operation_name_is_listed_in_actions() {
+        use Operation as O;
+        for op in [
+            O::ListBuckets,
+            O::CreateBucket,
+            O::HeadBucket,
+            O::DeleteBucket,
+            O::GetBucketLocation,
+            O::ListObjects,
+            O::ListObjectsV2,
+            O::DeleteObjects,
+            O::PutObject,
+            O::CopyObject,
+            O::GetObject,
+            O::HeadObject,
+            O::DeleteObject,
+            O::CreateMultipartUpload,
+            O::UploadPart,
+            O::CompleteMultipartUpload,
+            O::AbortMultipartUpload,
+            O::ListParts,
+            O::Unsupported,
+        ] {
+            assert!(ACTIONS.contains(&op.name()), "{op:?}");
+        }
+        assert_eq!(ACTIONS.len(), 19);
+        assert_eq!(action_of(&parts("PUT", "/b/k", "localhost")), "PutObject");
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //! - `sdk`: the real aws-sdk-sts and aws-config against the server on a real socket, sharing
 //!   the simulated clock;
 //! - `control`: the control API over HTTP;
+//! - `faults`: fault rules and session revocation: every effect per service and every bad rule
+//!   through the router, and the real SDK over a socket and in process (retries, resets,
+//!   latency past expiry, quotas, seeded dice, an IMDS outage);
 //! - `binary`: the `mock-sts` binary's flags and exit codes;
 //! - `external`: boto3 and the AWS CLI (pinned, in the venv `scripts/test` creates) against the
 //!   binary;
@@ -31,6 +34,7 @@ mod common;
 mod control;
 mod external;
 mod external_s3;
+mod faults;
 mod imds;
 mod imds_external;
 mod imds_sdk;

@@ -1,0 +1,130 @@
+//! The shared state every handler reads: the clock, the world, the credential authority, the
+//! event log, S3's store, the fault rules, revocations, the settings and the one seeded RNG.
+//!
+//! It lives apart from [`crate::server`] so that the service modules (`s3`, `imds`, `control`)
+//! depend on the state they use, not on the server loop that owns it. One RNG serves every
+//! random choice (request ids, access keys, fault dice) so a seed replays a run exactly.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use crate::auth::{DEFAULT_MAX_SKEW, Revocations, RevokeError};
+use crate::clock::SimClock;
+use crate::credentials::CredentialAuthority;
+use crate::events::EventLog;
+use crate::faults::Faults;
+use crate::imds;
+use crate::oidc::OidcVerifier;
+use crate::s3::{self, S3};
+use crate::world::World;
+
+/// The largest request body the mock reads, but for S3 object data (STS bodies and S3's XML
+/// documents are small; object uploads are capped by [`ServerConfig::max_object_size`]).
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Allowed request-time skew; `None` (`--max-skew off`) disables the check, for clients that
+    /// do not share the simulated clock.
+    pub max_skew: Option<Duration>,
+    /// Serve `/_mock/` to non-loopback peers too.
+    pub allow_remote_control: bool,
+    /// Largest S3 object or part accepted, bytes (`EntityTooLarge` above it).
+    pub max_object_size: u64,
+    /// Keep S3 buckets and objects in this directory across restarts (default: memory).
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            max_skew: Some(DEFAULT_MAX_SKEW),
+            allow_remote_control: false,
+            max_object_size: s3::DEFAULT_MAX_OBJECT_SIZE,
+            data_dir: None,
+        }
+    }
+}
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub struct MockState {
+    /// The simulated clock.
+    pub clock: SimClock,
+    /// Identities.
+    pub world: World,
+    /// Issues and validates temporary credentials.
+    pub authority: CredentialAuthority,
+    /// The event log.
+    pub events: EventLog,
+    /// The one seeded source of randomness (request ids, access key ids).
+    pub(crate) rng: Mutex<fastrand::Rng>,
+    /// Web identity verification.
+    pub oidc: OidcVerifier,
+    /// S3's buckets, objects and uploads in progress.
+    pub s3: S3,
+    /// Settings.
+    pub config: ServerConfig,
+    /// The fault rules the pipeline applies.
+    pub faults: Faults,
+    /// Revoked role sessions.
+    pub revocations: Revocations,
+}
+
+impl MockState {
+    pub(crate) fn with_rng<T>(&self, f: impl FnOnce(&mut fastrand::Rng) -> T) -> T {
+        let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut rng)
+    }
+
+    /// A request id in AWS's UUID shape.
+    pub fn next_request_id(&self) -> String {
+        self.with_rng(|rng| {
+            let a = rng.u32(..);
+            let b = rng.u16(..);
+            let c = (rng.u16(..) & 0x0fff) | 0x4000;
+            let d = (rng.u16(..) & 0x3fff) | 0x8000;
+            let e = rng.u64(..) & 0xffff_ffff_ffff;
+            format!("{a:08x}-{b:04x}-{c:04x}-{d:04x}-{e:012x}")
+        })
+    }
+
+    /// A number in `[0, 1)` from the seeded RNG: the fault stage's dice.
+    pub fn dice(&self) -> f64 {
+        self.with_rng(|rng| rng.f64())
+    }
+
+    /// Revokes the sessions of `role_arn` issued before `issued_before` (default: now).
+    ///
+    /// # Errors
+    /// [`RevokeError::UnknownRole`] when the world has no such role.
+    pub fn revoke(
+        &self,
+        role_arn: &str,
+        issued_before: Option<SystemTime>,
+    ) -> Result<SystemTime, RevokeError> {
+        if self.world.role_by_arn(role_arn).is_none() {
+            return Err(RevokeError::UnknownRole(role_arn.to_string()));
+        }
+        let before = issued_before.unwrap_or_else(|| self.clock.now());
+        self.revocations.revoke(role_arn, before);
+        tracing::info!(role = %role_arn, issued_before = %crate::timestamp::rfc3339_millis(before), "sessions revoked");
+        Ok(before)
+    }
+
+    /// A fresh temporary access key id.
+    pub fn new_access_key_id(&self) -> String {
+        self.with_rng(CredentialAuthority::new_access_key_id)
+    }
+
+    /// What the metadata endpoints need for a request that arrived at `now`.
+    pub fn imds_context(&self, now: SystemTime) -> imds::Context<'_> {
+        imds::Context {
+            world: &self.world,
+            authority: &self.authority,
+            now,
+        }
+    }
+}
