@@ -117,6 +117,13 @@ pub struct FirstFailure {
     pub expired_at_seconds: Option<f64>,
     /// Credential-issuing STS calls between its issue and the failure.
     pub refresh_attempts: u64,
+    /// The fault rule's effect, when the mock injected this failure (`error:Throttling`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub injected: Option<String>,
+    /// A latency fault that held the request in flight (`latency:15s`): the server judged it
+    /// when it arrived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delayed: Option<String>,
 }
 
 /// How faithful a scaled run's timing was.
@@ -178,6 +185,9 @@ pub struct Metrics {
     pub failures: BTreeMap<String, u64>,
     /// Calls that failed in the client alone, by kind.
     pub client_failures: BTreeMap<String, u64>,
+    /// Requests the mock failed on purpose (a `[[fault]]` rule: an error, a bare status, a
+    /// reset, a hang, a quota), by code or effect; kept apart from `failures`.
+    pub injected_failures: BTreeMap<String, u64>,
     /// The first failure.
     pub first_failure: Option<FirstFailure>,
     /// Credential-issuing STS calls.
@@ -239,8 +249,13 @@ pub fn compute(result: &RunResult) -> Metrics {
     let events = &result.events;
     let requests = events.iter().filter(data_plane).count() as u64;
     let mut failures = BTreeMap::new();
-    for e in events.iter().filter(|e| e.is_error()) {
-        *failures.entry(e.outcome().to_string()).or_insert(0) += 1;
+    let mut injected_failures = BTreeMap::new();
+    for e in events {
+        match injected(e) {
+            Some(label) => *injected_failures.entry(label).or_insert(0) += 1,
+            None if e.is_error() => *failures.entry(e.outcome().to_string()).or_insert(0) += 1,
+            None => {}
+        }
     }
     let issuing = |e: &&Event| ISSUING_ACTIONS.contains(&e.action.as_str());
     let sts_calls = events.iter().filter(issuing).count() as u64;
@@ -285,14 +300,47 @@ pub fn compute(result: &RunResult) -> Metrics {
                 .map(|t| since(result.start, t)),
             signed_by,
             refresh_attempts,
+            injected: injected(e).and(e.fault.as_ref().map(|f| f.effect.clone())),
+            delayed: e
+                .fault
+                .as_ref()
+                .filter(|f| f.effect.starts_with("latency"))
+                .map(|f| f.effect.clone()),
         }
     };
-    let server_first = events.iter().find(|e| e.is_error());
-    let client_first = first_client_only(&result.ops);
+    // The server's own failures count at once; an injected one counts only when it reached
+    // the caller (a call that failed as the client saw it), not when the SDK absorbed it.
+    let server_first = events
+        .iter()
+        .find(|e| e.is_error() && injected(e).is_none());
+    let by_request: HashMap<&str, &Event> =
+        events.iter().map(|e| (e.request_id.as_str(), e)).collect();
+    let client_first = result
+        .ops
+        .iter()
+        .filter(|o| o.outcome.is_failure())
+        .min_by_key(|o| o.finished);
+    let from_call = |op: &OpRecord| match (&op.outcome, op.request_id.as_deref()) {
+        (ClientOutcome::Aws { .. }, Some(id)) => match by_request.get(id) {
+            Some(e) => from_event(e),
+            None => from_op(result, op),
+        },
+        _ => from_op(result, op),
+    };
+    // A program keeps no call records: when it exited non-zero and the server failed nothing
+    // on its own, the injected failure it died of is the last one it was answered.
+    let program_failed = matches!(
+        result.process.as_ref().map(|p| p.exit),
+        Some(Exit::Code { code }) if code != 0
+    );
+    let server_first = match server_first {
+        None if program_failed => events.iter().rev().find(|e| injected(e).is_some()),
+        first => first,
+    };
     let first_failure = match (server_first, client_first) {
-        (Some(e), Some(op)) if op.finished < e.sim_time => Some(from_op(result, op)),
+        (Some(e), Some(op)) if op.finished < e.sim_time => Some(from_call(op)),
         (Some(e), _) => Some(from_event(e)),
-        (None, Some(op)) => Some(from_op(result, op)),
+        (None, Some(op)) => Some(from_call(op)),
         (None, None) => None,
     };
     let mut client_failures = BTreeMap::new();
@@ -402,6 +450,7 @@ pub fn compute(result: &RunResult) -> Metrics {
         calls_failed: result.ops.iter().filter(|o| o.outcome.is_failure()).count() as u64,
         failures,
         client_failures,
+        injected_failures,
         first_failure,
         sts_calls,
         refreshes,
@@ -445,11 +494,19 @@ fn signing_skew(events: &[Event]) -> SigningSkew {
     }
 }
 
-/// The earliest call that failed in the client alone, by when the client saw it.
-fn first_client_only(ops: &[OpRecord]) -> Option<&OpRecord> {
-    ops.iter()
-        .filter(|o| o.outcome.client_failure().is_some())
-        .min_by_key(|o| o.finished)
+/// The code an injected failure counts under (its AWS code, or the effect for a reset or a
+/// hang, which have no answer), or `None` for an event no rule failed: not marked, or only
+/// delayed (a latency fault's request is judged like any other).
+pub fn injected(e: &Event) -> Option<String> {
+    let fault = e.fault.as_ref()?;
+    if fault.effect.starts_with("latency") {
+        return None;
+    }
+    Some(match &e.error_code {
+        Some(code) => code.clone(),
+        None if e.status >= 400 => format!("status {}", e.status),
+        None => fault.effect.clone(),
+    })
 }
 
 /// A failure only the client saw, as a first failure.
@@ -470,6 +527,8 @@ fn from_op(result: &RunResult, op: &OpRecord) -> FirstFailure {
         issued_at_seconds: None,
         expired_at_seconds: None,
         refresh_attempts: 0,
+        injected: None,
+        delayed: None,
     }
 }
 

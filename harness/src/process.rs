@@ -64,8 +64,14 @@ impl ProcessOptions {
     /// From the environment: `STS_LAB_VENV`, when set, puts `$STS_LAB_VENV/bin` first.
     pub fn from_env() -> ProcessOptions {
         ProcessOptions {
+            // Absolute: the program runs in its scenario's folder, where a relative
+            // `STS_LAB_VENV=.venv` (the README's) would name nothing.
             path_prefix: std::env::var_os("STS_LAB_VENV")
-                .map(|venv| vec![PathBuf::from(venv).join("bin")])
+                .map(|venv| {
+                    let venv = PathBuf::from(venv);
+                    let venv = std::path::absolute(&venv).unwrap_or(venv);
+                    vec![venv.join("bin")]
+                })
                 .unwrap_or_default(),
         }
     }
@@ -494,7 +500,10 @@ async fn drive(
         .map_err(io("cannot write the AWS credentials file"))?;
     let limit = wall_limit(&scenario.workload, rate, spec);
 
-    let outcome = supervise(
+    crate::runner::install_faults(&aws, scenario);
+    let revocations =
+        crate::runner::revoke_on_schedule(&aws, &clock, clock.now(), &scenario.revocations);
+    let supervised = supervise(
         &faketime,
         &resolved,
         spec,
@@ -502,8 +511,11 @@ async fn drive(
         &path,
         (&clock, &run.clock_faults),
         limit,
-    )
-    .await;
+    );
+    let outcome = tokio::select! {
+        outcome = supervised => outcome,
+        never = revocations => match never {},
+    };
     result.events = aws.events().0;
     aws.shutdown().await;
     let outcome = outcome?;

@@ -371,6 +371,18 @@ fn explain_failure(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Opti
         f.code,
         f.message
     );
+    if let Some(effect) = &f.injected {
+        let _ = write!(
+            text,
+            "The mock injected it (fault rule `{effect}`), and the SDK's retries did not absorb it. "
+        );
+    }
+    if let Some(effect) = &f.delayed {
+        let _ = write!(
+            text,
+            "It was held in flight by a fault rule (`{effect}`) and judged when it arrived. "
+        );
+    }
     match (&f.signed_by, &f.issued) {
         (Some(signer), Some(issued)) => {
             let asked = match issued.duration_seconds_requested {
@@ -444,6 +456,19 @@ fn explain_failure(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Opti
                 )),
             strategy::remedy(strategy)
         ),
+        _ if f.injected.is_some() => format!(
+            "This is the failure the scenario's fault rule causes on {}, and it reached the caller. What rides it out: renewing early enough that a short outage falls between refreshes (botocore's 15-minute advisory window, JS v3's 5 minutes), keeping cached credentials that are still valid when a refresh fails (static stability, as the 2026 cross-SDK refresh rules ask), and retrying throttled calls with backoff.",
+            f.action
+        ),
+        (_, "AccessDenied", _) if !scenario.revocations.is_empty() => {
+            let r = &scenario.revocations[0];
+            format!(
+                "The scenario revoked {}'s sessions at +{} (those issued before +{}), as IAM's \"Revoke active sessions\" does: only credentials issued after that instant work. aws-sdk-rust and botocore do not drop cached credentials on AccessDenied, so a refreshing provider keeps failing until its next scheduled refresh, and keys copied at start-up never recover; after a revocation, restart the job or build a new client.",
+                r.role_arn,
+                hms(r.at.as_secs_f64()),
+                hms(r.issued_before.as_secs_f64())
+            )
+        }
         _ => format!("Remedy: {}.", strategy::remedy(strategy)),
     };
     text.push_str(&advice);
@@ -676,7 +701,12 @@ fn failure_line(r: &RunReport) -> Option<String> {
         .iter()
         .map(|(c, n)| format!("{c}×{n}"))
         .collect();
-    if server.len() + client.len() < 2 && client.is_empty() {
+    let injected: Vec<String> = m
+        .injected_failures
+        .iter()
+        .map(|(c, n)| format!("{c}×{n}"))
+        .collect();
+    if server.len() + client.len() < 2 && client.is_empty() && injected.is_empty() {
         return None;
     }
     let mut parts = Vec::new();
@@ -689,6 +719,9 @@ fn failure_line(r: &RunReport) -> Option<String> {
             client.join(", "),
             metrics::thousands(m.calls)
         ));
+    }
+    if !injected.is_empty() {
+        parts.push(format!("injected {}", injected.join(", ")));
     }
     Some(format!("failures: {}", parts.join(" · ")))
 }

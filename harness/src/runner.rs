@@ -31,7 +31,7 @@ use mock_sts::sdk::InProcessClient;
 use mock_sts::timestamp;
 
 use crate::process::{self, ProcessOptions, ProcessOutcome};
-use crate::scenario::{ClockSpec, Operation, RunSpec, Scenario, StrategyKind};
+use crate::scenario::{ClockSpec, Operation, Revocation, RunSpec, Scenario, StrategyKind};
 use crate::sdk_log::{Capture, SdkLog};
 use crate::strategy::{self, ClientEnv};
 use crate::workload::{self, OpRecord, WorkerStop};
@@ -200,8 +200,10 @@ async fn drive(
     // The SDK's warnings go to this run's report, not to stderr.
     let capture = Capture::new(clock.clone());
     let _log_guard = capture.install();
-    // The job's length counts from here, its start-up (see `workload::run_until`).
-    let job_end = clock.now() + scenario.workload.length;
+    // The job's length counts from here, its start-up (see `workload::run_until`); so do
+    // `[[revoke]]` times.
+    let origin = clock.now();
+    let job_end = origin + scenario.workload.length;
     let builder = MockAws::builder()
         .clock(clock.clone())
         .world(scenario.world.clone())
@@ -229,6 +231,7 @@ async fn drive(
             latency: scenario.workload.latency,
         })
     };
+    install_faults(&aws, scenario);
     let Some(user) = scenario.world.users.first() else {
         result.startup_error = Some("the world has no IAM user to use as source keys".into());
         return;
@@ -246,6 +249,7 @@ async fn drive(
     let records = Arc::new(Mutex::new(Vec::new()));
     // Generous: twice the workload plus an hour of simulated time for start-up and retries.
     let deadline = scenario.workload.length * 2 + Duration::from_secs(3600);
+    let revocations = revoke_on_schedule(&aws, &clock, origin, &scenario.revocations);
     let work = async {
         let clients = strategy::build_clients(&env, run).await?;
         let stops = workload::run_until(
@@ -258,6 +262,12 @@ async fn drive(
         )
         .await;
         Ok::<_, strategy::StartupError>(stops)
+    };
+    let work = async {
+        tokio::select! {
+            out = work => out,
+            never = revocations => match never {},
+        }
     };
     match with_deadline(&clock, deadline, work).await {
         Some(Ok(stops)) => result.worker_stops = stops,
@@ -275,6 +285,34 @@ async fn drive(
     }
     result.ops = std::mem::take(&mut *records.lock().unwrap_or_else(|p| p.into_inner()));
     aws.shutdown().await;
+}
+
+/// Gives the mock the scenario's `[[fault]]` rules, in order.
+pub(crate) fn install_faults(aws: &MockAws, scenario: &Scenario) {
+    let faults = aws.faults();
+    for rule in &scenario.faults {
+        faults.add(rule.clone());
+    }
+}
+
+/// Revokes sessions as the scenario's `[[revoke]]` entries say, each at its time since
+/// `origin`; then waits for ever (the caller races it against the job).
+pub(crate) async fn revoke_on_schedule(
+    aws: &MockAws,
+    clock: &SimClock,
+    origin: SystemTime,
+    revocations: &[Revocation],
+) -> std::convert::Infallible {
+    let mut ordered: Vec<&Revocation> = revocations.iter().collect();
+    ordered.sort_by_key(|r| r.at);
+    for r in ordered {
+        clock.sleep_until(origin + r.at).await;
+        // The scenario checked the role against the world when it was read.
+        if let Err(e) = aws.revoke(&r.role_arn, Some(origin + r.issued_before)) {
+            tracing::error!(error = %e, "cannot revoke sessions");
+        }
+    }
+    std::future::pending().await
 }
 
 /// Runs `f` for at most `d` of simulated time.

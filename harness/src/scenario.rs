@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use mock_sts::clock::{ClockFaults, ClockJump, SimClock, parse_duration};
+use mock_sts::faults::{FaultRule, RuleSpec, TimeBase};
 use mock_sts::timestamp;
 use mock_sts::world::line_col;
 use serde::Deserialize;
@@ -330,6 +331,24 @@ pub struct Scenario {
     pub workload: Workload,
     /// The runs.
     pub runs: Vec<RunSpec>,
+    /// Fault rules the mock applies to every run (`[[fault]]`), times already on the
+    /// simulated clock (`from`/`until` are written as durations since the run's start).
+    pub faults: Vec<FaultRule>,
+    /// Session revocations during the job (`[[revoke]]`).
+    pub revocations: Vec<Revocation>,
+}
+
+/// `[[revoke]]`: at `at` into the job, sessions of `role` issued before `issued_before` (since
+/// the start; default: `at`) are refused with `AccessDenied`, as IAM's "Revoke active sessions"
+/// does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revocation {
+    /// When, since the run's start.
+    pub at: Duration,
+    /// The role.
+    pub role_arn: String,
+    /// Sessions issued before this (since the run's start) are revoked.
+    pub issued_before: Duration,
 }
 
 impl Scenario {
@@ -535,6 +554,46 @@ impl Scenario {
             });
         }
 
+        let mut faults = Vec::new();
+        for (i, spec) in file.fault.iter().enumerate() {
+            let rule = spec
+                .get_ref()
+                .validate(TimeBase::SinceStart(start))
+                .map_err(|e| {
+                    let span = key_span(text, spec.span(), &e.field);
+                    invalid(
+                        Some(span),
+                        format!("fault[{}].{}: {}", i + 1, e.field, e.message),
+                    )
+                })?;
+            faults.push(rule);
+        }
+        let mut revocations = Vec::new();
+        for r in &file.revoke {
+            let entry = r.get_ref();
+            let role_arn = entry
+                .role
+                .clone()
+                .unwrap_or_else(|| DEFAULT_ROLE.to_string());
+            if world.role_by_arn(&role_arn).is_none() {
+                return Err(invalid(
+                    Some(key_span(text, r.span(), "role")),
+                    format!("revoke.role: `{role_arn}` is not a role of the world"),
+                ));
+            }
+            if entry.at.0 >= workload.length {
+                return Err(invalid(
+                    Some(key_span(text, r.span(), "at")),
+                    "revoke.at: comes after the job's end".into(),
+                ));
+            }
+            revocations.push(Revocation {
+                at: entry.at.0,
+                role_arn,
+                issued_before: entry.issued_before.as_ref().map_or(entry.at.0, |d| d.0),
+            });
+        }
+
         Ok(Scenario {
             path: path.to_path_buf(),
             name: file.name,
@@ -545,8 +604,42 @@ impl Scenario {
             world,
             workload,
             runs,
+            faults,
+            revocations,
         })
     }
+}
+
+/// Where the key a validation error names sits inside a table's span: the key's last
+/// segment (`effect.error` → `error`) written as `key =`, else the table itself.
+fn key_span(text: &str, table: Range<usize>, field: &str) -> Range<usize> {
+    let key = field.rsplit('.').next().unwrap_or(field);
+    // The table's own lines: from its header to the next table header (toml's span of an
+    // array-of-tables entry may cover the header alone).
+    let rest = text.get(table.start..).unwrap_or("");
+    let end = rest
+        .match_indices("\n[")
+        .map(|(i, _)| i)
+        .find(|&i| i > 0)
+        .unwrap_or(rest.len())
+        .max(table.end.saturating_sub(table.start).min(rest.len()));
+    let body = &rest[..end];
+    let mut offset = 0;
+    while let Some(found) = body[offset..].find(key) {
+        let at = offset + found;
+        let before_ok = at == 0
+            || !body[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let after = body[at + key.len()..].trim_start();
+        if before_ok && after.starts_with('=') {
+            let start = table.start + at;
+            return start..start + key.len();
+        }
+        offset = at + key.len();
+    }
+    table
 }
 
 /// The scenario files named by `paths`: files as given, directories' `*.toml` (not recursive),
@@ -807,6 +900,18 @@ struct ScenarioFile {
     workload: WorkloadEntry,
     #[serde(default)]
     run: Vec<RunEntry>,
+    #[serde(default)]
+    fault: Vec<Spanned<RuleSpec>>,
+    #[serde(default)]
+    revoke: Vec<Spanned<RevokeEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeEntry {
+    at: Dur,
+    role: Option<String>,
+    issued_before: Option<Dur>,
 }
 
 #[derive(Deserialize)]

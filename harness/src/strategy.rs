@@ -82,8 +82,17 @@ impl ClientEnv {
             .with_http_client(self.http.clone())
             .with_time_source(SharedTimeSource::new(self.client_clock.clone()))
             .with_sleep_impl(SharedAsyncSleep::new(self.clock.clone()))
-            .with_region(Some(Region::new("us-east-1")))
+            .with_region(Some(isolated_region()))
             .with_behavior_version(Some(BehaviorVersion::latest()))
+    }
+
+    /// An STS client on the base config with the run's own retry partition.
+    fn sts_client(&self, base: &SdkConfig) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(base)
+                .retry_partition(RetryPartition::new(format!("{}::sts", self.partition)))
+                .build(),
+        )
     }
 
     /// The aws-config profile file a strategy uses (`~/.aws/config` as a user would write it).
@@ -113,6 +122,23 @@ impl ClientEnv {
             role = run.role_arn,
         )
     }
+}
+
+/// The signing region of the STS clients aws-config's providers build for one run: a name of
+/// its own for every run (`us-east-1001`, `us-east-1002`, …).
+///
+/// The SDK keeps its retry quota (the standard retry strategy's token bucket, drained by
+/// failed retries) in a process-wide map keyed by the client's retry partition, and a client
+/// that sets none gets `sts-<region>`. aws-config's profile and IMDS providers build their STS
+/// client from a `ProviderConfig`, which cannot name a partition, so every run in this process
+/// would share one quota: a run that retried hundreds of throttled refreshes would starve the
+/// next one, and the same scenario and seed would not give the same events. In production each
+/// job is its own process with its own quota; a region of its own gives each run that. The mock
+/// accepts any region in a signature, and reports never show it.
+fn isolated_region() -> Region {
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1000);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    Region::new(format!("us-east-{n}"))
 }
 
 /// The clients a run's workers share.
@@ -146,7 +172,7 @@ pub async fn build_clients(env: &ClientEnv, run: &RunSpec) -> Result<Clients, St
             });
         }
         StrategyKind::ManualEnv => {
-            let keys = call_assume_role(&aws_sdk_sts::Client::new(&base), run, "pipeline").await?;
+            let keys = call_assume_role(&env.sts_client(&base), run, "pipeline").await?;
             (SharedCredentialsProvider::new(keys), None)
         }
         StrategyKind::SdkProfile | StrategyKind::SdkImds => {
@@ -162,7 +188,7 @@ pub async fn build_clients(env: &ClientEnv, run: &RunSpec) -> Result<Clients, St
         }
         StrategyKind::NaiveRefresh => {
             let provider = NaiveRefresh {
-                sts: aws_sdk_sts::Client::new(&base),
+                sts: env.sts_client(&base),
                 run: run.clone(),
                 clock: env.client_clock.clone(),
                 cached: Arc::new(Mutex::new(None)),

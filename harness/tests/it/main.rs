@@ -5,6 +5,7 @@
 //! - `scaled`: the seed scenarios give the same verdicts on a scaled clock over real sockets;
 //! - `clock_faults`: a client's clock behind, ahead or jumping, judged by the server's;
 //! - `client_outcomes`: calls that fail in the SDK count; the SDK's log is captured per run;
+//! - `faults`: `[[fault]]` and `[[revoke]]`: bad rules, seeded dice, injected failures apart;
 //! - `cli`: the binary's exit codes, bad scenario files, JSON and JUnit output;
 //! - `process`: real programs (shell scripts, boto3) under libfaketime: exit status, output,
 //!   hung programs, children on one clock, missing commands, the boto3 expiry's accuracy.
@@ -18,6 +19,7 @@ mod client_outcomes;
 mod clock_faults;
 mod common;
 mod determinism;
+mod faults;
 mod process;
 mod props;
 mod scaled;
