@@ -352,3 +352,48 @@ fn a_missing_command_is_refused_when_read_or_departs_when_run() {
         "{table}"
     );
 }
+
+#[test]
+fn a_programs_clock_offset_and_drift_come_through_faketime() {
+    let Some(options) = faketime_options() else {
+        return;
+    };
+    let _guard = exclusive();
+    // `date` at start, and again after 360 fake seconds (1 real second at x360, x540 with the
+    // drift): the start is 20 minutes behind the server's, and the clock runs 1.5 times fast.
+    let script = "#!/bin/sh\nfirst=$(date +%s)\nsleep 360\nsecond=$(date +%s)\necho \"first=$first second=$second\"\n";
+    let fixture = Fixture::new(
+        "1h",
+        script,
+        "command = \"./program.sh\"\nclock_offset = \"-20m\"\nclock_drift = 0.5\nexpect = { passes = true, requests = 0 }",
+    );
+    let (report, table, _) = fixture.run(&options);
+    let run = only_run(&report);
+    assert!(run.met(), "{table}");
+    let process = run.process.as_ref().unwrap();
+    assert!(process.faketime.ends_with(" x540"), "{}", process.faketime);
+    assert!(
+        process.faketime.starts_with("@2025-12-31 23:40:0"),
+        "{}",
+        process.faketime
+    );
+    let stdout = &process.stdout.text;
+    let read = |name: &str| -> i64 {
+        stdout
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{stdout}"))
+            .parse()
+            .unwrap()
+    };
+    // The server's clock starts at 2026-01-01T00:00:00Z; the program's 20 minutes earlier.
+    let first = read("first");
+    assert!(
+        (1_767_225_600 - 1200..1_767_225_600 - 1200 + 60).contains(&first),
+        "{stdout}"
+    );
+    // `sleep 360` is 360 fake seconds whatever the rate: the drift shows in how fast the
+    // program's clock runs against the server's, which the report's signing skew would show.
+    assert!((350..=450).contains(&(read("second") - first)), "{stdout}");
+    assert_eq!(run.client_clock, "-20m00s offset, +50 % drift");
+}
