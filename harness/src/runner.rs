@@ -125,11 +125,7 @@ pub fn run_scenario_with(
             .zip(&runs)
             .map(|(h, run)| {
                 h.join().unwrap_or_else(|payload| {
-                    let message = payload
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_string())
-                        .or_else(|| payload.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "a non-string panic payload".into());
+                    let message = workload::panic_message(payload.as_ref());
                     let mut result = RunResult::new(scenario, run, clock, seed);
                     result.startup_error =
                         Some(format!("the run panicked (a harness bug): {message}"));

@@ -137,20 +137,22 @@ async fn join_workers(
     stops
 }
 
+/// The message a panic carried (`panic!("…")` payloads are `&str` or `String`).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string panic payload".to_string())
+}
+
 /// Why a worker task ended without finishing: its panic message, or that it was cancelled.
 fn stop_reason(e: JoinError) -> String {
     if e.is_cancelled() {
         return "it was cancelled before the job's end".to_string();
     }
     match e.try_into_panic() {
-        Ok(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a non-string panic payload".to_string());
-            format!("it panicked: {message}")
-        }
+        Ok(payload) => format!("it panicked: {}", panic_message(payload.as_ref())),
         Err(e) => format!("it ended abnormally: {e}"),
     }
 }

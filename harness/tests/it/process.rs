@@ -188,6 +188,16 @@ fn a_program_that_exits_nonzero_departs_with_its_status_and_output() {
     }
 }
 
+/// The number a program printed as `name=N`.
+fn stamp(stdout: &str, name: &str) -> i64 {
+    stdout
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name}= in {stdout}"))
+        .parse()
+        .unwrap()
+}
+
 /// Whether a process is gone (or a zombie waiting for a reaper).
 fn gone(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -272,14 +282,7 @@ fn children_of_a_program_share_one_fake_clock() {
     let run = only_run(&report);
     assert!(run.met(), "{table}");
     let stdout = &run.process.as_ref().unwrap().stdout.text;
-    let read = |name: &str| -> i64 {
-        stdout
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix(&format!("{name}=")))
-            .unwrap_or_else(|| panic!("{stdout}"))
-            .parse()
-            .unwrap()
-    };
+    let read = |name: &str| stamp(stdout, name);
     let (first, second) = (read("first"), read("second"));
     // The scenario's clock starts at 2026-01-01T00:00:00Z.
     assert!((1_767_225_600..1_767_225_660).contains(&first), "{stdout}");
@@ -378,14 +381,7 @@ fn a_programs_clock_offset_and_drift_come_through_faketime() {
         process.faketime
     );
     let stdout = &process.stdout.text;
-    let read = |name: &str| -> i64 {
-        stdout
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix(&format!("{name}=")))
-            .unwrap_or_else(|| panic!("{stdout}"))
-            .parse()
-            .unwrap()
-    };
+    let read = |name: &str| stamp(stdout, name);
     // The server's clock starts at 2026-01-01T00:00:00Z; the program's 20 minutes earlier.
     let first = read("first");
     assert!(
