@@ -19,8 +19,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClientFailure {
-    /// Something timed out in the SDK: the identity cache's credential load, an operation or
-    /// attempt timeout, a connect or read timeout.
+    /// Something timed out in the SDK: the identity cache's credential load, stalled-stream
+    /// protection, an operation or attempt timeout, a connect or read timeout.
     Timeout,
     /// The request could not be sent or its response not read: connection refused or reset,
     /// I/O errors.

@@ -248,7 +248,7 @@ fn quote_sdk_log(result: &RunResult, at_seconds: f64) -> Option<String> {
 fn client_remedy(kind: ClientFailure) -> &'static str {
     match kind {
         ClientFailure::Timeout => {
-            "a call, or the credential load behind it, took longer than the SDK waits: aws-sdk-rust's identity cache gives a credential load 5 s (`IdentityCache::lazy().load_timeout(..)`) and its timeout config bounds each call, so an STS or metadata answer slower than that fails every call that needs fresh credentials; the server never sees those calls"
+            "a call, or the credential load behind it, took longer than the SDK waits: stalled-stream protection fails a transfer that moves no bytes for its grace period, the identity cache bounds a credential load (from the retry and timeout config), and configured operation or attempt timeouts bound each call; the server never sees those calls. Find the slow hop, or give the SDK's timeouts room for it"
         }
         ClientFailure::DispatchFailure => {
             "the connection failed before any response: the SDK retries transient I/O errors a few times (standard retry mode, 3 attempts); a longer outage reaches the caller"
