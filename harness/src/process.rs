@@ -31,12 +31,10 @@ use std::time::Duration;
 
 use mock_sts::MockAws;
 use mock_sts::clock::{ClockFaults, SimClock};
-use mock_sts::timestamp;
 use serde::Serialize;
 use tokio::io::AsyncReadExt;
 
-use crate::runner::RunResult;
-use crate::scenario::{ProcessSpec, ProfileKind, RunSpec, Scenario, Workload};
+use crate::scenario::{ClockSpec, ProcessSpec, ProfileKind, RunSpec, Scenario, Workload};
 
 /// How much of each output stream a run keeps: the last 64 KiB.
 pub const OUTPUT_TAIL_BYTES: usize = 64 * 1024;
@@ -418,38 +416,38 @@ impl Wiring<'_> {
     }
 }
 
-/// Runs a `process` run: the mock, the program under faketime, its events and outcome.
-/// Failures to start (no faketime, no such program, a clock that is not scaled) become the
-/// result's `startup_error`.
-pub fn run(scenario: &Scenario, run: &RunSpec, result: &mut RunResult, options: &ProcessOptions) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build();
-    match runtime {
-        Ok(runtime) => {
-            if let Err(e) = runtime.block_on(drive(scenario, run, result, options)) {
-                result.startup_error = Some(e.to_string());
-            }
-        }
-        Err(e) => result.startup_error = Some(format!("cannot start a runtime: {e}")),
-    }
+/// A program ready to start: found on its `PATH` (or at its path), with a private `HOME`
+/// that lives as long as this does.
+#[derive(Debug)]
+pub struct Prepared {
+    faketime: PathBuf,
+    program: PathBuf,
+    path: OsString,
+    rate: f64,
+    home: PathBuf,
+    _dir: tempfile::TempDir,
 }
 
-async fn drive(
-    scenario: &Scenario,
+fn io_error(what: &str) -> impl FnOnce(std::io::Error) -> ProcessError {
+    let what = what.to_string();
+    move |source| ProcessError::Io { what, source }
+}
+
+/// Everything that can fail before the mock starts: the clock must be scaled, libfaketime's
+/// wrapper and the program must be found, and the run's `HOME` created.
+///
+/// # Errors
+/// [`ProcessError`] saying which.
+pub fn prepare(
     run: &RunSpec,
-    result: &mut RunResult,
+    clock: ClockSpec,
     options: &ProcessOptions,
-) -> Result<(), ProcessError> {
-    let crate::scenario::ClockSpec::Scaled { rate } = result.clock else {
+) -> Result<Prepared, ProcessError> {
+    let ClockSpec::Scaled { rate } = clock else {
         return Err(ProcessError::NotScaled);
     };
     let Some(spec) = &run.process else {
         return Err(ProcessError::NoCommand);
-    };
-    let io = |what: &str| {
-        let what = what.to_string();
-        move |source| ProcessError::Io { what, source }
     };
     let path = options.program_path();
     let faketime = find_on_path("faketime", &path).ok_or(ProcessError::FaketimeMissing)?;
@@ -466,67 +464,66 @@ async fn drive(
             path: path.to_string_lossy().into_owned(),
         })?
     };
-
     let dir = tempfile::Builder::new()
         .prefix("sts-harness-")
         .tempdir()
-        .map_err(io("cannot create the run's HOME"))?;
+        .map_err(io_error("cannot create the run's HOME"))?;
     let home = dir.path().join("home");
-    std::fs::create_dir_all(home.join(".aws")).map_err(io("cannot create the run's HOME"))?;
+    std::fs::create_dir_all(home.join(".aws")).map_err(io_error("cannot create the run's HOME"))?;
+    Ok(Prepared {
+        faketime,
+        program: resolved,
+        path,
+        rate,
+        home,
+        _dir: dir,
+    })
+}
 
-    let clock = SimClock::scaled(rate, scenario.start).map_err(|e| ProcessError::Io {
-        what: "clock".into(),
-        source: std::io::Error::other(e),
-    })?;
-    let aws = MockAws::builder()
-        .clock(clock.clone())
-        .world(scenario.world.clone())
-        .seed(result.seed)
-        .start()
-        .await
-        .map_err(io("cannot start the mock"))?;
+/// Runs a prepared program against `aws` (already serving on a loopback socket, on `clock`):
+/// writes its AWS config files, starts it under faketime, and waits for it within its
+/// wall-clock limit. The runner owns the mock, its events and the run's result.
+///
+/// # Errors
+/// [`ProcessError`] when the files cannot be written or the program cannot be started.
+pub async fn run(
+    prepared: &Prepared,
+    scenario: &Scenario,
+    run: &RunSpec,
+    aws: &MockAws,
+    clock: &SimClock,
+    seed: u64,
+) -> Result<ProcessOutcome, ProcessError> {
+    let Some(spec) = &run.process else {
+        return Err(ProcessError::NoCommand);
+    };
     let wiring = Wiring {
         scenario,
         run,
         spec,
         endpoint: aws.endpoint_url(),
-        rate,
-        seed: result.seed,
-        home: home.clone(),
+        rate: prepared.rate,
+        seed,
+        home: prepared.home.clone(),
     };
-    std::fs::write(home.join(".aws/config"), wiring.config_file())
-        .map_err(io("cannot write the AWS config file"))?;
-    std::fs::write(home.join(".aws/credentials"), wiring.credentials_file())
-        .map_err(io("cannot write the AWS credentials file"))?;
-    let limit = wall_limit(&scenario.workload, rate, spec);
-
-    crate::runner::install_faults(&aws, scenario);
-    let revocations =
-        crate::runner::revoke_on_schedule(&aws, &clock, clock.now(), &scenario.revocations);
-    let supervised = supervise(
-        &faketime,
-        &resolved,
+    std::fs::write(prepared.home.join(".aws/config"), wiring.config_file())
+        .map_err(io_error("cannot write the AWS config file"))?;
+    std::fs::write(
+        prepared.home.join(".aws/credentials"),
+        wiring.credentials_file(),
+    )
+    .map_err(io_error("cannot write the AWS credentials file"))?;
+    let limit = wall_limit(&scenario.workload, prepared.rate, spec);
+    supervise(
+        &prepared.faketime,
+        &prepared.program,
         spec,
         &wiring,
-        &path,
-        (&clock, &run.clock_faults),
+        &prepared.path,
+        (clock, &run.clock_faults),
         limit,
-    );
-    let outcome = tokio::select! {
-        outcome = supervised => outcome,
-        never = revocations => match never {},
-    };
-    result.events = aws.events().0;
-    aws.shutdown().await;
-    let outcome = outcome?;
-    if let Some(first) = result.events.first() {
-        // To the millisecond: credentials carry millisecond times, so an issue time never
-        // reads as a hair before the request that issued it.
-        result.start = timestamp::from_unix_millis(timestamp::unix_millis(first.sim_time));
-    }
-    result.timed_out = matches!(outcome.exit, Exit::TimedOut { .. });
-    result.process = Some(outcome);
-    Ok(())
+    )
+    .await
 }
 
 /// Spawns the program under faketime, waits for it within `limit`, and collects its output.

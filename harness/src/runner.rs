@@ -150,12 +150,6 @@ pub fn run_one_with(
     options: &ProcessOptions,
 ) -> RunResult {
     let stopwatch = Stopwatch::start();
-    if run.strategy == StrategyKind::Process {
-        let mut result = RunResult::new(scenario, run, clock, seed);
-        process::run(scenario, run, &mut result, options);
-        result.wall = stopwatch.elapsed();
-        return result;
-    }
     // The SDK draws refresh and retry jitter from fastrand's thread-local RNG.
     fastrand::seed(seed);
     let runtime = match clock {
@@ -169,11 +163,107 @@ pub fn run_one_with(
     };
     let mut result = RunResult::new(scenario, run, clock, seed);
     match runtime {
+        Ok(runtime) if run.strategy == StrategyKind::Process => {
+            runtime.block_on(drive_program(scenario, run, seed, options, &mut result));
+        }
         Ok(runtime) => runtime.block_on(drive(scenario, run, clock, seed, &mut result)),
         Err(e) => result.startup_error = Some(format!("cannot start a runtime: {e}")),
     }
     result.wall = stopwatch.elapsed();
     result
+}
+
+/// The run's clock: virtual (inside a paused runtime) or scaled, from the scenario's start.
+fn make_clock(scenario: &Scenario, spec: ClockSpec) -> Result<SimClock, String> {
+    match spec {
+        ClockSpec::Virtual => Ok(SimClock::virtual_at(scenario.start)),
+        ClockSpec::Scaled { rate } => {
+            SimClock::scaled(rate, scenario.start).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// Starts the run's mock, the one way both paths start it: on `clock`, with the scenario's
+/// world, seed and `[[fault]]` rules; in process for a virtual clock, on a loopback socket
+/// for a scaled one (the SDK over real HTTP, or a program).
+async fn start_mock(
+    scenario: &Scenario,
+    clock: &SimClock,
+    spec: ClockSpec,
+    seed: u64,
+) -> Result<MockAws, String> {
+    let builder = MockAws::builder()
+        .clock(clock.clone())
+        .world(scenario.world.clone())
+        .seed(seed);
+    let aws = match spec {
+        ClockSpec::Virtual => builder.build(),
+        ClockSpec::Scaled { .. } => builder
+            .start()
+            .await
+            .map_err(|e| format!("cannot start the mock: {e}"))?,
+    };
+    install_faults(&aws, scenario);
+    Ok(aws)
+}
+
+/// Takes the mock's events into the result, times them from the run's first request, and
+/// stops the mock.
+async fn collect(result: &mut RunResult, aws: &MockAws) {
+    result.events = aws.events().0;
+    // Times are reported from the run's first request: on a scaled clock, starting the server
+    // and the client takes real milliseconds that are simulated seconds.
+    if let Some(first) = result.events.first() {
+        // To the millisecond: credentials carry millisecond times, so an issue time never
+        // reads as a hair before the request that issued it.
+        result.start = timestamp::from_unix_millis(timestamp::unix_millis(first.sim_time));
+    }
+    aws.shutdown().await;
+}
+
+/// A `process` run: the program under libfaketime against the mock on a loopback socket.
+async fn drive_program(
+    scenario: &Scenario,
+    run: &RunSpec,
+    seed: u64,
+    options: &ProcessOptions,
+    result: &mut RunResult,
+) {
+    // What can fail before anything starts (no faketime, no such program, a virtual clock).
+    let prepared = match process::prepare(run, result.clock, options) {
+        Ok(p) => p,
+        Err(e) => {
+            result.startup_error = Some(e.to_string());
+            return;
+        }
+    };
+    let clock = match make_clock(scenario, result.clock) {
+        Ok(c) => c,
+        Err(e) => {
+            result.startup_error = Some(e);
+            return;
+        }
+    };
+    let aws = match start_mock(scenario, &clock, result.clock, seed).await {
+        Ok(aws) => aws,
+        Err(e) => {
+            result.startup_error = Some(e);
+            return;
+        }
+    };
+    let revocations = revoke_on_schedule(&aws, &clock, clock.now(), &scenario.revocations);
+    let outcome = tokio::select! {
+        outcome = process::run(&prepared, scenario, run, &aws, &clock, seed) => outcome,
+        never = revocations => match never {},
+    };
+    collect(result, &aws).await;
+    match outcome {
+        Ok(outcome) => {
+            result.timed_out = matches!(outcome.exit, process::Exit::TimedOut { .. });
+            result.process = Some(outcome);
+        }
+        Err(e) => result.startup_error = Some(e.to_string()),
+    }
 }
 
 async fn drive(
@@ -183,15 +273,12 @@ async fn drive(
     seed: u64,
     result: &mut RunResult,
 ) {
-    let clock = match clock_spec {
-        ClockSpec::Virtual => SimClock::virtual_at(scenario.start),
-        ClockSpec::Scaled { rate } => match SimClock::scaled(rate, scenario.start) {
-            Ok(c) => c,
-            Err(e) => {
-                result.startup_error = Some(e.to_string());
-                return;
-            }
-        },
+    let clock = match make_clock(scenario, clock_spec) {
+        Ok(c) => c,
+        Err(e) => {
+            result.startup_error = Some(e);
+            return;
+        }
     };
     // The SDK's warnings go to this run's report, not to stderr.
     let capture = Capture::new(clock.clone());
@@ -200,23 +287,16 @@ async fn drive(
     // `[[revoke]]` times.
     let origin = clock.now();
     let job_end = origin + scenario.workload.length;
-    let builder = MockAws::builder()
-        .clock(clock.clone())
-        .world(scenario.world.clone())
-        .seed(seed);
-    let (aws, http): (MockAws, SharedHttpClient) = match clock_spec {
-        ClockSpec::Virtual => {
-            let aws = builder.build();
-            let http = SharedHttpClient::new(InProcessClient::new(&aws));
-            (aws, http)
+    let aws = match start_mock(scenario, &clock, clock_spec, seed).await {
+        Ok(aws) => aws,
+        Err(e) => {
+            result.startup_error = Some(e);
+            return;
         }
-        ClockSpec::Scaled { .. } => match builder.start().await {
-            Ok(aws) => (aws, aws_smithy_http_client::Builder::new().build_http()),
-            Err(e) => {
-                result.startup_error = Some(format!("cannot start the mock: {e}"));
-                return;
-            }
-        },
+    };
+    let http: SharedHttpClient = match clock_spec {
+        ClockSpec::Virtual => SharedHttpClient::new(InProcessClient::new(&aws)),
+        ClockSpec::Scaled { .. } => aws_smithy_http_client::Builder::new().build_http(),
     };
     let http = if scenario.workload.latency.is_zero() {
         http
@@ -227,7 +307,6 @@ async fn drive(
             latency: scenario.workload.latency,
         })
     };
-    install_faults(&aws, scenario);
     let Some(user) = scenario.world.users.first() else {
         result.startup_error = Some("the world has no IAM user to use as source keys".into());
         return;
@@ -271,20 +350,12 @@ async fn drive(
         None => result.timed_out = true,
     }
     result.sdk_log = capture.log();
-    result.events = aws.events().0;
-    // Times are reported from the run's first request: on a scaled clock, starting the server
-    // and the client takes real milliseconds that are simulated seconds.
-    if let Some(first) = result.events.first() {
-        // To the millisecond: credentials carry millisecond times, so an issue time never
-        // reads as a hair before the request that issued it.
-        result.start = timestamp::from_unix_millis(timestamp::unix_millis(first.sim_time));
-    }
     result.ops = std::mem::take(&mut *records.lock().unwrap_or_else(|p| p.into_inner()));
-    aws.shutdown().await;
+    collect(result, &aws).await;
 }
 
 /// Gives the mock the scenario's `[[fault]]` rules, in order.
-pub(crate) fn install_faults(aws: &MockAws, scenario: &Scenario) {
+fn install_faults(aws: &MockAws, scenario: &Scenario) {
     let faults = aws.faults();
     for rule in &scenario.faults {
         faults.add(rule.clone());
@@ -293,7 +364,7 @@ pub(crate) fn install_faults(aws: &MockAws, scenario: &Scenario) {
 
 /// Revokes sessions as the scenario's `[[revoke]]` entries say, each at its time since
 /// `origin`; then waits for ever (the caller races it against the job).
-pub(crate) async fn revoke_on_schedule(
+async fn revoke_on_schedule(
     aws: &MockAws,
     clock: &SimClock,
     origin: SystemTime,
