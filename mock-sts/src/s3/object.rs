@@ -2,10 +2,11 @@
 //! `DeleteObjects`, with conditional requests and byte ranges.
 //!
 //! Every stored object gets its ETag (quoted MD5 hex), a last-modified time in whole seconds
-//! on the simulated clock, and a checksum: the one the client sent and S3 verified, else a
-//! full-object CRC64NVME, as S3 computes one for every object. Reads check preconditions in
-//! RFC 9110's order before ranges; only whole-object reads carry the checksum, since a client
-//! cannot check a range against it.
+//! on the simulated clock, and a checksum: the one the client sent and that was verified, else
+//! a full-object CRC64NVME, as S3 gives every new object one (a copy keeps its source's
+//! full-object checksum unless asked for another algorithm). Reads check preconditions in
+//! RFC 9110's order before ranges; only whole-object reads with `x-amz-checksum-mode: ENABLED`
+//! carry the checksum, since a client cannot check a range against it.
 
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
