@@ -1,5 +1,7 @@
-//! Multipart uploads: the uploads in progress, their parts, and the rules
-//! `CompleteMultipartUpload` applies when it assembles them into one object.
+//! Multipart uploads: the operations (`CreateMultipartUpload`, `UploadPart`,
+//! `CompleteMultipartUpload`, `AbortMultipartUpload`, `ListParts`), the uploads in progress,
+//! their parts, and the rules `CompleteMultipartUpload` applies when it assembles them into one
+//! object.
 //!
 //! Rules, as S3 applies them: parts listed in strictly ascending order (`InvalidPartOrder`),
 //! each uploaded with the ETag given (`InvalidPart`), every part but the last at least 5 MiB
@@ -9,7 +11,8 @@
 //! CRC of the whole object; without an algorithm S3 gives it a full-object CRC64NVME.
 //!
 //! Uploads in progress live in memory only, also with `--data-dir`: a restart forgets them,
-//! as if they had been aborted.
+//! as if they had been aborted. The rules are plain functions over an [`Upload`], tested
+//! without HTTP; the handlers below them only read the request and call them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
@@ -19,10 +22,21 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::{Bytes, BytesMut};
 
-use super::checksum::{self, Algorithm, Checksum, ChecksumType};
-use super::store::ObjectMeta;
-use super::xml;
+use axum::response::Response;
+use http::{StatusCode, header};
+
+use super::checksum::{self, Algorithm, Checksum, ChecksumType, Declared};
+use super::headers::{insert, object_meta_from_headers};
+use super::payload::Payload;
+use super::store::{self, ObjectMeta};
+use super::xml::{self, S3_NAMESPACE};
+use super::{
+    Request, entity_too_large, header_str, invalid_argument, s3_error, unsupported_algorithm,
+};
 use crate::aws_error::{AwsError, ErrorCode, Service};
+use crate::sigv4;
+use crate::timestamp;
+use crate::xml::XmlWriter;
 
 /// Smallest part other than the last (S3: 5 MiB).
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
@@ -273,6 +287,275 @@ pub fn assemble(upload: &Upload, requested: &[Requested]) -> Result<Assembled, A
         checksum,
         parts: u32::try_from(count).unwrap_or(u32::MAX),
     })
+}
+
+// ---- the operations ----
+
+impl Request<'_> {
+    fn upload_id(&self) -> &str {
+        self.query.get("uploadId").unwrap_or_default()
+    }
+
+    fn no_such_upload(&self) -> AwsError {
+        s3_error(ErrorCode::NoSuchUpload).with_extra("UploadId", self.upload_id().to_owned())
+    }
+
+    pub(super) fn create_upload(&self) -> Result<Response, AwsError> {
+        self.owned(self.bucket_name())?;
+        let algorithm = header_str(self.headers(), "x-amz-checksum-algorithm")
+            .map(|name| Algorithm::from_name(name).ok_or_else(unsupported_algorithm))
+            .transpose()?;
+        let checksum_type = match header_str(self.headers(), "x-amz-checksum-type") {
+            None => None,
+            Some(raw) => Some(ChecksumType::from_name(raw).ok_or_else(|| {
+                s3_error(ErrorCode::InvalidRequest)
+                    .with_message("Value for x-amz-checksum-type header is invalid.")
+            })?),
+        };
+        let checksum_type = match (algorithm, checksum_type) {
+            (Some(a), Some(ChecksumType::FullObject)) if !a.supports_full_object() => {
+                return Err(s3_error(ErrorCode::InvalidRequest).with_message(format!(
+                    "The FULL_OBJECT checksum type cannot be used with the {} checksum algorithm.",
+                    a.name().to_ascii_lowercase()
+                )));
+            }
+            (_, Some(t)) => t,
+            // CRC64NVME uploads are full-object by default, the others composite.
+            (Some(Algorithm::Crc64Nvme), None) => ChecksumType::FullObject,
+            (_, None) => ChecksumType::Composite,
+        };
+        let id = sigv4::hex_sha256(format!("mock-sts upload {}", self.request_id).as_bytes())[..48]
+            .to_owned();
+        self.s3.uploads.insert(Upload {
+            id: id.clone(),
+            bucket: self.bucket_name().to_owned(),
+            key: self.key().to_owned(),
+            initiated: self.now,
+            template: object_meta_from_headers(self.headers(), self.key()),
+            algorithm,
+            checksum_type,
+            parts: Default::default(),
+        });
+        let mut w = XmlWriter::compact();
+        w.declaration()
+            .open("InitiateMultipartUploadResult", Some(S3_NAMESPACE))
+            .text("Bucket", self.bucket_name())
+            .text("Key", self.key())
+            .text("UploadId", &id)
+            .close("InitiateMultipartUploadResult");
+        let mut response = Self::xml_response(w.finish());
+        if let Some(a) = algorithm {
+            insert(response.headers_mut(), "x-amz-checksum-algorithm", a.name());
+            insert(
+                response.headers_mut(),
+                "x-amz-checksum-type",
+                checksum_type.name(),
+            );
+        }
+        Ok(response)
+    }
+
+    pub(super) fn upload_part(&self, payload: Payload) -> Result<Response, AwsError> {
+        self.owned(self.bucket_name())?;
+        let raw = self.query.get("partNumber").unwrap_or_default();
+        let number = raw
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_PART_NUMBER).contains(n))
+            .ok_or_else(|| {
+                invalid_argument(
+                    "Part number must be an integer between 1 and 10000, inclusive",
+                    "partNumber",
+                    raw,
+                )
+            })?;
+        let algorithm = self
+            .s3
+            .uploads
+            .with(self.upload_id(), self.bucket_name(), self.key(), |u| {
+                u.algorithm
+            })
+            .ok_or_else(|| self.no_such_upload())?;
+        let sent = self.verify_checksums(&payload)?;
+        if let (Some(expected), Some(sent)) = (algorithm, &sent)
+            && sent.algorithm != expected
+        {
+            return Err(s3_error(ErrorCode::InvalidRequest).with_message(format!(
+                "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {}",
+                expected.name().to_ascii_lowercase(),
+                sent.algorithm.name().to_ascii_lowercase()
+            )));
+        }
+        let checksum = sent
+            .clone()
+            .or_else(|| algorithm.map(|a| Checksum::full(a, &payload.data)));
+        let md5 = checksum::md5(&payload.data);
+        let part = Part {
+            number,
+            etag: format!("\"{}\"", hex::encode(md5)),
+            md5,
+            last_modified_ms: store::whole_seconds_ms(self.now),
+            checksum: checksum.clone(),
+            data: payload.data,
+        };
+        let etag = part.etag.clone();
+        self.s3
+            .uploads
+            .with(self.upload_id(), self.bucket_name(), self.key(), |u| {
+                u.parts.insert(number, part);
+            })
+            .ok_or_else(|| self.no_such_upload())?;
+        let mut response = Self::status(StatusCode::OK);
+        insert(response.headers_mut(), header::ETAG.as_str(), &etag);
+        if let Some(c) = checksum {
+            insert(response.headers_mut(), c.algorithm.header(), &c.value);
+        }
+        Ok(response)
+    }
+
+    pub(super) fn complete_upload(&self, payload: &Payload) -> Result<Response, AwsError> {
+        self.owned(self.bucket_name())?;
+        checksum::verify_content_md5(self.headers(), &payload.data)?;
+        let requested = parse_complete(&payload.data)?;
+        let upload = self
+            .s3
+            .uploads
+            .with(self.upload_id(), self.bucket_name(), self.key(), |u| {
+                u.clone()
+            })
+            .ok_or_else(|| self.no_such_upload())?;
+        let assembled = assemble(&upload, &requested)?;
+        let max = self.s3.max_object_size;
+        if assembled.data.len() as u64 > max {
+            return Err(entity_too_large(Some(assembled.data.len() as u64), max));
+        }
+        // A full-object checksum header on Complete is the client's checksum of the object.
+        if let Some(Declared::Header(algorithm, value)) = checksum::declared(self.headers())?
+            && (algorithm != assembled.checksum.algorithm
+                || value.trim() != assembled.checksum.value)
+        {
+            return Err(s3_error(ErrorCode::BadDigest).with_message(format!(
+                "The {} you specified did not match the calculated checksum.",
+                algorithm.name()
+            )));
+        }
+        let mut meta = upload.template.clone();
+        meta.size = assembled.data.len() as u64;
+        meta.etag = assembled.etag.clone();
+        meta.last_modified_ms = store::whole_seconds_ms(self.now);
+        meta.checksum = Some(assembled.checksum.clone());
+        meta.parts_count = Some(assembled.parts);
+        self.s3
+            .store
+            .put_object(self.bucket_name(), meta, assembled.data)
+            .map_err(|e| self.store_error(e))?;
+        self.s3
+            .uploads
+            .remove(self.upload_id(), self.bucket_name(), self.key());
+
+        let host = header_str(self.headers(), "host").unwrap_or("localhost");
+        let location = format!(
+            "http://{host}/{}/{}",
+            self.bucket_name(),
+            percent_encoding::utf8_percent_encode(self.key(), percent_encoding::NON_ALPHANUMERIC)
+        );
+        let mut w = XmlWriter::compact();
+        w.declaration()
+            .open("CompleteMultipartUploadResult", Some(S3_NAMESPACE))
+            .text("Location", &location)
+            .text("Bucket", self.bucket_name())
+            .text("Key", self.key())
+            .text("ETag", &assembled.etag)
+            .text(
+                assembled.checksum.algorithm.element(),
+                &assembled.checksum.value,
+            )
+            .text("ChecksumType", assembled.checksum.kind.name())
+            .close("CompleteMultipartUploadResult");
+        Ok(Self::xml_response(w.finish()))
+    }
+
+    pub(super) fn abort_upload(&self) -> Result<Response, AwsError> {
+        self.owned(self.bucket_name())?;
+        self.s3
+            .uploads
+            .remove(self.upload_id(), self.bucket_name(), self.key())
+            .ok_or_else(|| self.no_such_upload())?;
+        Ok(Self::status(StatusCode::NO_CONTENT))
+    }
+
+    pub(super) fn list_parts(&self) -> Result<Response, AwsError> {
+        self.owned(self.bucket_name())?;
+        let number_arg = |name: &str, default: u32| -> Result<u32, AwsError> {
+            match self.query.get(name) {
+                None => Ok(default),
+                Some(raw) => raw.trim().parse::<u32>().map_err(|_| {
+                    invalid_argument(
+                        &format!("Provided {name} not an integer or within integer range"),
+                        name,
+                        raw,
+                    )
+                }),
+            }
+        };
+        let max_parts = number_arg("max-parts", 1000)?.min(1000);
+        let marker = number_arg("part-number-marker", 0)?;
+        let upload = self
+            .s3
+            .uploads
+            .with(self.upload_id(), self.bucket_name(), self.key(), |u| {
+                u.clone()
+            })
+            .ok_or_else(|| self.no_such_upload())?;
+        let remaining: Vec<&Part> = upload
+            .parts
+            .range(marker.saturating_add(1)..)
+            .map(|(_, p)| p)
+            .collect();
+        let shown = &remaining[..remaining.len().min(max_parts as usize)];
+        let truncated = remaining.len() > shown.len();
+        let owner = self.canonical_owner_id();
+        let mut w = XmlWriter::compact();
+        w.declaration()
+            .open("ListPartsResult", Some(S3_NAMESPACE))
+            .text("Bucket", &upload.bucket)
+            .text("Key", &upload.key)
+            .text("UploadId", &upload.id)
+            .text("PartNumberMarker", &marker.to_string())
+            .text(
+                "NextPartNumberMarker",
+                &shown.last().map_or(marker, |p| p.number).to_string(),
+            )
+            .text("MaxParts", &max_parts.to_string())
+            .text("IsTruncated", if truncated { "true" } else { "false" });
+        for part in shown {
+            w.open("Part", None)
+                .text("PartNumber", &part.number.to_string())
+                .text(
+                    "LastModified",
+                    &timestamp::rfc3339_millis(timestamp::from_unix_millis(part.last_modified_ms)),
+                )
+                .text("ETag", &part.etag)
+                .text("Size", &part.data.len().to_string());
+            if let Some(c) = &part.checksum {
+                w.text(c.algorithm.element(), &c.value);
+            }
+            w.close("Part");
+        }
+        w.open("Initiator", None)
+            .text("ID", &owner)
+            .close("Initiator")
+            .open("Owner", None)
+            .text("ID", &owner)
+            .close("Owner")
+            .text("StorageClass", "STANDARD");
+        if let Some(a) = upload.algorithm {
+            w.text("ChecksumAlgorithm", a.name())
+                .text("ChecksumType", upload.checksum_type.name());
+        }
+        w.close("ListPartsResult");
+        Ok(Self::xml_response(w.finish()))
+    }
 }
 
 #[cfg(test)]
