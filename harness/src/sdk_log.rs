@@ -52,7 +52,7 @@ pub struct LogLine {
 pub struct SdkLog {
     /// Distinct lines, in the order first seen.
     pub lines: Vec<LogLine>,
-    /// Lines not kept because [`MAX_LINES`] distinct ones were.
+    /// Lines not kept because 64 distinct ones were (the per-run cap).
     pub dropped: u64,
 }
 

@@ -6,7 +6,7 @@
 //! - [`timestamp`]: AWS's timestamp formats.
 //! - [`world`]: accounts, users, roles and OIDC providers, from TOML.
 //! - [`credentials`]: `ASIA…` keys, derived secrets, self-validating session tokens.
-//! - [`sdk`] (feature `sdk`): an in-process HTTP client for the SDK under test.
+//! - `sdk` (feature `sdk`): an in-process HTTP client for the SDK under test.
 //! - [`sigv4`]: SigV4 parsing and verification from exactly what was received.
 //! - [`auth`]: who signed a request, and whether AWS would accept it now (expiry, skew).
 //! - [`sts`]: the STS query protocol.
@@ -21,7 +21,7 @@
 //! - [`state`]: the state every handler shares ([`state::MockState`]) and the settings.
 //! - [`server`]: the one request pipeline, the server loop and [`MockAws`].
 //! - [`xml`]: escaping and a tiny writer for AWS-shaped XML.
-//! - [`testing`] (feature `proptest`): proptest strategies for your own expiry properties.
+//! - `testing` (feature `proptest`): proptest strategies for your own expiry properties.
 pub mod auth;
 pub mod aws_error;
 pub mod clock;
