@@ -1,0 +1,528 @@
+//! Scenario files: what to replay (clock, world, workload) and what each run must show.
+//!
+//! A scenario is a TOML file (schema in `scenarios/README.md`). Everything is checked when the
+//! file is read — unknown keys, bad durations, unknown strategies or operations, options a
+//! strategy does not take, expectations that contradict each other — and every error names the
+//! file, line, column and key, so a scenario never fails later for a reason its author cannot
+//! see.
+
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use mock_sts::clock::ClockFaults;
+use mock_sts::faults::FaultRule;
+
+mod file;
+
+/// The default role the built-in strategies assume: the default world's 12-hour role.
+pub const DEFAULT_ROLE: &str = "arn:aws:iam::123456789012:role/cross-account-s3";
+
+/// Why a scenario file was rejected.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The read error.
+        source: std::io::Error,
+    },
+    /// The file is not a valid scenario.
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+    /// The world file the scenario names is invalid.
+    #[error("{0}")]
+    World(#[from] mock_sts::world::WorldError),
+}
+
+/// How simulated time runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ClockSpec {
+    /// In process, on a paused runtime: as fast as the CPU allows, deterministic.
+    Virtual,
+    /// A real loopback socket, simulated time running `rate` times faster than real time.
+    Scaled {
+        /// Simulated seconds per real second.
+        rate: f64,
+    },
+}
+
+impl ClockSpec {
+    /// Parses `virtual` or `scaled:RATE` (the CLI's `--clock`).
+    ///
+    /// # Errors
+    /// A message when the text is neither.
+    pub fn parse(text: &str) -> Result<ClockSpec, String> {
+        if text == "virtual" {
+            return Ok(ClockSpec::Virtual);
+        }
+        let rate = text
+            .strip_prefix("scaled:")
+            .ok_or_else(|| format!("`{text}` is not `virtual` or `scaled:RATE`"))?;
+        match rate.parse::<f64>() {
+            Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(ClockSpec::Scaled { rate }),
+            _ => Err(format!("`{rate}` is not a positive rate in scaled:RATE")),
+        }
+    }
+
+    /// `virtual` or `scaled:RATE`.
+    pub fn label(&self) -> String {
+        match self {
+            ClockSpec::Virtual => "virtual".to_string(),
+            ClockSpec::Scaled { rate } => format!("scaled:{rate}"),
+        }
+    }
+}
+
+/// A workload operation: one call the client makes each interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// S3 `PutObject` of `object_size` bytes.
+    PutObject,
+    /// S3 `GetObject` of the object the run put (or a seeded one).
+    GetObject,
+    /// S3 `HeadObject`.
+    HeadObject,
+    /// S3 `ListObjectsV2` on the run's bucket.
+    ListObjectsV2,
+    /// STS `GetCallerIdentity`.
+    GetCallerIdentity,
+}
+
+impl Operation {
+    /// The AWS operation name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Operation::PutObject => "PutObject",
+            Operation::GetObject => "GetObject",
+            Operation::HeadObject => "HeadObject",
+            Operation::ListObjectsV2 => "ListObjectsV2",
+            Operation::GetCallerIdentity => "GetCallerIdentity",
+        }
+    }
+
+    /// Whether the operation is S3's.
+    pub fn is_s3(&self) -> bool {
+        !matches!(self, Operation::GetCallerIdentity)
+    }
+
+    fn parse(text: &str) -> Option<Operation> {
+        Some(match text {
+            "PutObject" => Operation::PutObject,
+            "GetObject" => Operation::GetObject,
+            "HeadObject" => Operation::HeadObject,
+            "ListObjectsV2" => Operation::ListObjectsV2,
+            "GetCallerIdentity" => Operation::GetCallerIdentity,
+            _ => return None,
+        })
+    }
+}
+
+/// How a client gets its credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StrategyKind {
+    /// One `AssumeRole` at start-up; the keys used as static credentials, as env vars would be.
+    ManualEnv,
+    /// An aws-config profile with `role_arn` + `source_profile`: the SDK refreshes.
+    SdkProfile,
+    /// A profile with `role_arn` + `credential_source = Ec2InstanceMetadata`.
+    SdkImds,
+    /// A hand-rolled cache that refreshes only once the credentials have expired.
+    NaiveRefresh,
+    /// Any program, run under libfaketime on the scenario's scaled clock, with the endpoint,
+    /// AWS config files and the workload's parameters in its environment.
+    Process,
+}
+
+impl StrategyKind {
+    /// The name used in scenario files.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            StrategyKind::ManualEnv => "manual-env",
+            StrategyKind::SdkProfile => "sdk-profile",
+            StrategyKind::SdkImds => "sdk-imds",
+            StrategyKind::NaiveRefresh => "naive-refresh",
+            StrategyKind::Process => "process",
+        }
+    }
+
+    /// All strategies, for messages.
+    pub const ALL: [StrategyKind; 5] = [
+        StrategyKind::ManualEnv,
+        StrategyKind::SdkProfile,
+        StrategyKind::SdkImds,
+        StrategyKind::NaiveRefresh,
+        StrategyKind::Process,
+    ];
+
+    fn parse(text: &str) -> Option<StrategyKind> {
+        StrategyKind::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Whether the strategy sends `DurationSeconds` when asked to (a `process` run hands it
+    /// to its program as `STS_LAB_DURATION_SECONDS`).
+    pub fn takes_duration(&self) -> bool {
+        matches!(
+            self,
+            StrategyKind::ManualEnv | StrategyKind::NaiveRefresh | StrategyKind::Process
+        )
+    }
+}
+
+/// What the AWS config files generated for a `process` run give its program by default
+/// (the `[default]` profile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProfileKind {
+    /// The world's IAM user keys, as a CI job or a laptop has them.
+    Static,
+    /// `role_arn` + `source_profile`: the SDK assumes the run's role and refreshes it.
+    AssumeRole,
+    /// `role_arn` + `credential_source = Ec2InstanceMetadata`, with the mock as IMDS.
+    Imds,
+    /// No keys: the container credential endpoint (`AWS_CONTAINER_CREDENTIALS_FULL_URI`),
+    /// as an ECS task or EKS pod gets its role.
+    Container,
+}
+
+impl ProfileKind {
+    /// The name used in scenario files.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ProfileKind::Static => "static",
+            ProfileKind::AssumeRole => "assume-role",
+            ProfileKind::Imds => "imds",
+            ProfileKind::Container => "container",
+        }
+    }
+
+    /// All profiles, for messages.
+    pub const ALL: [ProfileKind; 4] = [
+        ProfileKind::Static,
+        ProfileKind::AssumeRole,
+        ProfileKind::Imds,
+        ProfileKind::Container,
+    ];
+
+    fn parse(text: &str) -> Option<ProfileKind> {
+        ProfileKind::ALL.into_iter().find(|p| p.as_str() == text)
+    }
+}
+
+/// The program a `process` run executes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessSpec {
+    /// The program and its arguments. A program given as a path (it contains `/`) is
+    /// relative to `cwd` and was checked to exist when the file was read; a bare name is
+    /// looked up on the program's `PATH` when the run starts.
+    pub command: Vec<String>,
+    /// The working directory: the scenario's folder, joined with the run's `cwd`.
+    pub cwd: PathBuf,
+    /// What the generated config files contain.
+    pub profile: ProfileKind,
+    /// Wall-clock limit, overriding the one derived from the workload.
+    pub timeout: Option<Duration>,
+}
+
+/// The workload every run of a scenario performs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workload {
+    /// How long the job runs (simulated).
+    pub length: Duration,
+    /// The pause between one worker's operations (simulated).
+    pub every: Duration,
+    /// Operations each worker performs in order, every interval.
+    pub operations: Vec<Operation>,
+    /// Concurrent workers sharing one client.
+    pub workers: u32,
+    /// Bytes per `PutObject`.
+    pub object_size: usize,
+    /// Simulated one-way network latency added to every request (virtual clock).
+    pub latency: Duration,
+    /// The bucket the run uses.
+    pub bucket: String,
+    /// Each pause varies by up to this fraction either way (seeded), as real loops drift.
+    pub jitter: f64,
+}
+
+/// What a run must show.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Expect {
+    /// `passes = true`: no request failed.
+    pub passes: bool,
+    /// `fails_with = CODE`: the first failed request got this error code.
+    pub fails_with: Option<String>,
+    /// `at`: the first failure's simulated time since the start...
+    pub at: Option<Duration>,
+    /// `within`: ...give or take this (default 1 s).
+    pub within: Duration,
+    /// `message`: the first failure's message contains this.
+    pub message: Option<String>,
+    /// `refreshes`: how many times the credential signing data-plane requests changed.
+    pub refreshes: Option<RangeInclusive<u64>>,
+    /// `sts_calls`: how many STS calls the run made.
+    pub sts_calls: Option<RangeInclusive<u64>>,
+    /// `min_refresh_lead`: every refresh came at least this long before the old expiry.
+    pub min_refresh_lead: Option<Duration>,
+    /// How many data-plane requests must reach the server. Unset, a run that passes must have
+    /// had at least one reach it.
+    pub requests: Option<RangeInclusive<u64>>,
+    /// `exit_code` (process runs): the program's exit status. `passes = true` implies 0
+    /// unless `exit_code` or `exits_nonzero` says otherwise.
+    pub exit_code: Option<i32>,
+    /// `exits_nonzero = true` (process runs): the program exits with a status other than 0
+    /// (killed by a signal or by the harness does not count).
+    pub exits_nonzero: bool,
+}
+
+/// One strategy run and its expectation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSpec {
+    /// The run's name (default: the strategy's).
+    pub name: String,
+    /// The strategy.
+    pub strategy: StrategyKind,
+    /// The role to assume.
+    pub role_arn: String,
+    /// `DurationSeconds` to ask for (strategies that send it).
+    pub duration_seconds: Option<u32>,
+    /// The program, for `process` runs.
+    pub process: Option<ProcessSpec>,
+    /// How wrong the client's clock is (`clock_offset`, `clock_drift`, `clock_jumps`); the
+    /// server keeps the true time.
+    pub clock_faults: ClockFaults,
+    /// What it must show.
+    pub expect: Expect,
+    /// The line of its `[[run]]`, for messages.
+    pub line: usize,
+}
+
+/// A parsed, validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Its name.
+    pub name: String,
+    /// What it shows, in prose.
+    pub description: String,
+    /// The seed for every random choice.
+    pub seed: u64,
+    /// How time runs.
+    pub clock: ClockSpec,
+    /// Simulated start (`start = "now"`: the wall-clock time when the file was read).
+    pub start: SystemTime,
+    /// The world (default unless the scenario names a file).
+    pub world: mock_sts::World,
+    /// The workload.
+    pub workload: Workload,
+    /// The runs.
+    pub runs: Vec<RunSpec>,
+    /// Fault rules the mock applies to every run (`[[fault]]`), times already on the
+    /// simulated clock (`from`/`until` are written as durations since the run's start).
+    pub faults: Vec<FaultRule>,
+    /// Session revocations during the job (`[[revoke]]`).
+    pub revocations: Vec<Revocation>,
+}
+
+/// `[[revoke]]`: at `at` into the job, sessions of `role` issued before `issued_before` (since
+/// the start; default: `at`) are refused with `AccessDenied`, as IAM's "Revoke active sessions"
+/// does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revocation {
+    /// When, since the run's start.
+    pub at: Duration,
+    /// The role.
+    pub role_arn: String,
+    /// Sessions issued before this (since the run's start) are revoked.
+    pub issued_before: Duration,
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    ///
+    /// # Errors
+    /// [`ScenarioError`] naming the file, line and key.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Scenario::parse(&text, path)
+    }
+
+    /// Parses scenario text; `path` names it in errors and anchors relative world files.
+    ///
+    /// # Errors
+    /// [`ScenarioError`] naming the file, line and key.
+    pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+        file::parse(text, path)
+    }
+}
+
+/// The scenario files named by `paths`: files as given, directories' `*.toml` (not recursive),
+/// sorted by name.
+///
+/// # Errors
+/// [`ScenarioError::Io`] for a path that does not exist or a directory that cannot be read.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
+    let mut files = Vec::new();
+    for path in paths {
+        let io = |source| ScenarioError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(io)?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "toml"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else if path.is_file() {
+            files.push(path.clone());
+        } else {
+            return Err(io(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such file or directory",
+            )));
+        }
+    }
+    Ok(files)
+}
+
+/// Shows a range the way a scenario writes it.
+pub fn range_label(r: &RangeInclusive<u64>) -> String {
+    match (*r.start(), *r.end()) {
+        (a, b) if a == b => a.to_string(),
+        (a, u64::MAX) => format!("{a}.."),
+        (a, b) => format!("{a}..={b}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file::parse_range;
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "seed"
+seed = 7
+[clock]
+mode = "virtual"
+[workload]
+length = "4h"
+every = "10s"
+operations = ["PutObject", "GetObject"]
+[[run]]
+strategy = "manual-env"
+expect = { fails_with = "ExpiredToken", at = "1h", within = "10s" }
+[[run]]
+strategy = "sdk-profile"
+expect = { passes = true, refreshes = "3..=5" }
+"#;
+
+    fn err(text: &str) -> String {
+        Scenario::parse(text, Path::new("s.toml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn the_issue_example_parses() {
+        let s = Scenario::parse(GOOD, Path::new("s.toml")).unwrap();
+        assert_eq!(s.seed, 7);
+        assert_eq!(s.workload.length, Duration::from_secs(4 * 3600));
+        assert_eq!(s.runs.len(), 2);
+        assert_eq!(s.runs[0].expect.at, Some(Duration::from_secs(3600)));
+        assert_eq!(s.runs[1].expect.refreshes, Some(3..=5));
+        assert_eq!(s.runs[1].line, 14);
+    }
+
+    #[test]
+    fn unknown_keys_bad_durations_and_strategies_name_line_and_key() {
+        let e = err(&GOOD.replace("seed = 7", "seed = 7\ncolour = \"red\""));
+        assert!(e.starts_with("s.toml:4:1: ") && e.contains("colour"), "{e}");
+        let e = err(&GOOD.replace("\"4h\"", "\"4 hours\""));
+        assert!(
+            e.starts_with("s.toml:7:") && e.contains("not a duration"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("\"sdk-profile\"", "\"sdk-magic\""));
+        assert!(
+            e.starts_with("s.toml:14:") && e.contains("unknown strategy `sdk-magic`"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("\"GetObject\"]", "\"GetObjekt\"]"));
+        assert!(e.starts_with("s.toml:9:") && e.contains("GetObjekt"), "{e}");
+    }
+
+    #[test]
+    fn contradictory_expectations_are_refused() {
+        let e = err(&GOOD.replace(
+            "passes = true, refreshes",
+            "passes = true, fails_with = \"X\", refreshes",
+        ));
+        assert!(
+            e.starts_with("s.toml:15:") && e.contains("contradicts"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace(
+            "{ passes = true, refreshes = \"3..=5\" }",
+            "{ passes = true, at = \"1h\" }",
+        ));
+        assert!(e.contains("describe a failure"), "{e}");
+        let e = err(&GOOD.replace(
+            "{ passes = true, refreshes = \"3..=5\" }",
+            "{ refreshes = 4 }",
+        ));
+        assert!(e.contains("say `passes = true`"), "{e}");
+        let e = err(&GOOD.replace("\"3..=5\"", "\"5..=3\""));
+        assert!(e.contains("not a count or range"), "{e}");
+    }
+
+    #[test]
+    fn strategy_options_are_checked() {
+        let e = err(&GOOD.replace(
+            "strategy = \"sdk-profile\"",
+            "strategy = \"sdk-profile\"\nduration_seconds = 7200",
+        ));
+        assert!(e.contains("never sends DurationSeconds"), "{e}");
+        let e = err(&GOOD.replace("mode = \"virtual\"", "mode = \"scaled\""));
+        assert!(e.contains("needs rate > 0"), "{e}");
+    }
+
+    #[test]
+    fn ranges_and_clocks_parse() {
+        assert_eq!(parse_range("4"), Ok(4..=4));
+        assert_eq!(parse_range("3..5"), Ok(3..=4));
+        assert_eq!(parse_range("2.."), Ok(2..=u64::MAX));
+        assert_eq!(parse_range("..=4"), Ok(0..=4));
+        assert!(parse_range("x").is_err());
+        assert_eq!(range_label(&(3..=5)), "3..=5");
+        assert_eq!(
+            ClockSpec::parse("scaled:360"),
+            Ok(ClockSpec::Scaled { rate: 360.0 })
+        );
+        assert!(ClockSpec::parse("scaled:0").is_err());
+        let now = Scenario::parse(
+            &GOOD.replace("mode = \"virtual\"", "mode = \"virtual\"\nstart = \"now\""),
+            Path::new("s.toml"),
+        )
+        .unwrap();
+        assert!(now.start > mock_sts::clock::default_virtual_start());
+        assert!(ClockSpec::parse("fast").is_err());
+    }
+}
