@@ -13,6 +13,7 @@
 //!   binary;
 //! - `virtual_replay`: the SDK in process on a paused (virtual) clock: exact and repeatable;
 //! - `web_identity`: `AssumeRoleWithWebIdentity` with keys discovered from a wiremock issuer;
+//! - `oidc`: OIDC discovery against a wiremock issuer: caching, key rotation, every failure;
 //! - `imds`: instance metadata and container credentials through the `Router`: bad input,
 //!   rotation, restarts;
 //! - `imds_sdk`: aws-config's IMDS, ECS and profile (`credential_source`) providers against the
@@ -38,6 +39,7 @@ mod faults;
 mod imds;
 mod imds_external;
 mod imds_sdk;
+mod oidc;
 mod prop_expiry;
 mod prop_sigv4;
 mod router;
