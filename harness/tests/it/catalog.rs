@@ -3,8 +3,8 @@
 //! In-process scenarios run all at once, as before. Scenarios with `process` runs (boto3, the
 //! AWS CLI, under libfaketime at ×360) follow, two at a time: each is tens of seconds of real
 //! programs on an accelerated clock, and on two cores more at once would starve them. They
-//! need faketime and the venv; without them they are skipped, unless
-//! `STS_LAB_REQUIRE_EXTERNAL_CLIENTS` is set.
+//! need faketime and the venv; without them the test fails saying how to get them, unless
+//! `STS_LAB_SKIP_EXTERNAL_CLIENTS=1` skips them on purpose.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};

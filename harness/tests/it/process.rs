@@ -2,7 +2,8 @@
 //! events and their exit status.
 //!
 //! Shell-script programs need only libfaketime's `faketime`; the boto3 ones need the venv too.
-//! Without them the tests say so and pass, unless `STS_LAB_REQUIRE_EXTERNAL_CLIENTS` is set.
+//! Without them the tests fail saying how to get them, unless `STS_LAB_SKIP_EXTERNAL_CLIENTS=1`
+//! skips them on purpose.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,8 +1,8 @@
 //! S3 against the `mock-sts` binary: the AWS CLI's `s3` commands and boto3's managed transfers
 //! (pinned, in the venv `scripts/test` creates), and `--data-dir` across restarts and kills.
 //!
-//! The CLI and boto3 tests skip without the venv, unless `STS_LAB_REQUIRE_EXTERNAL_CLIENTS` is
-//! set (as `scripts/test` and CI set it).
+//! The CLI and boto3 tests fail without the venv, saying how to get it, unless
+//! `STS_LAB_SKIP_EXTERNAL_CLIENTS=1` skips them on purpose.
 
 use std::path::Path;
 use std::process::Output;
