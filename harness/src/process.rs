@@ -30,7 +30,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use mock_sts::MockAws;
-use mock_sts::clock::{ClockFaults, SimClock};
+use mock_sts::clock::{ClockFaults, SimClock, real_timeout};
 use serde::Serialize;
 use tokio::io::AsyncReadExt;
 
@@ -570,7 +570,7 @@ async fn supervise(
     let stdout = child.stdout.take().map(|s| tokio::spawn(read_tail(s)));
     let stderr = child.stderr.take().map(|s| tokio::spawn(read_tail(s)));
 
-    let exit = match tokio::time::timeout(limit, child.wait()).await {
+    let exit = match real_timeout(limit, child.wait()).await {
         Ok(Ok(status)) => Exit::Code {
             code: status.code().unwrap_or(1),
         },
@@ -598,7 +598,7 @@ async fn supervise(
     }
     let collect = |task: Option<tokio::task::JoinHandle<(Vec<u8>, u64)>>| async move {
         match task {
-            Some(task) => match tokio::time::timeout(DRAIN_GRACE, task).await {
+            Some(task) => match real_timeout(DRAIN_GRACE, task).await {
                 Ok(Ok((bytes, total))) => OutputTail::from_bytes(&bytes, total),
                 _ => OutputTail::default(),
             },

@@ -730,7 +730,7 @@ pub async fn serve(
                 // A peer that gave up before accept, or no descriptors left: neither should
                 // stop the server. Back off a little in case it is the latter.
                 tracing::debug!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(10)).await;
+                crate::clock::real_sleep(Duration::from_millis(10)).await;
                 continue;
             }
         };

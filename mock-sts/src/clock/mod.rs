@@ -31,8 +31,10 @@ use aws_smithy_async::rt::sleep::{AsyncSleep, Sleep};
 use aws_smithy_async::time::TimeSource;
 use tokio::sync::Notify;
 
+mod real;
 mod skewed;
 
+pub use real::{Elapsed, real_sleep, real_timeout};
 pub use skewed::{ClockFaultError, ClockFaults, ClockJump, SkewedClock};
 
 /// The start of simulated time when none is given for a virtual clock: 2026-01-01T00:00:00Z.
@@ -302,8 +304,10 @@ impl SimClock {
             };
             // tokio's timer is real time, or virtual time in a paused runtime: either way the
             // loop re-reads the simulated clock when it wakes.
+            #[allow(clippy::disallowed_methods)] // the clock's own timer: re-checked on wake
+            let timer = tokio::time::sleep(real);
             tokio::select! {
-                () = tokio::time::sleep(real) => {}
+                () = timer => {}
                 () = &mut notified => {}
             }
         }
@@ -545,7 +549,7 @@ mod tests {
         };
         tokio::task::yield_now().await;
         clock.advance(Duration::from_secs(61)).unwrap();
-        tokio::time::timeout(Duration::from_secs(5), sleeper)
+        real_timeout(Duration::from_secs(5), sleeper)
             .await
             .expect("sleeper woke")
             .unwrap();

@@ -46,8 +46,10 @@ impl OidcVerifier {
                 return Ok(Arc::clone(keys));
             }
         }
+        // Real time: the fetch is real network I/O, and on a paused runtime tokio's timeout
+        // would fire as soon as the socket is awaited.
         let fetched =
-            match tokio::time::timeout(self.fetch_timeout, self.fetch_keys(provider)).await {
+            match crate::clock::real_timeout(self.fetch_timeout, self.fetch_keys(provider)).await {
                 Ok(result) => result,
                 Err(_) => Err(format!(
                     "discovery took longer than {:?}",

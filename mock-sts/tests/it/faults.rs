@@ -240,7 +240,7 @@ async fn reset_in_process_marks_the_response_and_records_status_zero() {
 async fn hang_never_answers_but_is_recorded_at_once() {
     let aws = frozen_mock();
     add_rule(&aws, r#"{"service":"sts","effect":{"hang":true}}"#).await;
-    let pending = tokio::time::timeout(
+    let pending = mock_sts::clock::real_timeout(
         Duration::from_millis(200),
         aws.router()
             .oneshot(sts_post(GET_CALLER_IDENTITY, &Keys::user(), start())),
@@ -723,9 +723,9 @@ async fn a_hung_request_does_not_block_shutdown() {
         );
     // The hung request is recorded at once; wait for it.
     while aws.events().is_empty() {
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        mock_sts::clock::real_sleep(Duration::from_millis(5)).await;
     }
-    tokio::time::timeout(Duration::from_secs(10), aws.shutdown())
+    mock_sts::clock::real_timeout(Duration::from_secs(10), aws.shutdown())
         .await
         .expect("shutdown waited for a hung request");
     // Its connection was closed without an answer.
