@@ -24,6 +24,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::SystemTime;
 
+use mock_sts::aws_error::ErrorCode;
 use mock_sts::events::{Event, Issued, SignedBy};
 use serde::Serialize;
 
@@ -105,6 +106,10 @@ pub struct FirstFailure {
     pub action: String,
     /// The AWS error code, or the client-side kind (`timeout`, `dispatch-failure`, …).
     pub code: String,
+    /// `code` as a typed AWS error code, when it is one (explanations match on this, never on
+    /// the spelling); not in the JSON report, which has `code`.
+    #[serde(skip)]
+    pub error_code: Option<ErrorCode>,
     /// The error message.
     pub message: String,
     /// The credential that signed it.
@@ -291,6 +296,7 @@ pub fn compute(result: &RunResult) -> Metrics {
             side: Side::Server,
             action: e.action.clone(),
             code: e.outcome().to_string(),
+            error_code: e.error_code,
             message: e.error_message.clone().unwrap_or_default(),
             issued: issued_event.and_then(|x| x.issued.clone()),
             issued_at_seconds: issued_at.map(|t| since(result.start, t)),
@@ -470,9 +476,9 @@ pub fn compute(result: &RunResult) -> Metrics {
 
 /// Whether an event is the server refusing a request for its time.
 pub fn is_skew_error(e: &Event) -> bool {
-    match e.error_code.as_deref() {
-        Some("RequestTimeTooSkewed") => true,
-        Some("SignatureDoesNotMatch") => e.error_message.as_deref().is_some_and(|m| {
+    match e.error_code {
+        Some(ErrorCode::RequestTimeTooSkewed) => true,
+        Some(ErrorCode::SignatureDoesNotMatch) => e.error_message.as_deref().is_some_and(|m| {
             m.starts_with("Signature expired") || m.starts_with("Signature not yet current")
         }),
         _ => false,
@@ -502,8 +508,8 @@ pub fn injected(e: &Event) -> Option<String> {
     if fault.effect.starts_with("latency") {
         return None;
     }
-    Some(match &e.error_code {
-        Some(code) => code.clone(),
+    Some(match e.error_code {
+        Some(code) => code.as_str().to_string(),
         None if e.status >= 400 => format!("status {}", e.status),
         None => fault.effect.clone(),
     })
@@ -520,6 +526,7 @@ fn from_op(result: &RunResult, op: &OpRecord) -> FirstFailure {
         at_seconds: since(result.start, op.finished),
         side: Side::Client,
         action: op.operation.as_str().to_string(),
+        error_code: ErrorCode::from_name(&code),
         code,
         message,
         signed_by: None,

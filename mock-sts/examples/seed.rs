@@ -138,7 +138,7 @@ fn main() -> anyhow::Result<()> {
             println!(
                 "              signed by {} ({} at {}, expired {})",
                 signer.access_key_id,
-                signer.issued_by.as_deref().unwrap_or("?"),
+                signer.issued_by.map_or("?", |by| by.as_str()),
                 signer
                     .issued_at
                     .map(timestamp::rfc3339_millis)

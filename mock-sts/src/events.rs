@@ -16,7 +16,8 @@ use std::time::SystemTime;
 use serde::Serialize;
 use tokio::sync::Notify;
 
-use crate::aws_error::Service;
+use crate::aws_error::{ErrorCode, Service};
+use crate::credentials::IssuedBy;
 use crate::faults::AppliedFault;
 use crate::timestamp;
 
@@ -52,9 +53,10 @@ pub struct SignedBy {
         skip_serializing_if = "Option::is_none"
     )]
     pub expires_at: Option<SystemTime>,
-    /// For temporary credentials: the action that issued them.
+    /// For temporary credentials: the action that issued them (serialised as its
+    /// [`IssuedBy::as_str`] name).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub issued_by: Option<String>,
+    pub issued_by: Option<IssuedBy>,
 }
 
 /// Credentials a request issued.
@@ -116,8 +118,9 @@ pub struct Event {
     /// HTTP status of the response; 0 when there was none (a `reset` or `hang` fault: the
     /// connection was dropped, or the request never answered).
     pub status: u16,
-    /// `None` on success, else the AWS error code.
-    pub error_code: Option<String>,
+    /// `None` on success, else the AWS error code (serialised as its [`ErrorCode::as_str`]
+    /// spelling).
+    pub error_code: Option<ErrorCode>,
     /// The error message, on failure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
@@ -140,9 +143,9 @@ impl Event {
         self.error_code.is_some()
     }
 
-    /// The error code, or `"ok"`.
-    pub fn outcome(&self) -> &str {
-        self.error_code.as_deref().unwrap_or("ok")
+    /// The error code as AWS spells it, or `"ok"`.
+    pub fn outcome(&self) -> &'static str {
+        self.error_code.map_or("ok", |code| code.as_str())
     }
 }
 
@@ -276,7 +279,7 @@ mod tests {
     use super::*;
     use std::time::UNIX_EPOCH;
 
-    fn event(action: &str, code: Option<&str>) -> Event {
+    fn event(action: &str, code: Option<ErrorCode>) -> Event {
         Event {
             seq: 0,
             sim_time: UNIX_EPOCH,
@@ -287,7 +290,7 @@ mod tests {
             request_time: None,
             signed_by: None,
             status: if code.is_some() { 403 } else { 200 },
-            error_code: code.map(str::to_string),
+            error_code: code,
             error_message: None,
             issued: None,
             latency_ms: 0.0,
@@ -300,7 +303,7 @@ mod tests {
     fn seqs_count_from_one_and_since_is_exclusive() {
         let log = EventLog::new();
         assert_eq!(log.append(event("A", None)), 1);
-        assert_eq!(log.append(event("B", Some("ExpiredToken"))), 2);
+        assert_eq!(log.append(event("B", Some(ErrorCode::ExpiredToken))), 2);
         assert_eq!(log.since(1).0.len(), 1);
         assert_eq!(log.since(1).0[0].action, "B");
         assert!(log.since(99).is_empty());

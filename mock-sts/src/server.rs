@@ -682,7 +682,7 @@ fn record(state: &MockState, recorded: Recorded, arrival: &Arrival, done: System
         request_time: arrival.signed_at,
         signed_by: recorded.signed_by,
         status: recorded.status,
-        error_code: recorded.error.as_ref().map(|e| e.code.as_str().to_string()),
+        error_code: recorded.error.as_ref().map(|e| e.code),
         error_message: recorded.error.map(|e| e.message),
         issued: recorded.issued,
         latency_ms: arrival.stopwatch.elapsed().as_secs_f64() * 1000.0,

@@ -11,6 +11,7 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use axum::body::Body;
 use http::Request;
 use mock_sts::MockAws;
+use mock_sts::aws_error::ErrorCode;
 use mock_sts::clock::{SimClock, default_virtual_start};
 use mock_sts::faults::{FaultService, ResetConnection, RuleSpec, TimeBase};
 use mock_sts::sdk::InProcessClient;
@@ -204,7 +205,7 @@ async fn metadata_endpoints_answer_bare_statuses_in_their_own_shape() {
         (event.action.as_str(), event.status),
         ("GetMetadataToken", 503)
     );
-    assert_eq!(event.error_code.as_deref(), Some("ServiceUnavailable"));
+    assert_eq!(event.error_code, Some(ErrorCode::ServiceUnavailable));
     assert_eq!(event.fault.unwrap().effect, "status:503");
 
     let reply = call(

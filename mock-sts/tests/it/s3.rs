@@ -14,6 +14,7 @@ use aws_sdk_s3::types::{
     ObjectIdentifier,
 };
 use mock_sts::MockAws;
+use mock_sts::aws_error::ErrorCode;
 use mock_sts::clock::SimClock;
 
 use crate::common::*;
@@ -717,7 +718,7 @@ async fn presigned_get_and_put_work_with_a_plain_http_client_until_they_expire()
     let events = aws.events();
     let last = events.0.last().unwrap();
     assert_eq!(last.action, "GetObject");
-    assert_eq!(last.error_code.as_deref(), Some("AccessDenied"));
+    assert_eq!(last.error_code, Some(ErrorCode::AccessDenied));
     aws.shutdown().await;
 }
 

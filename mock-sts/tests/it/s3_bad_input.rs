@@ -17,6 +17,7 @@ use base64::Engine;
 use bytes::Bytes;
 use http::Request;
 use mock_sts::MockAws;
+use mock_sts::aws_error::ErrorCode;
 use mock_sts::clock::SimClock;
 
 use crate::common::*;
@@ -840,7 +841,7 @@ async fn over_the_size_cap_is_entity_too_large_and_nothing_is_stored() {
         events
             .0
             .iter()
-            .any(|e| e.action == "PutObject" && e.error_code.as_deref() == Some("EntityTooLarge"))
+            .any(|e| e.action == "PutObject" && e.error_code == Some(ErrorCode::EntityTooLarge))
     );
 }
 
