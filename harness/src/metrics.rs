@@ -25,7 +25,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::SystemTime;
 
 use mock_sts::aws_error::ErrorCode;
-use mock_sts::events::{Event, Issued, SignedBy};
+use mock_sts::events::{Action, Event, Issued, SignedBy};
+use mock_sts::sts;
 use serde::Serialize;
 
 use crate::outcome::{ClientFailure, ClientOutcome};
@@ -35,7 +36,12 @@ use crate::scenario::{ClockSpec, Expect, StrategyKind, range_label};
 use crate::strategy;
 use crate::workload::OpRecord;
 
-const ISSUING_ACTIONS: [&str; 3] = ["AssumeRole", "AssumeRoleWithWebIdentity", "GetSessionToken"];
+/// The STS calls that issue credentials: what refreshes and `sts_calls` count.
+const ISSUING_ACTIONS: [sts::Action; 3] = [
+    sts::Action::AssumeRole,
+    sts::Action::AssumeRoleWithWebIdentity,
+    sts::Action::GetSessionToken,
+];
 
 /// The margin a `process` run's verdict has, in simulated seconds, against which its clock
 /// skew is judged: `min_refresh_lead` when the expectation sets it, else the `within` of `at`,
@@ -244,13 +250,8 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 
 /// Computes a run's metrics.
 pub fn compute(result: &RunResult) -> Metrics {
-    let ops: Vec<&str> = {
-        let mut v: Vec<&str> = result.operations.iter().map(|o| o.as_str()).collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    };
-    let data_plane = |e: &&Event| ops.contains(&e.action.as_str());
+    let ops: Vec<Action> = result.operations.iter().map(|o| o.action()).collect();
+    let data_plane = |e: &&Event| ops.contains(&e.action);
     let events = &result.events;
     let requests = events.iter().filter(data_plane).count() as u64;
     let mut failures = BTreeMap::new();
@@ -262,7 +263,7 @@ pub fn compute(result: &RunResult) -> Metrics {
             None => {}
         }
     }
-    let issuing = |e: &&Event| ISSUING_ACTIONS.contains(&e.action.as_str());
+    let issuing = |e: &&Event| matches!(&e.action, Action::Sts(a) if ISSUING_ACTIONS.contains(a));
     let sts_calls = events.iter().filter(issuing).count() as u64;
 
     // Which credential issued when: access key id -> the event that issued it.
@@ -294,7 +295,7 @@ pub fn compute(result: &RunResult) -> Metrics {
         FirstFailure {
             at_seconds: since(result.start, e.sim_time),
             side: Side::Server,
-            action: e.action.clone(),
+            action: e.action.to_string(),
             code: e.outcome().to_string(),
             error_code: e.error_code,
             message: e.error_message.clone().unwrap_or_default(),

@@ -196,7 +196,7 @@ proptest! {
             (None, None) => {}
             (Some(e), Some(f)) => {
                 prop_assert_eq!(&f.code, "ExpiredToken");
-                prop_assert_eq!(&f.action, &e.action);
+                prop_assert_eq!(f.action.as_str(), e.action.as_str());
                 prop_assert!((f.at_seconds - seconds_since(result.start, e.sim_time)).abs() < 0.001);
                 let expired_at = f.expired_at_seconds.unwrap();
                 prop_assert!((expired_at - seconds_since(result.start, expiry)).abs() < 0.001);

@@ -575,7 +575,7 @@ async fn unknown_container_paths_answer_like_the_ecs_agent() {
         assert_eq!(reply.status, 400, "{path}");
         assert_eq!(reply.headers["content-type"], "application/json");
         assert_eq!(reply.body, body);
-        assert_eq!(last_event(&aws).action, "GetContainerCredentials");
+        assert_eq!(last_event(&aws).action.as_str(), "GetContainerCredentials");
     }
     let reply = call(&aws, request("PUT", CONTAINER_PATH, &[])).await;
     assert_eq!(reply.status, 405, "{}", reply.body);

@@ -74,10 +74,16 @@ async fn twelve_hours(aws: &MockAws, client: &aws_sdk_sts::Client) -> Events {
 /// What every twelve-hour run must show: no failure; every call signed by credentials from
 /// `issued_by`, unexpired when they arrived; at least three credential sets used, each picked
 /// up from a rotation; and some calls signed by a set while a newer one was already out.
-fn assert_rotations_without_failures(events: &Events, fetch_action: &str, issued_by: IssuedBy) {
+fn assert_rotations_without_failures(
+    events: &Events,
+    fetch_action: mock_sts::imds::Action,
+    issued_by: IssuedBy,
+) {
     let failures: Vec<_> = events.errors().collect();
     assert!(failures.is_empty(), "{failures:#?}");
-    let calls: Vec<_> = events.action("GetCallerIdentity").collect();
+    let calls: Vec<_> = events
+        .action(mock_sts::sts::Action::GetCallerIdentity)
+        .collect();
     assert_eq!(calls.len(), STEPS as usize + 1);
     let mut keys = BTreeSet::new();
     let mut used_after_rotation = 0;
@@ -136,7 +142,7 @@ async fn imds_provider_follows_rotations_for_twelve_hours() {
     let events = twelve_hours(&aws, &client).await;
     assert_rotations_without_failures(
         &events,
-        "GetInstanceCredentials",
+        mock_sts::imds::Action::GetInstanceCredentials,
         IssuedBy::InstanceMetadata,
     );
     assert!(events.iter().any(|e| signed_as(
@@ -145,7 +151,12 @@ async fn imds_provider_follows_rotations_for_twelve_hours() {
     )));
     // The SDK asked for a six-hour token and fetched a new one when it ran out, on the
     // server's clock.
-    assert!(events.action("GetMetadataToken").count() >= 2);
+    assert!(
+        events
+            .action(mock_sts::imds::Action::GetMetadataToken)
+            .count()
+            >= 2
+    );
     aws.shutdown().await;
 }
 
@@ -188,7 +199,7 @@ async fn ecs_provider_follows_rotations_for_twelve_hours() {
     let events = twelve_hours(&aws, &client).await;
     assert_rotations_without_failures(
         &events,
-        "GetContainerCredentials",
+        mock_sts::imds::Action::GetContainerCredentials,
         IssuedBy::ContainerCredentials,
     );
     assert!(events.iter().any(|e| signed_as(
@@ -260,7 +271,7 @@ async fn a_profile_with_credential_source_ec2_instance_metadata_assumes_its_role
         "{:#?}",
         events.errors().collect::<Vec<_>>()
     );
-    let assumes: Vec<_> = events.action("AssumeRole").collect();
+    let assumes: Vec<_> = events.action(mock_sts::sts::Action::AssumeRole).collect();
     assert!(assumes.len() >= 3, "{assumes:#?}");
     for assume in &assumes {
         let signer = assume.signed_by.as_ref().unwrap();
@@ -270,7 +281,12 @@ async fn a_profile_with_credential_source_ec2_instance_metadata_assumes_its_role
         assert!(issued.chained);
         assert_eq!(issued.duration_seconds_granted, 3600);
     }
-    assert!(events.action("GetInstanceCredentials").count() >= assumes.len());
+    assert!(
+        events
+            .action(mock_sts::imds::Action::GetInstanceCredentials)
+            .count()
+            >= assumes.len()
+    );
     std::fs::remove_dir_all(dir).unwrap();
     aws.shutdown().await;
 }

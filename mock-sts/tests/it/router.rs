@@ -617,7 +617,7 @@ async fn every_request_is_an_event_with_its_outcome() {
     let _ = call(&aws, unsigned("POST", "/", "Action=GetCallerIdentity")).await;
     let events = aws.events();
     assert_eq!(events.len(), 2);
-    assert_eq!(events.0[0].action, "AssumeRole");
+    assert_eq!(events.0[0].action.as_str(), "AssumeRole");
     assert_eq!(events.0[0].error_code, None);
     assert_eq!(
         events.0[0].signed_by.as_ref().unwrap().access_key_id,
