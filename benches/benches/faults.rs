@@ -14,6 +14,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use http_body_util::BodyExt;
 use mock_sts::MockAws;
 use mock_sts::clock::{SimClock, default_virtual_start};
+use mock_sts::events::Action;
 use mock_sts::faults::{CallerId, FaultRequest, FaultService, Faults, RuleSpec, TimeBase};
 use tower::ServiceExt;
 
@@ -44,10 +45,13 @@ fn non_matching(faults: &Faults, count: usize) {
     }
 }
 
+/// The action every benchmarked request is for.
+static GET_CALLER_IDENTITY: Action = Action::Sts(mock_sts::sts::Action::GetCallerIdentity);
+
 fn request() -> FaultRequest<'static> {
     FaultRequest {
         service: FaultService::Sts,
-        action: "GetCallerIdentity",
+        action: &GET_CALLER_IDENTITY,
         caller: CallerId {
             access_key_id: Some("AKIAIOSFODNN7EXAMPLE"),
             role_arn: None,

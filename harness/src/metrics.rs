@@ -24,7 +24,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::SystemTime;
 
-use mock_sts::events::{Event, Issued, SignedBy};
+use mock_sts::aws_error::ErrorCode;
+use mock_sts::events::{Action, Event, Issued, SignedBy};
+use mock_sts::sts;
 use serde::Serialize;
 
 use crate::outcome::{ClientFailure, ClientOutcome};
@@ -34,7 +36,12 @@ use crate::scenario::{ClockSpec, Expect, StrategyKind, range_label};
 use crate::strategy;
 use crate::workload::OpRecord;
 
-const ISSUING_ACTIONS: [&str; 3] = ["AssumeRole", "AssumeRoleWithWebIdentity", "GetSessionToken"];
+/// The STS calls that issue credentials: what refreshes and `sts_calls` count.
+const ISSUING_ACTIONS: [sts::Action; 3] = [
+    sts::Action::AssumeRole,
+    sts::Action::AssumeRoleWithWebIdentity,
+    sts::Action::GetSessionToken,
+];
 
 /// The margin a `process` run's verdict has, in simulated seconds, against which its clock
 /// skew is judged: `min_refresh_lead` when the expectation sets it, else the `within` of `at`,
@@ -105,6 +112,10 @@ pub struct FirstFailure {
     pub action: String,
     /// The AWS error code, or the client-side kind (`timeout`, `dispatch-failure`, …).
     pub code: String,
+    /// `code` as a typed AWS error code, when it is one (explanations match on this, never on
+    /// the spelling); not in the JSON report, which has `code`.
+    #[serde(skip)]
+    pub error_code: Option<ErrorCode>,
     /// The error message.
     pub message: String,
     /// The credential that signed it.
@@ -239,13 +250,8 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 
 /// Computes a run's metrics.
 pub fn compute(result: &RunResult) -> Metrics {
-    let ops: Vec<&str> = {
-        let mut v: Vec<&str> = result.operations.iter().map(|o| o.as_str()).collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    };
-    let data_plane = |e: &&Event| ops.contains(&e.action.as_str());
+    let ops: Vec<Action> = result.operations.iter().map(|o| o.action()).collect();
+    let data_plane = |e: &&Event| ops.contains(&e.action);
     let events = &result.events;
     let requests = events.iter().filter(data_plane).count() as u64;
     let mut failures = BTreeMap::new();
@@ -257,7 +263,7 @@ pub fn compute(result: &RunResult) -> Metrics {
             None => {}
         }
     }
-    let issuing = |e: &&Event| ISSUING_ACTIONS.contains(&e.action.as_str());
+    let issuing = |e: &&Event| matches!(&e.action, Action::Sts(a) if ISSUING_ACTIONS.contains(a));
     let sts_calls = events.iter().filter(issuing).count() as u64;
 
     // Which credential issued when: access key id -> the event that issued it.
@@ -289,8 +295,9 @@ pub fn compute(result: &RunResult) -> Metrics {
         FirstFailure {
             at_seconds: since(result.start, e.sim_time),
             side: Side::Server,
-            action: e.action.clone(),
+            action: e.action.to_string(),
             code: e.outcome().to_string(),
+            error_code: e.error_code,
             message: e.error_message.clone().unwrap_or_default(),
             issued: issued_event.and_then(|x| x.issued.clone()),
             issued_at_seconds: issued_at.map(|t| since(result.start, t)),
@@ -470,9 +477,9 @@ pub fn compute(result: &RunResult) -> Metrics {
 
 /// Whether an event is the server refusing a request for its time.
 pub fn is_skew_error(e: &Event) -> bool {
-    match e.error_code.as_deref() {
-        Some("RequestTimeTooSkewed") => true,
-        Some("SignatureDoesNotMatch") => e.error_message.as_deref().is_some_and(|m| {
+    match e.error_code {
+        Some(ErrorCode::RequestTimeTooSkewed) => true,
+        Some(ErrorCode::SignatureDoesNotMatch) => e.error_message.as_deref().is_some_and(|m| {
             m.starts_with("Signature expired") || m.starts_with("Signature not yet current")
         }),
         _ => false,
@@ -502,8 +509,8 @@ pub fn injected(e: &Event) -> Option<String> {
     if fault.effect.starts_with("latency") {
         return None;
     }
-    Some(match &e.error_code {
-        Some(code) => code.clone(),
+    Some(match e.error_code {
+        Some(code) => code.as_str().to_string(),
         None if e.status >= 400 => format!("status {}", e.status),
         None => fault.effect.clone(),
     })
@@ -520,6 +527,7 @@ fn from_op(result: &RunResult, op: &OpRecord) -> FirstFailure {
         at_seconds: since(result.start, op.finished),
         side: Side::Client,
         action: op.operation.as_str().to_string(),
+        error_code: ErrorCode::from_name(&code),
         code,
         message,
         signed_by: None,

@@ -15,6 +15,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use mock_sts::aws_error::ErrorCode;
 use mock_sts::xml::escape;
 use serde::Serialize;
 
@@ -396,7 +397,7 @@ fn explain_failure(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Opti
                 text,
                 "It was signed with {}, issued by {} at +{} ({asked}, {} s granted{max}), which expired at +{}. ",
                 signer.access_key_id,
-                signer.issued_by.as_deref().unwrap_or("STS"),
+                signer.issued_by.map_or("STS", |by| by.as_str()),
                 f.issued_at_seconds.map_or("?".into(), hms),
                 issued.duration_seconds_granted,
                 f.expired_at_seconds.map_or("?".into(), hms),
@@ -415,7 +416,7 @@ fn explain_failure(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Opti
         }
         (None, _) => text.push_str("It carried no signature the server could attribute. "),
     }
-    if f.code == "ExpiredToken" {
+    if f.error_code == Some(ErrorCode::ExpiredToken) {
         if f.refresh_attempts == 0 {
             text.push_str("No refresh was attempted after those credentials were issued. ");
         } else {
@@ -427,12 +428,12 @@ fn explain_failure(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Opti
         }
     }
     let clock = &result.run.clock_faults;
-    let advice = match (strategy, f.code.as_str(), result.run.duration_seconds) {
+    let advice = match (strategy, f.error_code, result.run.duration_seconds) {
         _ if !clock.is_none() => format!(
             "The client's clock is wrong ({}) while AWS judges every request by its own: keep it synchronised (NTP, chrony; re-sync after a resume). aws-runtime 1.10 learns the skew from a skew error's Date header and re-signs, but its credential cache still judges expiry by the local clock: behind, it keeps keys past their expiry (ExpiredToken until it catches up); ahead, it thinks fresh keys have expired and calls STS before every request.",
             clock_faults_label(clock)
         ),
-        (StrategyKind::ManualEnv, "ExpiredToken", None) => format!(
+        (StrategyKind::ManualEnv, Some(ErrorCode::ExpiredToken), None) => format!(
             "Credentials from one AssumeRole at start-up, with the 3600 s default although the role allows {} s, are never refreshed; {}.",
             f.issued
                 .as_ref()
@@ -440,27 +441,29 @@ fn explain_failure(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Opti
                 .unwrap_or(3600),
             strategy::remedy(strategy)
         ),
-        (StrategyKind::ManualEnv, "ExpiredToken", Some(d)) => format!(
+        (StrategyKind::ManualEnv, Some(ErrorCode::ExpiredToken), Some(d)) => format!(
             "A hard-coded DurationSeconds={d} only moves the cliff to +{}: any job longer than that, or a role with a lower maximum, fails the same way; {}.",
             hms(f64::from(d)),
             strategy::remedy(strategy)
         ),
-        (StrategyKind::Process, "ExpiredToken", _) if f.refresh_attempts == 0 => format!(
-            "The program kept signing with the keys it had at start-up, as keys copied into its environment are{}; {}.",
-            result
-                .run
-                .duration_seconds
-                .map_or(String::new(), |d| format!(
-                    " (DurationSeconds={d} only moves the cliff to +{})",
-                    hms(f64::from(d))
-                )),
-            strategy::remedy(strategy)
-        ),
+        (StrategyKind::Process, Some(ErrorCode::ExpiredToken), _) if f.refresh_attempts == 0 => {
+            format!(
+                "The program kept signing with the keys it had at start-up, as keys copied into its environment are{}; {}.",
+                result
+                    .run
+                    .duration_seconds
+                    .map_or(String::new(), |d| format!(
+                        " (DurationSeconds={d} only moves the cliff to +{})",
+                        hms(f64::from(d))
+                    )),
+                strategy::remedy(strategy)
+            )
+        }
         _ if f.injected.is_some() => format!(
             "This is the failure the scenario's fault rule causes on {}, and it reached the caller. What rides it out: renewing early enough that a short outage falls between refreshes (botocore's 15-minute advisory window, JS v3's 5 minutes), keeping cached credentials that are still valid when a refresh fails (static stability, as the 2026 cross-SDK refresh rules ask), and retrying throttled calls with backoff.",
             f.action
         ),
-        (_, "AccessDenied", _) if !scenario.revocations.is_empty() => {
+        (_, Some(ErrorCode::AccessDenied), _) if !scenario.revocations.is_empty() => {
             let r = &scenario.revocations[0];
             format!(
                 "The scenario revoked {}'s sessions at +{} (those issued before +{}), as IAM's \"Revoke active sessions\" does: only credentials issued after that instant work. aws-sdk-rust and botocore do not drop cached credentials on AccessDenied, so a refreshing provider keeps failing until its next scheduled refresh, and keys copied at start-up never recover; after a revocation, restart the job or build a new client.",

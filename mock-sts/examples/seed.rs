@@ -115,7 +115,9 @@ fn main() -> anyhow::Result<()> {
             .build()?;
         let aws = runtime.block_on(run(strategy))?;
         let events = aws.events();
-        let calls: Vec<_> = events.action("GetCallerIdentity").collect();
+        let calls: Vec<_> = events
+            .action(mock_sts::sts::Action::GetCallerIdentity)
+            .collect();
         let failures: Vec<_> = calls.iter().filter(|e| e.is_error()).collect();
         let first = failures.first().map_or("-".to_string(), |e| {
             let at = e
@@ -130,7 +132,7 @@ fn main() -> anyhow::Result<()> {
             calls.len(),
             failures.len(),
             first,
-            events.action("AssumeRole").count()
+            events.action(mock_sts::sts::Action::AssumeRole).count()
         );
         if let Some(e) = failures.first()
             && let Some(signer) = &e.signed_by
@@ -138,7 +140,7 @@ fn main() -> anyhow::Result<()> {
             println!(
                 "              signed by {} ({} at {}, expired {})",
                 signer.access_key_id,
-                signer.issued_by.as_deref().unwrap_or("?"),
+                signer.issued_by.map_or("?", |by| by.as_str()),
                 signer
                     .issued_at
                     .map(timestamp::rfc3339_millis)

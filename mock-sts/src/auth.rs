@@ -104,7 +104,7 @@ fn signed_by_claims(c: &SessionClaims) -> SignedBy {
         principal_arn: Some(c.principal_arn.clone()),
         issued_at: Some(c.issued_at()),
         expires_at: Some(c.expires_at()),
-        issued_by: Some(c.issued_by.as_str().to_string()),
+        issued_by: Some(c.issued_by),
     }
 }
 

@@ -52,6 +52,9 @@ macro_rules! error_codes {
         pub enum ErrorCode { $($(#[$doc])* $name),* }
 
         impl ErrorCode {
+            /// Every code, in declaration order.
+            pub const ALL: &[ErrorCode] = &[$(ErrorCode::$name),*];
+
             /// The code as it appears in `<Code>`.
             pub fn as_str(&self) -> &'static str {
                 match self { $(ErrorCode::$name => stringify!($name)),* }
@@ -198,6 +201,27 @@ error_codes! {
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// An event's `error_code` is the code as AWS spells it, a plain JSON string: the event log's
+/// wire format predates the enum and reports parse it.
+impl serde::Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// The name is not an error code the mock knows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown error code `{0}`")]
+pub struct UnknownErrorCode(pub String);
+
+impl std::str::FromStr for ErrorCode {
+    type Err = UnknownErrorCode;
+
+    fn from_str(name: &str) -> Result<ErrorCode, UnknownErrorCode> {
+        ErrorCode::from_name(name).ok_or_else(|| UnknownErrorCode(name.to_string()))
     }
 }
 
@@ -562,6 +586,19 @@ fn defaults(service: Service, code: ErrorCode) -> (StatusCode, &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_serialise_and_parse_as_their_wire_names() {
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_value(code).unwrap();
+            assert_eq!(json, serde_json::Value::from(code.as_str()));
+            assert_eq!(code.as_str().parse::<ErrorCode>(), Ok(*code));
+        }
+        assert_eq!(
+            "Nope".parse::<ErrorCode>(),
+            Err(UnknownErrorCode("Nope".into()))
+        );
+    }
 
     #[test]
     fn codes_parse_from_their_wire_names() {

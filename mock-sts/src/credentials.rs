@@ -87,6 +87,9 @@ impl ServerKey {
 }
 
 /// How a credential came to be, for reports that explain a failure.
+///
+/// The derived `Serialize` writes the variant name, which is [`IssuedBy::as_str`]: events
+/// (`signed_by.issued_by`) and session tokens both rely on that spelling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IssuedBy {
     /// `sts:AssumeRole`.
@@ -102,6 +105,15 @@ pub enum IssuedBy {
 }
 
 impl IssuedBy {
+    /// Every way a credential is issued.
+    pub const ALL: [IssuedBy; 5] = [
+        IssuedBy::AssumeRole,
+        IssuedBy::AssumeRoleWithWebIdentity,
+        IssuedBy::GetSessionToken,
+        IssuedBy::InstanceMetadata,
+        IssuedBy::ContainerCredentials,
+    ];
+
     /// The action name, as AWS spells it.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -111,6 +123,12 @@ impl IssuedBy {
             IssuedBy::InstanceMetadata => "InstanceMetadata",
             IssuedBy::ContainerCredentials => "ContainerCredentials",
         }
+    }
+}
+
+impl fmt::Display for IssuedBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -339,6 +357,14 @@ mod tests {
 
     fn authority(byte: u8) -> CredentialAuthority {
         CredentialAuthority::new(ServerKey::from_bytes([byte; 32]))
+    }
+
+    #[test]
+    fn issued_by_serialises_as_its_name() {
+        for by in IssuedBy::ALL {
+            let json = serde_json::to_value(by).unwrap();
+            assert_eq!(json, serde_json::Value::from(by.as_str()));
+        }
     }
 
     #[test]

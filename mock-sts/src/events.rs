@@ -8,6 +8,7 @@
 //! The log is append-only and ordered by `seq` (1, 2, …). It can also stream to a JSON-lines
 //! file (`mock-sts serve --events FILE`), one line per event, flushed as it is written.
 
+use std::fmt;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,9 +17,10 @@ use std::time::SystemTime;
 use serde::Serialize;
 use tokio::sync::Notify;
 
-use crate::aws_error::Service;
+use crate::aws_error::{ErrorCode, Service};
+use crate::credentials::IssuedBy;
 use crate::faults::AppliedFault;
-use crate::timestamp;
+use crate::{imds, s3, sts, timestamp};
 
 /// Serialises a `SystemTime` as RFC 3339 with milliseconds.
 fn ser_time<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
@@ -29,6 +31,101 @@ fn ser_opt_time<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<S:
     match t {
         Some(t) => s.serialize_some(&timestamp::rfc3339_millis(*t)),
         None => s.serialize_none(),
+    }
+}
+
+/// What a request asked for, as its event names it: each service's own operations, reused
+/// from the service that serves them, so that one enum covers every event and a new operation
+/// is named in one place.
+///
+/// Serialised as [`Action::as_str`], a plain string (`"AssumeRole"`, `"PutObject"`, `"-"`):
+/// the event log's JSON predates the type, and reports and external readers match on it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// An STS action the mock serves.
+    Sts(sts::Action),
+    /// An S3 operation (`Unsupported` for sub-resources the mock does not serve).
+    S3(s3::Operation),
+    /// An instance-metadata or container-credential request.
+    Metadata(imds::Action),
+    /// An STS `Action` parameter the mock does not serve (answered `InvalidAction`), recorded
+    /// as the client spelled it: the event shows what was asked for.
+    Unrecognized(String),
+    /// The action could not be told: an STS request without an `Action` or whose parameters
+    /// do not parse, or a body too large to classify. Recorded as `-`.
+    Unknown,
+}
+
+impl Action {
+    /// How events spell an action they could not tell.
+    const UNKNOWN: &'static str = "-";
+
+    /// The action events record for an STS request's `Action` parameter: the served action,
+    /// [`Action::Unrecognized`] for any other name, [`Action::Unknown`] without one.
+    pub fn sts_parameter(name: Option<&str>) -> Action {
+        match name {
+            None => Action::Unknown,
+            Some(name) => sts::Action::parse(name)
+                .map_or_else(|| Action::Unrecognized(name.to_string()), Action::Sts),
+        }
+    }
+
+    /// Every action the mock serves and names itself (not `Unrecognized` or `Unknown`).
+    pub fn served() -> impl Iterator<Item = Action> {
+        let sts = sts::Action::ALL.into_iter().map(Action::Sts);
+        let s3 = s3::Operation::ALL.iter().copied().map(Action::S3);
+        let metadata = imds::INSTANCE_ACTIONS
+            .into_iter()
+            .chain(imds::CONTAINER_ACTIONS)
+            .map(Action::Metadata);
+        sts.chain(s3).chain(metadata)
+    }
+
+    /// The served action AWS (or, for metadata, the mock) spells `name`, if any: names are
+    /// unique across services.
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::served().find(|a| a.as_str() == name)
+    }
+
+    /// The name as events record it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Action::Sts(a) => a.as_str(),
+            Action::S3(op) => op.as_str(),
+            Action::Metadata(a) => a.as_str(),
+            Action::Unrecognized(name) => name,
+            Action::Unknown => Action::UNKNOWN,
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Action {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl From<sts::Action> for Action {
+    fn from(a: sts::Action) -> Action {
+        Action::Sts(a)
+    }
+}
+
+impl From<s3::Operation> for Action {
+    fn from(op: s3::Operation) -> Action {
+        Action::S3(op)
+    }
+}
+
+impl From<imds::Action> for Action {
+    fn from(a: imds::Action) -> Action {
+        Action::Metadata(a)
     }
 }
 
@@ -52,9 +149,10 @@ pub struct SignedBy {
         skip_serializing_if = "Option::is_none"
     )]
     pub expires_at: Option<SystemTime>,
-    /// For temporary credentials: the action that issued them.
+    /// For temporary credentials: the action that issued them (serialised as its
+    /// [`IssuedBy::as_str`] name).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub issued_by: Option<String>,
+    pub issued_by: Option<IssuedBy>,
 }
 
 /// Credentials a request issued.
@@ -96,8 +194,9 @@ pub struct Event {
     pub wall_time: SystemTime,
     /// The service that answered.
     pub service: Service,
-    /// The operation (`AssumeRole`, `GetCallerIdentity`, …), or `-` when it could not be told.
-    pub action: String,
+    /// The operation (`AssumeRole`, `GetCallerIdentity`, …), or `-` when it could not be told
+    /// (serialised as its [`Action::as_str`] name).
+    pub action: Action,
     /// The request id sent back to the client.
     pub request_id: String,
     /// The time the client signed the request with: its `X-Amz-Date` header (SigV4 header
@@ -116,8 +215,9 @@ pub struct Event {
     /// HTTP status of the response; 0 when there was none (a `reset` or `hang` fault: the
     /// connection was dropped, or the request never answered).
     pub status: u16,
-    /// `None` on success, else the AWS error code.
-    pub error_code: Option<String>,
+    /// `None` on success, else the AWS error code (serialised as its [`ErrorCode::as_str`]
+    /// spelling).
+    pub error_code: Option<ErrorCode>,
     /// The error message, on failure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
@@ -140,9 +240,9 @@ impl Event {
         self.error_code.is_some()
     }
 
-    /// The error code, or `"ok"`.
-    pub fn outcome(&self) -> &str {
-        self.error_code.as_deref().unwrap_or("ok")
+    /// The error code as AWS spells it, or `"ok"`.
+    pub fn outcome(&self) -> &'static str {
+        self.error_code.map_or("ok", |code| code.as_str())
     }
 }
 
@@ -156,8 +256,9 @@ impl Events {
         self.0.iter().filter(|e| e.is_error())
     }
 
-    /// Events for one action.
-    pub fn action<'a>(&'a self, action: &'a str) -> impl Iterator<Item = &'a Event> + 'a {
+    /// Events for one action (an [`Action`] or any service's own action type).
+    pub fn action(&self, action: impl Into<Action>) -> impl Iterator<Item = &Event> {
+        let action = action.into();
         self.0.iter().filter(move |e| e.action == action)
     }
 
@@ -276,7 +377,7 @@ mod tests {
     use super::*;
     use std::time::UNIX_EPOCH;
 
-    fn event(action: &str, code: Option<&str>) -> Event {
+    fn event(action: impl Into<Action>, code: Option<ErrorCode>) -> Event {
         Event {
             seq: 0,
             sim_time: UNIX_EPOCH,
@@ -287,7 +388,7 @@ mod tests {
             request_time: None,
             signed_by: None,
             status: if code.is_some() { 403 } else { 200 },
-            error_code: code.map(str::to_string),
+            error_code: code,
             error_message: None,
             issued: None,
             latency_ms: 0.0,
@@ -299,21 +400,67 @@ mod tests {
     #[test]
     fn seqs_count_from_one_and_since_is_exclusive() {
         let log = EventLog::new();
-        assert_eq!(log.append(event("A", None)), 1);
-        assert_eq!(log.append(event("B", Some("ExpiredToken"))), 2);
+        assert_eq!(log.append(event(sts::Action::AssumeRole, None)), 1);
+        assert_eq!(
+            log.append(event(
+                s3::Operation::PutObject,
+                Some(ErrorCode::ExpiredToken)
+            )),
+            2
+        );
         assert_eq!(log.since(1).0.len(), 1);
-        assert_eq!(log.since(1).0[0].action, "B");
+        assert_eq!(
+            log.since(1).0[0].action,
+            Action::S3(s3::Operation::PutObject)
+        );
         assert!(log.since(99).is_empty());
         assert_eq!(log.snapshot().errors().count(), 1);
-        assert_eq!(log.snapshot().action("A").count(), 1);
+        assert_eq!(log.snapshot().action(sts::Action::AssumeRole).count(), 1);
     }
 
     #[test]
     fn events_serialise_with_rfc3339_times() {
-        let json = serde_json::to_value(event("A", None)).unwrap();
+        let json = serde_json::to_value(event(sts::Action::AssumeRole, None)).unwrap();
         assert_eq!(json["sim_time"], "1970-01-01T00:00:00.000Z");
         assert_eq!(json["service"], "sts");
         assert!(json["error_code"].is_null());
+        assert_eq!(json["action"], "AssumeRole");
+    }
+
+    #[test]
+    fn actions_serialise_as_the_names_events_have_always_used() {
+        let name = |a: Action| serde_json::to_value(a).unwrap();
+        assert_eq!(
+            name(Action::Sts(sts::Action::GetCallerIdentity)),
+            "GetCallerIdentity"
+        );
+        assert_eq!(
+            name(Action::S3(s3::Operation::ListObjectsV2)),
+            "ListObjectsV2"
+        );
+        assert_eq!(name(Action::S3(s3::Operation::Unsupported)), "Unsupported");
+        assert_eq!(
+            name(Action::Metadata(imds::Action::GetMetadataToken)),
+            "GetMetadataToken"
+        );
+        assert_eq!(name(Action::Unrecognized("ListRoles".into())), "ListRoles");
+        assert_eq!(name(Action::Unknown), "-");
+        let served: Vec<Action> = Action::served().collect();
+        assert_eq!(served.len(), 4 + 19 + 4);
+        for action in served {
+            assert_eq!(Action::from_name(action.as_str()), Some(action.clone()));
+            assert_eq!(name(action.clone()), action.as_str());
+        }
+        assert_eq!(Action::from_name("-"), None);
+        assert_eq!(Action::sts_parameter(None), Action::Unknown);
+        assert_eq!(
+            Action::sts_parameter(Some("AssumeRole")),
+            Action::Sts(sts::Action::AssumeRole)
+        );
+        assert_eq!(
+            Action::sts_parameter(Some("ListRoles")),
+            Action::Unrecognized("ListRoles".into())
+        );
     }
 
     #[test]
@@ -322,8 +469,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("events.jsonl");
         let log = EventLog::with_sink(File::create(&path).unwrap());
-        log.append(event("A", None));
-        log.append(event("B", None));
+        log.append(event(sts::Action::AssumeRole, None));
+        log.append(event(s3::Operation::PutObject, None));
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 2);
         let second: serde_json::Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();

@@ -45,7 +45,7 @@ use crate::aws_error::{AwsError, ErrorCode, Service, insert_request_id};
 use crate::clock::{SimClock, Stopwatch};
 use crate::control;
 use crate::credentials::{CredentialAuthority, ServerKey};
-use crate::events::{Event, EventLog, Events, Issued, SignedBy};
+use crate::events::{Action as EventAction, Event, EventLog, Events, Issued, SignedBy};
 use crate::faults::{
     self, AppliedFault, CallerId, Effect, FaultRequest, FaultRule, FaultService, Faults, Fired,
     ResetConnection,
@@ -160,7 +160,7 @@ async fn entry(State(state): State<Arc<MockState>>, request: Request) -> Respons
         Routed::S3(body) => s3_request(&state, &parts, body.into(), &arrival.request_id, now).await,
         Routed::TooLarge => Outcome::failed(
             Service::Sts,
-            "-",
+            EventAction::Unknown,
             AwsError::new(Service::Sts, ErrorCode::ValidationError)
                 .with_status(StatusCode::PAYLOAD_TOO_LARGE)
                 .with_message(format!(
@@ -241,31 +241,32 @@ impl Identity {
 }
 
 /// The fault service and action of a routed request (`None`: faults do not apply).
-fn fault_target(parts: &Parts, routed: &Routed) -> Option<(FaultService, String)> {
+fn fault_target(parts: &Parts, routed: &Routed) -> Option<(FaultService, EventAction)> {
     Some(match routed {
         Routed::Metadata(route) => {
             let service = match route {
                 imds::Route::Instance => FaultService::Imds,
                 imds::Route::Container => FaultService::Container,
             };
-            (service, imds::action(*route, parts).to_string())
+            (service, imds::action(*route, parts).into())
         }
-        Routed::S3Stream(_) | Routed::S3(_) => (FaultService::S3, s3::action_of(parts).to_string()),
+        Routed::S3Stream(_) | Routed::S3(_) => (FaultService::S3, s3::action_of(parts).into()),
         Routed::Sts(body) => (FaultService::Sts, sts_action(parts, body)),
         Routed::TooLarge => return None,
     })
 }
 
 /// The STS `Action` parameter, from the query (GET, or an empty body) or the form body.
-fn sts_action(parts: &Parts, body: &[u8]) -> String {
+fn sts_action(parts: &Parts, body: &[u8]) -> EventAction {
     let raw = if parts.method == Method::GET || body.is_empty() {
         parts.uri.query().unwrap_or("").as_bytes()
     } else {
         body
     };
-    form_urlencoded::parse(raw)
+    let name = form_urlencoded::parse(raw)
         .find(|(k, _)| k == "Action")
-        .map_or_else(|| "-".to_string(), |(_, v)| v.into_owned())
+        .map(|(_, v)| v);
+    EventAction::sts_parameter(name.as_deref())
 }
 
 /// Asks the fault stage about a request that arrived at `now`.
@@ -286,12 +287,12 @@ fn fault_stage(
 }
 
 /// The service and action an event records for a routed request.
-fn event_target(parts: &Parts, routed: &Routed) -> (Service, String) {
+fn event_target(parts: &Parts, routed: &Routed) -> (Service, EventAction) {
     match fault_target(parts, routed) {
         Some((FaultService::Sts, action)) => (Service::Sts, action),
         Some((FaultService::S3, action)) => (Service::S3, action),
         Some((FaultService::Imds | FaultService::Container, action)) => (Service::Imds, action),
-        None => (Service::Sts, "-".to_string()),
+        None => (Service::Sts, EventAction::Unknown),
     }
 }
 
@@ -405,7 +406,7 @@ async fn s3_request(
     let handled = s3::handle(state, parts, body, request_id, now).await;
     Outcome {
         service: Service::S3,
-        action: handled.action.to_string(),
+        action: handled.action.into(),
         result: handled.result,
         signed_by: handled.signed_by,
         issued: None,
@@ -469,7 +470,7 @@ fn contains_action(body: &[u8]) -> bool {
 /// What a service handler produced, before it becomes a response and an event.
 struct Outcome {
     service: Service,
-    action: String,
+    action: EventAction,
     result: Result<Response, AwsError>,
     signed_by: Option<SignedBy>,
     issued: Option<Issued>,
@@ -481,7 +482,7 @@ impl From<&imds::Reply> for Outcome {
     fn from(reply: &imds::Reply) -> Outcome {
         Outcome {
             service: Service::Imds,
-            action: reply.action.to_string(),
+            action: reply.action.into(),
             result: reply.result(),
             signed_by: None,
             issued: reply.issued.clone(),
@@ -490,10 +491,10 @@ impl From<&imds::Reply> for Outcome {
 }
 
 impl Outcome {
-    fn failed(service: Service, action: &str, error: AwsError) -> Outcome {
+    fn failed(service: Service, action: EventAction, error: AwsError) -> Outcome {
         Outcome {
             service,
-            action: action.to_string(),
+            action,
             result: Err(error),
             signed_by: None,
             issued: None,
@@ -515,10 +516,13 @@ async fn sts_request(
     };
     let params = match Params::parse(raw) {
         Ok(p) => p,
-        Err(e) => return Outcome::failed(Service::Sts, "-", e),
+        Err(e) => return Outcome::failed(Service::Sts, EventAction::Unknown, e),
     };
-    let action_name = params.get("Action").unwrap_or("-").to_string();
-    let action = Action::parse(&action_name);
+    let action_name = EventAction::sts_parameter(params.get("Action"));
+    let action = match &action_name {
+        EventAction::Sts(action) => Some(*action),
+        _ => None,
+    };
 
     let caller = if action.is_some_and(|a| a.is_unsigned()) {
         None
@@ -662,7 +666,7 @@ fn finish(
 /// What an event records beyond the arrival.
 struct Recorded {
     service: Service,
-    action: String,
+    action: EventAction,
     signed_by: Option<SignedBy>,
     status: u16,
     error: Option<AwsError>,
@@ -682,7 +686,7 @@ fn record(state: &MockState, recorded: Recorded, arrival: &Arrival, done: System
         request_time: arrival.signed_at,
         signed_by: recorded.signed_by,
         status: recorded.status,
-        error_code: recorded.error.as_ref().map(|e| e.code.as_str().to_string()),
+        error_code: recorded.error.as_ref().map(|e| e.code),
         error_message: recorded.error.map(|e| e.message),
         issued: recorded.issued,
         latency_ms: arrival.stopwatch.elapsed().as_secs_f64() * 1000.0,

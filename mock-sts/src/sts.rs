@@ -37,7 +37,7 @@ pub const MIN_DURATION_SECONDS: u32 = 900;
 pub const MAX_ROLE_DURATION_SECONDS: u32 = 43200;
 
 /// The STS actions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     /// `AssumeRole`.
     AssumeRole,
@@ -82,6 +82,12 @@ impl Action {
     /// Whether AWS accepts the action without a signature.
     pub fn is_unsigned(&self) -> bool {
         matches!(self, Action::AssumeRoleWithWebIdentity)
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -301,7 +307,7 @@ fn response_metadata(w: &mut XmlWriter, request_id: &str) {
         .close("ResponseMetadata");
 }
 
-fn not_authorized(caller_arn: &str, action: &str, role_arn: &str) -> AwsError {
+fn not_authorized(caller_arn: &str, action: Action, role_arn: &str) -> AwsError {
     AwsError::new(Service::Sts, ErrorCode::AccessDenied).with_message(format!(
         "User: {caller_arn} is not authorized to perform: sts:{action} on resource: {role_arn}"
     ))
@@ -379,7 +385,7 @@ fn assume_role(
     };
 
     // Unknown roles and untrusted callers get the same answer: AWS does not reveal which.
-    let denied = || not_authorized(&caller.arn(), "AssumeRole", &role_arn);
+    let denied = || not_authorized(&caller.arn(), Action::AssumeRole, &role_arn);
     let role = ctx.world.role_by_arn(&role_arn).ok_or_else(denied)?;
     if !role.trusts(&caller.trust_principal(), caller.account_id()) {
         return Err(denied());
@@ -438,7 +444,7 @@ fn assume_role(
     credentials_xml(&mut w, &issued);
     let body = finish_role_session(
         w,
-        "AssumeRole",
+        Action::AssumeRole,
         params,
         source_identity.as_deref(),
         request_id,
@@ -490,7 +496,7 @@ fn issue_role_session(
 /// Writes the members both role-session responses end with, then closes the document.
 fn finish_role_session(
     mut w: XmlWriter,
-    action: &str,
+    action: Action,
     params: &Params,
     source_identity: Option<&str>,
     request_id: &str,
@@ -675,7 +681,7 @@ async fn assume_role_with_web_identity(
     w.text("SubjectFromWebIdentityToken", &identity.subject);
     let body = finish_role_session(
         w,
-        "AssumeRoleWithWebIdentity",
+        Action::AssumeRoleWithWebIdentity,
         params,
         source_identity.as_deref(),
         request_id,

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use mock_sts::clock::ClockFaults;
+use mock_sts::events::Action;
 use mock_sts::faults::FaultRule;
+use mock_sts::{s3, sts};
 
 mod file;
 
@@ -109,6 +111,17 @@ impl Operation {
             Operation::HeadObject => "HeadObject",
             Operation::ListObjectsV2 => "ListObjectsV2",
             Operation::GetCallerIdentity => "GetCallerIdentity",
+        }
+    }
+
+    /// The action the mock's events record for this operation: what counts as the data plane.
+    pub fn action(&self) -> Action {
+        match self {
+            Operation::PutObject => Action::S3(s3::Operation::PutObject),
+            Operation::GetObject => Action::S3(s3::Operation::GetObject),
+            Operation::HeadObject => Action::S3(s3::Operation::HeadObject),
+            Operation::ListObjectsV2 => Action::S3(s3::Operation::ListObjectsV2),
+            Operation::GetCallerIdentity => Action::Sts(sts::Action::GetCallerIdentity),
         }
     }
 
@@ -438,6 +451,20 @@ expect = { passes = true, refreshes = "3..=5" }
         Scenario::parse(text, Path::new("s.toml"))
             .unwrap_err()
             .to_string()
+    }
+
+    #[test]
+    fn operations_name_the_action_their_events_record() {
+        for op in [
+            Operation::PutObject,
+            Operation::GetObject,
+            Operation::HeadObject,
+            Operation::ListObjectsV2,
+            Operation::GetCallerIdentity,
+        ] {
+            assert_eq!(op.action().as_str(), op.as_str());
+            assert_eq!(Operation::parse(op.as_str()), Some(op));
+        }
     }
 
     #[test]

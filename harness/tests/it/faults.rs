@@ -89,14 +89,7 @@ fn the_same_seed_gives_the_same_faults_and_events() {
         results[0]
             .events
             .iter()
-            .map(|e| {
-                (
-                    e.sim_time,
-                    e.action.clone(),
-                    e.error_code.clone(),
-                    e.fault.clone(),
-                )
-            })
+            .map(|e| (e.sim_time, e.action.clone(), e.error_code, e.fault.clone()))
             .collect::<Vec<_>>()
     };
     let first = events(1);

@@ -99,7 +99,7 @@ fn boto3_manual_env_expires_within_half_a_percent_of_the_hour() {
         panic!("no failure: {}", departures(&report));
     });
     assert_eq!(failure.code, "ExpiredToken", "{}", departures(&report));
-    assert_eq!(failure.action, "PutObject");
+    assert_eq!(failure.action.as_str(), "PutObject");
     // The keys live 3600 s from the AssumeRole that starts the run; 0.5 % of that is 18 s.
     assert!(
         (failure.at_seconds - 3600.0).abs() <= 18.0,

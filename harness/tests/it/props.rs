@@ -15,6 +15,7 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use mock_sts::aws_error::ErrorCode;
 use mock_sts::events::Event;
 use proptest::prelude::*;
 use sts_harness::metrics;
@@ -184,9 +185,9 @@ proptest! {
         prop_assert!(!requests.is_empty());
         for e in &requests {
             if e.sim_time < expiry {
-                prop_assert_eq!(e.error_code.as_deref(), None, "{} before the expiry", e.action);
+                prop_assert_eq!(e.error_code, None, "{} before the expiry", e.action);
             } else {
-                prop_assert_eq!(e.error_code.as_deref(), Some("ExpiredToken"), "{} after the expiry", e.action);
+                prop_assert_eq!(e.error_code, Some(ErrorCode::ExpiredToken), "{} after the expiry", e.action);
             }
         }
         let first_late = requests.iter().find(|e| e.sim_time >= expiry);
@@ -195,7 +196,7 @@ proptest! {
             (None, None) => {}
             (Some(e), Some(f)) => {
                 prop_assert_eq!(&f.code, "ExpiredToken");
-                prop_assert_eq!(&f.action, &e.action);
+                prop_assert_eq!(f.action.as_str(), e.action.as_str());
                 prop_assert!((f.at_seconds - seconds_since(result.start, e.sim_time)).abs() < 0.001);
                 let expired_at = f.expired_at_seconds.unwrap();
                 prop_assert!((expired_at - seconds_since(result.start, expiry)).abs() < 0.001);

@@ -40,6 +40,7 @@ pub use self::rule::{
 };
 pub use self::stage::Fired;
 use self::stage::Stage;
+use crate::events::Action;
 
 /// The mark an applied fault leaves on its event: `{"id": "f1", "effect": "error:Throttling"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,7 +79,7 @@ pub struct FaultRequest<'a> {
     /// The service it is for.
     pub service: FaultService,
     /// The action, as its event will name it.
-    pub action: &'a str,
+    pub action: &'a Action,
     /// Who it claims to come from.
     pub caller: CallerId<'a>,
 }
@@ -216,7 +217,10 @@ mod tests {
             .unwrap()
     }
 
-    fn sts(action: &str) -> FaultRequest<'_> {
+    static ASSUME_ROLE: Action = Action::Sts(crate::sts::Action::AssumeRole);
+    static GET_CALLER_IDENTITY: Action = Action::Sts(crate::sts::Action::GetCallerIdentity);
+
+    fn sts(action: &'static Action) -> FaultRequest<'static> {
         FaultRequest {
             service: FaultService::Sts,
             action,
@@ -237,18 +241,18 @@ mod tests {
     fn first_matching_rule_fires_and_limit_counts() {
         let faults = Faults::new();
         let now = default_virtual_start();
-        assert!(faults.decide(&sts("AssumeRole"), now, never).is_none());
+        assert!(faults.decide(&sts(&ASSUME_ROLE), now, never).is_none());
         faults.add(rule(r#"{"service":"s3","effect":{"error":"SlowDown"}}"#));
         let id = faults.add(rule(
             r#"{"service":"sts","actions":["AssumeRole"],"limit":2,"effect":{"error":"Throttling"}}"#,
         ));
         faults.add(rule(r#"{"service":"*","effect":{"latency":"1s"}}"#));
-        let fired = faults.decide(&sts("AssumeRole"), now, never).unwrap();
+        let fired = faults.decide(&sts(&ASSUME_ROLE), now, never).unwrap();
         assert_eq!(fired.applied.id, id);
         assert_eq!(fired.applied.effect, "error:Throttling");
-        assert!(faults.decide(&sts("AssumeRole"), now, never).is_some());
+        assert!(faults.decide(&sts(&ASSUME_ROLE), now, never).is_some());
         // The limit is used up: the catch-all latency rule is next.
-        let third = faults.decide(&sts("AssumeRole"), now, never).unwrap();
+        let third = faults.decide(&sts(&ASSUME_ROLE), now, never).unwrap();
         assert_eq!(third.applied.effect, "latency:1s");
         assert_eq!(
             faults.list().iter().map(|l| l.applied).collect::<Vec<_>>(),
@@ -258,7 +262,7 @@ mod tests {
         assert!(!faults.remove(&id));
         faults.clear();
         assert!(!faults.is_active());
-        assert!(faults.decide(&sts("AssumeRole"), now, never).is_none());
+        assert!(faults.decide(&sts(&ASSUME_ROLE), now, never).is_none());
     }
 
     #[test]
@@ -271,25 +275,25 @@ mod tests {
         let at = |s| now + Duration::from_secs(s);
         assert!(
             faults
-                .decide(&sts("GetCallerIdentity"), at(9), never)
+                .decide(&sts(&GET_CALLER_IDENTITY), at(9), never)
                 .is_none()
         );
         assert!(
             faults
-                .decide(&sts("GetCallerIdentity"), at(10), never)
+                .decide(&sts(&GET_CALLER_IDENTITY), at(10), never)
                 .is_some()
         );
         assert!(
             faults
-                .decide(&sts("GetCallerIdentity"), at(19), never)
+                .decide(&sts(&GET_CALLER_IDENTITY), at(19), never)
                 .is_some()
         );
         assert!(
             faults
-                .decide(&sts("GetCallerIdentity"), at(20), never)
+                .decide(&sts(&GET_CALLER_IDENTITY), at(20), never)
                 .is_none()
         );
-        let mut other = sts("GetCallerIdentity");
+        let mut other = sts(&GET_CALLER_IDENTITY);
         other.caller.principal_arn = Some("arn:aws:iam::123456789012:user/bob");
         assert!(faults.decide(&other, at(15), never).is_none());
     }
@@ -305,15 +309,15 @@ mod tests {
         let dice = |v: f64| move || v;
         assert!(
             faults
-                .decide(&sts("GetCallerIdentity"), now, || {
+                .decide(&sts(&GET_CALLER_IDENTITY), now, || {
                     draws += 1;
                     0.0
                 })
                 .is_none()
         );
         assert_eq!(draws, 0);
-        assert!(faults.decide(&sts("AssumeRole"), now, dice(0.49)).is_some());
-        assert!(faults.decide(&sts("AssumeRole"), now, dice(0.5)).is_none());
+        assert!(faults.decide(&sts(&ASSUME_ROLE), now, dice(0.49)).is_some());
+        assert!(faults.decide(&sts(&ASSUME_ROLE), now, dice(0.5)).is_none());
     }
 
     #[test]
@@ -322,18 +326,18 @@ mod tests {
         let now = default_virtual_start();
         faults.add(rule(r#"{"service":"sts","quota":{"per_second":3}}"#));
         let outcomes: Vec<bool> = (0..5)
-            .map(|_| faults.decide(&sts("AssumeRole"), now, never).is_some())
+            .map(|_| faults.decide(&sts(&ASSUME_ROLE), now, never).is_some())
             .collect();
         assert_eq!(outcomes, vec![false, false, false, true, true]);
-        let fired = faults.decide(&sts("AssumeRole"), now, never).unwrap();
+        let fired = faults.decide(&sts(&ASSUME_ROLE), now, never).unwrap();
         assert_eq!(fired.applied.effect, "quota:3/s");
         assert_eq!(fired.effect.label(), "error:Throttling");
         // A third of a second refills one request.
         let later = now + Duration::from_millis(334);
-        assert!(faults.decide(&sts("AssumeRole"), later, never).is_none());
-        assert!(faults.decide(&sts("AssumeRole"), later, never).is_some());
+        assert!(faults.decide(&sts(&ASSUME_ROLE), later, never).is_none());
+        assert!(faults.decide(&sts(&ASSUME_ROLE), later, never).is_some());
         // Another account has its own bucket.
-        let mut other = sts("AssumeRole");
+        let mut other = sts(&ASSUME_ROLE);
         other.caller.account = Some("210987654321");
         assert!(faults.decide(&other, later, never).is_none());
     }

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws_error::ErrorCode;
 use crate::clock::parse_duration;
+use crate::events::Action;
 use crate::{imds, s3, sts, timestamp};
 
 /// A rule as written, before validation: the JSON body of `POST /_mock/faults` or a
@@ -168,12 +169,12 @@ impl FaultService {
     }
 
     /// The actions this service's events record: what `actions` may name.
-    pub fn actions(self) -> Vec<&'static str> {
+    pub fn actions(self) -> Vec<Action> {
         match self {
-            FaultService::Sts => sts::Action::ALL.iter().map(|a| a.as_str()).collect(),
-            FaultService::S3 => s3::ACTIONS.to_vec(),
-            FaultService::Imds => imds::INSTANCE_ACTIONS.to_vec(),
-            FaultService::Container => imds::CONTAINER_ACTIONS.to_vec(),
+            FaultService::Sts => sts::Action::ALL.into_iter().map(Action::Sts).collect(),
+            FaultService::S3 => s3::Operation::ALL.iter().copied().map(Action::S3).collect(),
+            FaultService::Imds => imds::INSTANCE_ACTIONS.map(Action::Metadata).to_vec(),
+            FaultService::Container => imds::CONTAINER_ACTIONS.map(Action::Metadata).to_vec(),
         }
     }
 
@@ -349,7 +350,7 @@ pub struct FaultRule {
     /// The service; `None` is `*`.
     pub service: Option<FaultService>,
     /// The actions matched; empty matches every action.
-    pub actions: Vec<String>,
+    pub actions: Vec<Action>,
     /// Access key id, role ARN or principal ARN of the caller.
     pub caller: Option<String>,
     /// Simulated time from which the rule applies (inclusive).
@@ -378,7 +379,12 @@ impl FaultRule {
         };
         RuleSpec {
             service: self.service.map_or("*", FaultService::as_str).to_string(),
-            actions: (!self.actions.is_empty()).then(|| self.actions.clone()),
+            actions: (!self.actions.is_empty()).then(|| {
+                self.actions
+                    .iter()
+                    .map(|a| a.as_str().to_string())
+                    .collect()
+            }),
             caller: self.caller.clone(),
             from: self.from.map(timestamp::rfc3339_millis),
             until: self.until.map(timestamp::rfc3339_millis),
@@ -528,23 +534,23 @@ impl RuleSpec {
                 ));
             }
             Some(list) => {
-                for action in list {
-                    if !services
-                        .iter()
-                        .any(|s| s.actions().contains(&action.as_str()))
-                    {
-                        let known: Vec<&str> = services.iter().flat_map(|s| s.actions()).collect();
+                let known: Vec<Action> = services.iter().flat_map(|s| s.actions()).collect();
+                let mut actions = Vec::with_capacity(list.len());
+                for name in list {
+                    let Some(action) = known.iter().find(|a| a.as_str() == name) else {
+                        let names: Vec<&str> = known.iter().map(Action::as_str).collect();
                         return Err(FaultError::new(
                             "actions",
                             format!(
-                                "unknown action `{action}` for {}; one of {}",
+                                "unknown action `{name}` for {}; one of {}",
                                 self.service,
-                                known.join(", ")
+                                names.join(", ")
                             ),
                         ));
-                    }
+                    };
+                    actions.push(action.clone());
                 }
-                list.clone()
+                actions
             }
         };
         if self.caller.as_deref().is_some_and(|c| c.trim().is_empty()) {

@@ -116,7 +116,7 @@ fn matches(rule: &FaultRule, request: &FaultRequest<'_>, now: SystemTime) -> boo
     if rule.service.is_some_and(|s| s != request.service) {
         return false;
     }
-    if !rule.actions.is_empty() && !rule.actions.iter().any(|a| a == request.action) {
+    if !rule.actions.is_empty() && !rule.actions.contains(request.action) {
         return false;
     }
     if let Some(caller) = &rule.caller {

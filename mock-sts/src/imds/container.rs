@@ -23,14 +23,14 @@ use serde::Serialize;
 use subtle::ConstantTimeEq;
 
 use super::rotation::{self, Epoch, Holder};
-use super::{Context, ECS_CREDENTIALS_PREFIX, Reply};
+use super::{Action, Context, ECS_CREDENTIALS_PREFIX, Reply};
 use crate::aws_error::{AwsError, ErrorCode, Service};
 use crate::credentials::{IssuedBy, IssuedCredentials};
 use crate::timestamp;
 use crate::world::Container;
 
 /// The one action container-credential events record.
-pub(super) const ACTION: &str = "GetContainerCredentials";
+pub(super) const ACTION: Action = Action::GetContainerCredentials;
 
 /// The ECS agent's answer (field order as the agent marshals it).
 #[derive(Serialize)]

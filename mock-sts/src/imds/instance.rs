@@ -25,7 +25,7 @@ use http::{Method, StatusCode};
 
 use super::rotation::{self, Epoch, Holder};
 use super::token::{self, TOKEN_HEADER, TTL_HEADER, TokenError};
-use super::{Context, Reply, event_error};
+use super::{Action, Context, Reply, event_error};
 use crate::aws_error::ErrorCode;
 use crate::credentials::IssuedBy;
 use crate::timestamp;
@@ -35,27 +35,27 @@ const TOKEN_PATH: &str = "/latest/api/token";
 const CREDENTIALS_DIR: &str = "/latest/meta-data/iam/security-credentials";
 const EXTENDED_DIR: &str = "/latest/meta-data/iam/security-credentials-extended";
 
-const GET_TOKEN: &str = "GetMetadataToken";
-const GET_CREDENTIALS: &str = "GetInstanceCredentials";
-const GET_METADATA: &str = "GetMetadata";
-
 /// Every action instance-metadata events record.
-pub(super) const ACTIONS: [&str; 3] = [GET_TOKEN, GET_CREDENTIALS, GET_METADATA];
+pub(super) const ACTIONS: [Action; 3] = [
+    Action::GetMetadataToken,
+    Action::GetInstanceCredentials,
+    Action::GetMetadata,
+];
 
 /// The action a request is for, told from its path alone.
-pub(super) fn action(parts: &Parts) -> &'static str {
+pub(super) fn action(parts: &Parts) -> Action {
     let path = parts.uri.path();
     if path == TOKEN_PATH {
-        return GET_TOKEN;
+        return Action::GetMetadataToken;
     }
     match item(path) {
-        Item::Credentials { .. } => GET_CREDENTIALS,
-        _ => GET_METADATA,
+        Item::Credentials { .. } => Action::GetInstanceCredentials,
+        _ => Action::GetMetadata,
     }
 }
 
 /// A bare status page with `status`, as IMDS sends when it fails (fault injection).
-pub(super) fn status_reply(action: &'static str, code: ErrorCode, status: StatusCode) -> Reply {
+pub(super) fn status_reply(action: Action, code: ErrorCode, status: StatusCode) -> Reply {
     let error = event_error(code, status.canonical_reason().unwrap_or("Error")).with_status(status);
     with_server(Reply::failed(
         action,
@@ -102,7 +102,7 @@ pub(super) fn handle(ctx: Context<'_>, parts: &Parts) -> Reply {
 fn token_request(ctx: Context<'_>, parts: &Parts) -> Reply {
     if parts.method != Method::PUT {
         return page(
-            GET_TOKEN,
+            Action::GetMetadataToken,
             ErrorCode::MethodNotAllowed,
             "the token is requested with PUT",
         )
@@ -110,30 +110,25 @@ fn token_request(ctx: Context<'_>, parts: &Parts) -> Reply {
     }
     if parts.headers.contains_key("x-forwarded-for") {
         return page(
-            GET_TOKEN,
+            Action::GetMetadataToken,
             ErrorCode::Forbidden,
             "token requests through a proxy (X-Forwarded-For) are refused",
         );
     }
     let Some(ttl) = token::parse_ttl(parts.headers.get(TTL_HEADER)) else {
         return page(
-            GET_TOKEN,
+            Action::GetMetadataToken,
             ErrorCode::BadRequest,
             format!("{TTL_HEADER} must be a whole number of seconds from 1 to 21600"),
         );
     };
     let value = token::issue(ctx.authority, ctx.now, ttl);
-    Reply::ok(GET_TOKEN, "text/plain", value)
+    Reply::ok(Action::GetMetadataToken, "text/plain", value)
         .with_header(TTL_HEADER, ttl)
         .with_header("connection", "close")
 }
 
-fn metadata_request(
-    ctx: Context<'_>,
-    parts: &Parts,
-    action: &'static str,
-    wanted: Item<'_>,
-) -> Reply {
+fn metadata_request(ctx: Context<'_>, parts: &Parts, action: Action, wanted: Item<'_>) -> Reply {
     if parts.method != Method::GET {
         return page(
             action,
@@ -219,7 +214,7 @@ fn credentials(ctx: Context<'_>, instance: &Instance, extended: bool) -> Reply {
         account,
         epoch.expires_at,
     );
-    let mut reply = Reply::ok(GET_CREDENTIALS, "text/plain", body)
+    let mut reply = Reply::ok(Action::GetInstanceCredentials, "text/plain", body)
         .with_header("last-modified", timestamp::http_date(epoch.issued_at))
         .with_header("accept-ranges", "none");
     reply.issued = Some(rotation::issued_event(&issued));
@@ -263,12 +258,12 @@ fn credentials_json(
     format!("{{\n{}\n}}", lines.join(",\n"))
 }
 
-fn unauthorized(action: &'static str, e: TokenError) -> Reply {
+fn unauthorized(action: Action, e: TokenError) -> Reply {
     page(action, ErrorCode::Unauthorized, e.to_string())
 }
 
 /// An IMDS error: the status page on the wire, `code` and `message` in the event.
-fn page(action: &'static str, code: ErrorCode, message: impl Into<String>) -> Reply {
+fn page(action: Action, code: ErrorCode, message: impl Into<String>) -> Reply {
     let error = event_error(code, message);
     let body = status_page(error.status);
     Reply::failed(action, error, "text/html", body)

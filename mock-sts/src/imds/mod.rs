@@ -76,13 +76,45 @@ fn is_sigv4_signed(parts: &Parts) -> bool {
             .any(|(k, _)| k == "X-Amz-Signature" || k == "X-Amz-Credential")
 }
 
+/// What a metadata request asks for, as its event names it. AWS has no operation names for
+/// these endpoints (they are plain HTTP paths), so the mock names them in AWS's style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// IMDSv2 `PUT /latest/api/token`.
+    GetMetadataToken,
+    /// IMDS `GET /latest/meta-data/iam/security-credentials/ROLE` (or its `-extended` form).
+    GetInstanceCredentials,
+    /// Any other IMDS path (the role list, instance identity, …).
+    GetMetadata,
+    /// The container credential endpoint.
+    GetContainerCredentials,
+}
+
+impl Action {
+    /// The name events record.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::GetMetadataToken => "GetMetadataToken",
+            Action::GetInstanceCredentials => "GetInstanceCredentials",
+            Action::GetMetadata => "GetMetadata",
+            Action::GetContainerCredentials => "GetContainerCredentials",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Every action instance-metadata events record (`GetMetadataToken`, …).
-pub const INSTANCE_ACTIONS: [&str; 3] = instance::ACTIONS;
+pub const INSTANCE_ACTIONS: [Action; 3] = instance::ACTIONS;
 /// The action container-credential events record.
-pub const CONTAINER_ACTIONS: [&str; 1] = [container::ACTION];
+pub const CONTAINER_ACTIONS: [Action; 1] = [container::ACTION];
 
 /// The action a routed request is for, before it is served (fault rules match on it).
-pub fn action(route: Route, parts: &Parts) -> &'static str {
+pub fn action(route: Route, parts: &Parts) -> Action {
     match route {
         Route::Instance => instance::action(parts),
         Route::Container => container::ACTION,
@@ -122,7 +154,7 @@ pub fn handle(ctx: Context<'_>, route: Route, parts: &Parts) -> Reply {
 #[derive(Clone)]
 pub struct Reply {
     /// The action the event records.
-    pub action: &'static str,
+    pub action: Action,
     /// The HTTP status.
     pub status: StatusCode,
     /// The `Content-Type`.
@@ -156,7 +188,7 @@ impl fmt::Debug for Reply {
 }
 
 impl Reply {
-    fn ok(action: &'static str, content_type: &'static str, body: String) -> Reply {
+    fn ok(action: Action, content_type: &'static str, body: String) -> Reply {
         Reply {
             action,
             status: StatusCode::OK,
@@ -168,12 +200,7 @@ impl Reply {
         }
     }
 
-    fn failed(
-        action: &'static str,
-        error: AwsError,
-        content_type: &'static str,
-        body: String,
-    ) -> Reply {
+    fn failed(action: Action, error: AwsError, content_type: &'static str, body: String) -> Reply {
         Reply {
             action,
             status: error.status,
@@ -276,7 +303,11 @@ mod tests {
 
     #[test]
     fn replies_never_show_their_body_in_debug() {
-        let reply = Reply::ok("A", "text/plain", "wJalrXUtnFEMI/secret".to_string());
+        let reply = Reply::ok(
+            Action::GetMetadata,
+            "text/plain",
+            "wJalrXUtnFEMI/secret".to_string(),
+        );
         let shown = format!("{reply:?}");
         assert!(!shown.contains("secret"), "{shown}");
         assert!(shown.contains("20 bytes redacted"), "{shown}");

@@ -48,8 +48,8 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 pub use self::bucket::valid_bucket_name;
 use self::multipart::Uploads;
-pub use self::routing::{ACTIONS, action_of};
-use self::routing::{Operation, Query, Target, classify};
+pub use self::routing::{Operation, action_of};
+use self::routing::{Query, Target, classify};
 use self::store::{BucketMeta, Store, StoreError};
 use crate::auth::{Authenticator, Permission, Rejection, Verified};
 use crate::aws_error::{AwsError, ErrorCode, Service};
@@ -96,7 +96,7 @@ impl S3 {
 #[derive(Debug)]
 pub struct Handled {
     /// The S3 operation (`PutObject`, …), as events name it.
-    pub action: &'static str,
+    pub action: Operation,
     /// Who signed it, when known.
     pub signed_by: Option<SignedBy>,
     /// The response, or the error to render.
@@ -117,7 +117,7 @@ pub async fn handle(
         Ok(target) => classify(&parts.method, target, &query, &parts.headers),
         Err(_) => Operation::Unsupported,
     };
-    let action = op.name();
+    let action = op;
 
     let authenticator = Authenticator {
         world: &state.world,

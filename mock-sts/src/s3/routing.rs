@@ -2,7 +2,7 @@
 //! and query alone, before authentication or the body are looked at.
 //!
 //! It comes first so that every event names its operation (`PutObject`), failures included,
-//! and so that fault rules can match on it ([`ACTIONS`]). The target is read as S3 reads it:
+//! and so that fault rules can match on it ([`Operation::ALL`]). The target is read as S3 reads it:
 //! virtual-host style when the host is `BUCKET.localhost`, else path style; the key is
 //! percent-decoded once and never normalised. Sub-resources S3 has and the mock does not serve
 //! classify as `Unsupported` (`NotImplemented`), never as a neighbouring operation.
@@ -13,92 +13,86 @@ use percent_encoding::percent_decode_str;
 
 use crate::aws_error::{AwsError, ErrorCode, Service};
 
-/// The operations served, named as S3 names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Operation {
+macro_rules! operations {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+        /// The operations served, named as S3 names them: what S3 events record as their action
+        /// and fault rules may name in `actions`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Operation { $($(#[$doc])* $name),* }
+
+        impl Operation {
+            /// Every operation, in declaration order.
+            pub const ALL: &[Operation] = &[$(Operation::$name),*];
+
+            /// The name as S3 spells it (`PutObject`), as events record it.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Operation::$name => stringify!($name)),* }
+            }
+        }
+    };
+}
+
+operations! {
+    /// `GET /`.
     ListBuckets,
+    /// `PUT /BUCKET`.
     CreateBucket,
+    /// `HEAD /BUCKET`.
     HeadBucket,
+    /// `DELETE /BUCKET`.
     DeleteBucket,
+    /// `GET /BUCKET?location`.
     GetBucketLocation,
+    /// `GET /BUCKET` (version 1).
     ListObjects,
+    /// `GET /BUCKET?list-type=2`.
     ListObjectsV2,
+    /// `POST /BUCKET?delete`.
     DeleteObjects,
+    /// `PUT /BUCKET/KEY`.
     PutObject,
+    /// `PUT /BUCKET/KEY` with `x-amz-copy-source`.
     CopyObject,
+    /// `GET /BUCKET/KEY`.
     GetObject,
+    /// `HEAD /BUCKET/KEY`.
     HeadObject,
+    /// `DELETE /BUCKET/KEY`.
     DeleteObject,
+    /// `POST /BUCKET/KEY?uploads`.
     CreateMultipartUpload,
+    /// `PUT /BUCKET/KEY?partNumber=N&uploadId=U`.
     UploadPart,
+    /// `POST /BUCKET/KEY?uploadId=U`.
     CompleteMultipartUpload,
+    /// `DELETE /BUCKET/KEY?uploadId=U`.
     AbortMultipartUpload,
+    /// `GET /BUCKET/KEY?uploadId=U`.
     ListParts,
     /// A sub-resource or method the mock does not serve.
     Unsupported,
 }
 
 impl Operation {
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            Operation::ListBuckets => "ListBuckets",
-            Operation::CreateBucket => "CreateBucket",
-            Operation::HeadBucket => "HeadBucket",
-            Operation::DeleteBucket => "DeleteBucket",
-            Operation::GetBucketLocation => "GetBucketLocation",
-            Operation::ListObjects => "ListObjects",
-            Operation::ListObjectsV2 => "ListObjectsV2",
-            Operation::DeleteObjects => "DeleteObjects",
-            Operation::PutObject => "PutObject",
-            Operation::CopyObject => "CopyObject",
-            Operation::GetObject => "GetObject",
-            Operation::HeadObject => "HeadObject",
-            Operation::DeleteObject => "DeleteObject",
-            Operation::CreateMultipartUpload => "CreateMultipartUpload",
-            Operation::UploadPart => "UploadPart",
-            Operation::CompleteMultipartUpload => "CompleteMultipartUpload",
-            Operation::AbortMultipartUpload => "AbortMultipartUpload",
-            Operation::ListParts => "ListParts",
-            Operation::Unsupported => "Unsupported",
-        }
-    }
-
     /// Operations whose body is object data (capped by `max_object_size`, not the XML limit).
     pub(super) fn uploads_data(self) -> bool {
         matches!(self, Operation::PutObject | Operation::UploadPart)
     }
 }
 
-/// Every operation name events record for S3 (what fault rules may name in `actions`).
-pub const ACTIONS: &[&str] = &[
-    "ListBuckets",
-    "CreateBucket",
-    "HeadBucket",
-    "DeleteBucket",
-    "GetBucketLocation",
-    "ListObjects",
-    "ListObjectsV2",
-    "DeleteObjects",
-    "PutObject",
-    "CopyObject",
-    "GetObject",
-    "HeadObject",
-    "DeleteObject",
-    "CreateMultipartUpload",
-    "UploadPart",
-    "CompleteMultipartUpload",
-    "AbortMultipartUpload",
-    "ListParts",
-    "Unsupported",
-];
+impl std::fmt::Display for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// The operation a request asks for, told from its method, target and query alone (before
 /// authentication or the body), as its event will name it.
-pub fn action_of(parts: &Parts) -> &'static str {
+pub fn action_of(parts: &Parts) -> Operation {
     let query = Query::parse(parts.uri.query());
     match Target::from_parts(parts) {
-        Ok(target) => classify(&parts.method, &target, &query, &parts.headers).name(),
-        Err(_) => Operation::Unsupported.name(),
+        Ok(target) => classify(&parts.method, &target, &query, &parts.headers),
+        Err(_) => Operation::Unsupported,
     }
 }
 
@@ -337,32 +331,13 @@ mod tests {
     }
 
     #[test]
-    fn every_operation_name_is_listed_in_actions() {
-        use Operation as O;
-        for op in [
-            O::ListBuckets,
-            O::CreateBucket,
-            O::HeadBucket,
-            O::DeleteBucket,
-            O::GetBucketLocation,
-            O::ListObjects,
-            O::ListObjectsV2,
-            O::DeleteObjects,
-            O::PutObject,
-            O::CopyObject,
-            O::GetObject,
-            O::HeadObject,
-            O::DeleteObject,
-            O::CreateMultipartUpload,
-            O::UploadPart,
-            O::CompleteMultipartUpload,
-            O::AbortMultipartUpload,
-            O::ListParts,
-            O::Unsupported,
-        ] {
-            assert!(ACTIONS.contains(&op.name()), "{op:?}");
-        }
-        assert_eq!(ACTIONS.len(), 19);
-        assert_eq!(action_of(&parts("PUT", "/b/k", "localhost")), "PutObject");
+    fn operations_are_spelled_as_s3_spells_them() {
+        assert_eq!(Operation::ALL.len(), 19);
+        assert_eq!(Operation::PutObject.as_str(), "PutObject");
+        assert_eq!(Operation::Unsupported.as_str(), "Unsupported");
+        assert_eq!(
+            action_of(&parts("PUT", "/b/k", "localhost")),
+            Operation::PutObject
+        );
     }
 }

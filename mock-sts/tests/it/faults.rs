@@ -11,6 +11,7 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use axum::body::Body;
 use http::Request;
 use mock_sts::MockAws;
+use mock_sts::aws_error::ErrorCode;
 use mock_sts::clock::{SimClock, default_virtual_start};
 use mock_sts::faults::{FaultService, ResetConnection, RuleSpec, TimeBase};
 use mock_sts::sdk::InProcessClient;
@@ -80,7 +81,7 @@ async fn sts_error_rules_answer_in_sts_shape_and_mark_the_event() {
     );
     // The event names the signer, told from the key before authentication.
     let event = aws.events().iter().last().unwrap().clone();
-    assert_eq!(event.action, "GetCallerIdentity");
+    assert_eq!(event.action.as_str(), "GetCallerIdentity");
     assert_eq!(event.signed_by.unwrap().access_key_id, USER_AKID);
     // The limit is used up.
     let reply = call(&aws, sts_post(GET_CALLER_IDENTITY, &Keys::user(), start())).await;
@@ -162,7 +163,10 @@ async fn s3_error_rules_answer_in_s3_shape() {
         assert_eq!(reply.xml("Message").as_deref(), Some(message));
         assert_eq!(reply.headers["server"], "AmazonS3");
         assert_eq!(last_fault(&aws).1, format!("error:{code}"));
-        assert_eq!(aws.events().iter().last().unwrap().action, "ListBuckets");
+        assert_eq!(
+            aws.events().iter().last().unwrap().action.as_str(),
+            "ListBuckets"
+        );
     }
 }
 
@@ -204,7 +208,7 @@ async fn metadata_endpoints_answer_bare_statuses_in_their_own_shape() {
         (event.action.as_str(), event.status),
         ("GetMetadataToken", 503)
     );
-    assert_eq!(event.error_code.as_deref(), Some("ServiceUnavailable"));
+    assert_eq!(event.error_code, Some(ErrorCode::ServiceUnavailable));
     assert_eq!(event.fault.unwrap().effect, "status:503");
 
     let reply = call(
@@ -596,7 +600,9 @@ async fn sdk_retries_throttling_with_backoff_in_simulated_time() {
     let identity = client.get_caller_identity().send().await.unwrap();
     assert_eq!(identity.account(), Some("123456789012"));
     let events = aws.events();
-    let calls: Vec<_> = events.action("GetCallerIdentity").collect();
+    let calls: Vec<_> = events
+        .action(mock_sts::sts::Action::GetCallerIdentity)
+        .collect();
     let outcomes: Vec<&str> = calls.iter().map(|e| e.outcome()).collect();
     assert_eq!(outcomes, ["Throttling", "Throttling", "ok"]);
     // The SDK backed off between attempts, on the simulated clock.

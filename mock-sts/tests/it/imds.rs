@@ -9,7 +9,9 @@ use axum::body::Body;
 use http::Request;
 use mock_sts::MockAws;
 use mock_sts::World;
+use mock_sts::aws_error::ErrorCode;
 use mock_sts::clock::SimClock;
+use mock_sts::credentials::IssuedBy;
 use mock_sts::credentials::ServerKey;
 
 use crate::common::*;
@@ -207,7 +209,7 @@ async fn instance_credentials_sign_sts_calls_as_the_instance_role() {
         Some("arn:aws:sts::123456789012:assumed-role/instance-role/i-1234567890abcdef0")
     );
     let signer = last_event(&aws).signed_by.unwrap();
-    assert_eq!(signer.issued_by.as_deref(), Some("InstanceMetadata"));
+    assert_eq!(signer.issued_by, Some(IssuedBy::InstanceMetadata));
 }
 
 #[tokio::test]
@@ -226,7 +228,7 @@ async fn no_token_when_tokens_are_required_is_401() {
                 .get("x-aws-ec2-metadata-token-ttl-seconds")
                 .is_none()
         );
-        assert_eq!(last_event(&aws).error_code.as_deref(), Some("Unauthorized"));
+        assert_eq!(last_event(&aws).error_code, Some(ErrorCode::Unauthorized));
         assert_eq!(last_event(&aws).status, 401);
     }
 }
@@ -243,7 +245,7 @@ async fn a_token_is_refused_from_the_instant_its_ttl_runs_out() {
     let reply = get(&aws, ROLE_LIST, Some(&token)).await;
     assert_page(&reply, 401, "Unauthorized");
     let event = last_event(&aws);
-    assert_eq!(event.error_code.as_deref(), Some("Unauthorized"));
+    assert_eq!(event.error_code, Some(ErrorCode::Unauthorized));
     assert_eq!(
         event.error_message.as_deref(),
         Some("the IMDSv2 token has expired")
@@ -287,8 +289,8 @@ async fn token_ttl_outside_1_to_21600_or_not_a_number_is_400() {
         );
         let event = last_event(&aws);
         assert_eq!(
-            (event.action.as_str(), event.error_code.as_deref()),
-            ("GetMetadataToken", Some("BadRequest"))
+            (event.action.as_str(), event.error_code),
+            ("GetMetadataToken", Some(ErrorCode::BadRequest))
         );
     }
     let reply = call(&aws, request("PUT", TOKEN_PATH, &[])).await;
@@ -311,7 +313,7 @@ async fn proxied_token_requests_are_403_and_other_methods_405() {
     )
     .await;
     assert_page(&reply, 403, "Forbidden");
-    assert_eq!(last_event(&aws).error_code.as_deref(), Some("Forbidden"));
+    assert_eq!(last_event(&aws).error_code, Some(ErrorCode::Forbidden));
 
     let reply = call(&aws, request("GET", TOKEN_PATH, &[])).await;
     assert_page(&reply, 405, "Method Not Allowed");
@@ -342,7 +344,7 @@ async fn unknown_roles_and_paths_are_404() {
         let reply = get(&aws, uri, Some(&token)).await;
         assert_page(&reply, 404, "Not Found");
         assert_eq!(reply.headers["x-aws-ec2-metadata-token-ttl-seconds"], "60");
-        assert_eq!(last_event(&aws).error_code.as_deref(), Some("NotFound"));
+        assert_eq!(last_event(&aws).error_code, Some(ErrorCode::NotFound));
     }
 }
 
@@ -523,7 +525,7 @@ async fn container_endpoint_with_a_token_wants_exactly_that_token() {
         reply.body,
         "{\"code\":\"Unauthorized\",\"message\":\"CredentialsV2Request: Authorization header missing\",\"HTTPErrorCode\":401}"
     );
-    assert_eq!(last_event(&aws).error_code.as_deref(), Some("Unauthorized"));
+    assert_eq!(last_event(&aws).error_code, Some(ErrorCode::Unauthorized));
 
     for wrong in ["pod-token-2", "Bearer pod-token-1", "pod-token-1 "] {
         let reply = call(&aws, request("GET", uri, &[("authorization", wrong)])).await;
@@ -532,7 +534,7 @@ async fn container_endpoint_with_a_token_wants_exactly_that_token() {
             reply.body,
             "{\"code\":\"AccessDenied\",\"message\":\"CredentialsV2Request: Authorization token is not valid for this endpoint\",\"HTTPErrorCode\":403}"
         );
-        assert_eq!(last_event(&aws).error_code.as_deref(), Some("AccessDenied"));
+        assert_eq!(last_event(&aws).error_code, Some(ErrorCode::AccessDenied));
         assert!(last_event(&aws).issued.is_none());
     }
 
@@ -573,7 +575,7 @@ async fn unknown_container_paths_answer_like_the_ecs_agent() {
         assert_eq!(reply.status, 400, "{path}");
         assert_eq!(reply.headers["content-type"], "application/json");
         assert_eq!(reply.body, body);
-        assert_eq!(last_event(&aws).action, "GetContainerCredentials");
+        assert_eq!(last_event(&aws).action.as_str(), "GetContainerCredentials");
     }
     let reply = call(&aws, request("PUT", CONTAINER_PATH, &[])).await;
     assert_eq!(reply.status, 405, "{}", reply.body);

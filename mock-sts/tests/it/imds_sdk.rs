@@ -21,6 +21,7 @@ use aws_types::os_shim_internal::{Env, Fs};
 use mock_sts::MockAws;
 use mock_sts::World;
 use mock_sts::clock::SimClock;
+use mock_sts::credentials::IssuedBy;
 use mock_sts::events::Events;
 
 use crate::common::*;
@@ -73,16 +74,22 @@ async fn twelve_hours(aws: &MockAws, client: &aws_sdk_sts::Client) -> Events {
 /// What every twelve-hour run must show: no failure; every call signed by credentials from
 /// `issued_by`, unexpired when they arrived; at least three credential sets used, each picked
 /// up from a rotation; and some calls signed by a set while a newer one was already out.
-fn assert_rotations_without_failures(events: &Events, fetch_action: &str, issued_by: &str) {
+fn assert_rotations_without_failures(
+    events: &Events,
+    fetch_action: mock_sts::imds::Action,
+    issued_by: IssuedBy,
+) {
     let failures: Vec<_> = events.errors().collect();
     assert!(failures.is_empty(), "{failures:#?}");
-    let calls: Vec<_> = events.action("GetCallerIdentity").collect();
+    let calls: Vec<_> = events
+        .action(mock_sts::sts::Action::GetCallerIdentity)
+        .collect();
     assert_eq!(calls.len(), STEPS as usize + 1);
     let mut keys = BTreeSet::new();
     let mut used_after_rotation = 0;
     for call in &calls {
         let signer = call.signed_by.as_ref().unwrap();
-        assert_eq!(signer.issued_by.as_deref(), Some(issued_by), "{call:#?}");
+        assert_eq!(signer.issued_by, Some(issued_by), "{call:#?}");
         assert!(signer.expires_at.unwrap() > call.sim_time, "{call:#?}");
         keys.insert(signer.access_key_id.clone());
         let age = call
@@ -133,14 +140,23 @@ async fn imds_provider_follows_rotations_for_twelve_hours() {
     let client = aws_sdk_sts::Client::from_conf(conf);
 
     let events = twelve_hours(&aws, &client).await;
-    assert_rotations_without_failures(&events, "GetInstanceCredentials", "InstanceMetadata");
+    assert_rotations_without_failures(
+        &events,
+        mock_sts::imds::Action::GetInstanceCredentials,
+        IssuedBy::InstanceMetadata,
+    );
     assert!(events.iter().any(|e| signed_as(
         e,
         "arn:aws:sts::123456789012:assumed-role/instance-role/i-1234567890abcdef0"
     )));
     // The SDK asked for a six-hour token and fetched a new one when it ran out, on the
     // server's clock.
-    assert!(events.action("GetMetadataToken").count() >= 2);
+    assert!(
+        events
+            .action(mock_sts::imds::Action::GetMetadataToken)
+            .count()
+            >= 2
+    );
     aws.shutdown().await;
 }
 
@@ -181,7 +197,11 @@ async fn ecs_provider_follows_rotations_for_twelve_hours() {
 
     let client = aws_sdk_sts::Client::new(&config);
     let events = twelve_hours(&aws, &client).await;
-    assert_rotations_without_failures(&events, "GetContainerCredentials", "ContainerCredentials");
+    assert_rotations_without_failures(
+        &events,
+        mock_sts::imds::Action::GetContainerCredentials,
+        IssuedBy::ContainerCredentials,
+    );
     assert!(events.iter().any(|e| signed_as(
         e,
         "arn:aws:sts::123456789012:assumed-role/task-role/eks-pod-1"
@@ -251,17 +271,22 @@ async fn a_profile_with_credential_source_ec2_instance_metadata_assumes_its_role
         "{:#?}",
         events.errors().collect::<Vec<_>>()
     );
-    let assumes: Vec<_> = events.action("AssumeRole").collect();
+    let assumes: Vec<_> = events.action(mock_sts::sts::Action::AssumeRole).collect();
     assert!(assumes.len() >= 3, "{assumes:#?}");
     for assume in &assumes {
         let signer = assume.signed_by.as_ref().unwrap();
-        assert_eq!(signer.issued_by.as_deref(), Some("InstanceMetadata"));
+        assert_eq!(signer.issued_by, Some(IssuedBy::InstanceMetadata));
         let issued = assume.issued.as_ref().unwrap();
         // AssumeRole from instance-profile credentials is role chaining: one hour at most.
         assert!(issued.chained);
         assert_eq!(issued.duration_seconds_granted, 3600);
     }
-    assert!(events.action("GetInstanceCredentials").count() >= assumes.len());
+    assert!(
+        events
+            .action(mock_sts::imds::Action::GetInstanceCredentials)
+            .count()
+            >= assumes.len()
+    );
     std::fs::remove_dir_all(dir).unwrap();
     aws.shutdown().await;
 }

@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime};
 use axum::body::Body;
 use http::Request;
 use mock_sts::MockAws;
+use mock_sts::aws_error::ErrorCode;
 use mock_sts::clock::SimClock;
 use mock_sts::testing::{self, ExpiryCase};
 use mock_sts::timestamp;
@@ -128,12 +129,7 @@ async fn check(case: ExpiryCase, clock: SimClock) -> Result<(), TestCaseError> {
             );
             if is_expired {
                 prop_assert_eq!(reply.status.as_u16(), probe.expired_status(), "{}", what);
-                prop_assert_eq!(
-                    event.error_code.as_deref(),
-                    Some("ExpiredToken"),
-                    "{}",
-                    what
-                );
+                prop_assert_eq!(event.error_code, Some(ErrorCode::ExpiredToken), "{}", what);
                 prop_assert_eq!(reply.code(), "ExpiredToken", "{}", what);
                 expired += 1;
             } else {

@@ -6,7 +6,9 @@ use axum::body::Body;
 use base64::Engine;
 use http::Request;
 use mock_sts::MockAws;
+use mock_sts::aws_error::ErrorCode;
 use mock_sts::clock::SimClock;
+use mock_sts::credentials::IssuedBy;
 
 use crate::common::*;
 
@@ -514,10 +516,10 @@ async fn expiry_is_exact_to_the_millisecond_and_beats_skew() {
     assert_eq!(reply.code(), "ExpiredToken", "{}", reply.body);
     let events = aws.events();
     let last = events.0.last().unwrap();
-    assert_eq!(last.error_code.as_deref(), Some("ExpiredToken"));
+    assert_eq!(last.error_code, Some(ErrorCode::ExpiredToken));
     let signer = last.signed_by.as_ref().unwrap();
     assert_eq!(signer.access_key_id, keys.akid);
-    assert_eq!(signer.issued_by.as_deref(), Some("AssumeRole"));
+    assert_eq!(signer.issued_by, Some(IssuedBy::AssumeRole));
 }
 
 #[tokio::test]
@@ -615,15 +617,15 @@ async fn every_request_is_an_event_with_its_outcome() {
     let _ = call(&aws, unsigned("POST", "/", "Action=GetCallerIdentity")).await;
     let events = aws.events();
     assert_eq!(events.len(), 2);
-    assert_eq!(events.0[0].action, "AssumeRole");
+    assert_eq!(events.0[0].action.as_str(), "AssumeRole");
     assert_eq!(events.0[0].error_code, None);
     assert_eq!(
         events.0[0].signed_by.as_ref().unwrap().access_key_id,
         USER_AKID
     );
     assert_eq!(
-        events.0[1].error_code.as_deref(),
-        Some("MissingAuthenticationToken")
+        events.0[1].error_code,
+        Some(ErrorCode::MissingAuthenticationToken)
     );
     assert_eq!(events.0[1].status, 403);
 }

@@ -14,6 +14,7 @@ use aws_sdk_s3::types::{
     ObjectIdentifier,
 };
 use mock_sts::MockAws;
+use mock_sts::aws_error::ErrorCode;
 use mock_sts::clock::SimClock;
 
 use crate::common::*;
@@ -716,8 +717,8 @@ async fn presigned_get_and_put_work_with_a_plain_http_client_until_they_expire()
     );
     let events = aws.events();
     let last = events.0.last().unwrap();
-    assert_eq!(last.action, "GetObject");
-    assert_eq!(last.error_code.as_deref(), Some("AccessDenied"));
+    assert_eq!(last.action.as_str(), "GetObject");
+    assert_eq!(last.error_code, Some(ErrorCode::AccessDenied));
     aws.shutdown().await;
 }
 
@@ -780,7 +781,7 @@ async fn put_object_succeeds_1ms_before_expiry_and_gets_expired_token_at_expiry(
 
     let events = aws.events();
     let failed = events.errors().last().unwrap();
-    assert_eq!(failed.action, "PutObject");
+    assert_eq!(failed.action.as_str(), "PutObject");
     assert_eq!(failed.status, 400);
     let signer = failed.signed_by.as_ref().unwrap();
     assert_eq!(signer.access_key_id, creds.access_key_id());

@@ -185,11 +185,16 @@ async fn a_refreshing_provider_never_sees_expired_token_over_four_hours() {
     }
     let events = aws.events();
     assert_eq!(events.errors().count(), 0);
-    let assumes: Vec<_> = events.action("AssumeRole").collect();
+    let assumes: Vec<_> = events.action(mock_sts::sts::Action::AssumeRole).collect();
     // Issued at 0, then refreshed when each one-hour credential reaches its expiry buffer.
     assert_eq!(assumes.len(), 4, "{assumes:#?}");
-    assert_eq!(events.action("GetCallerIdentity").count(), 240);
-    for event in events.action("GetCallerIdentity") {
+    assert_eq!(
+        events
+            .action(mock_sts::sts::Action::GetCallerIdentity)
+            .count(),
+        240
+    );
+    for event in events.action(mock_sts::sts::Action::GetCallerIdentity) {
         let signer = event.signed_by.as_ref().unwrap();
         assert!(signer.expires_at.unwrap() > event.sim_time);
     }

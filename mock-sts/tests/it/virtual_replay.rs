@@ -78,7 +78,7 @@ fn replay(refreshing: bool, hours: u64) -> Trace {
             .map(|e| {
                 (
                     mock_sts::timestamp::rfc3339_millis(e.sim_time),
-                    e.action.clone(),
+                    e.action.to_string(),
                     e.outcome().to_string(),
                     e.signed_by
                         .as_ref()
