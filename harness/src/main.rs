@@ -218,15 +218,34 @@ fn main() -> ExitCode {
         Command::List { paths } => load_all(&paths).map(|scenarios| {
             for s in &scenarios {
                 println!("{}  {}  [{}]", s.path.display(), s.name, s.clock.label());
+                for rule in &s.faults {
+                    let service = rule.service.map_or("*".to_string(), |v| v.to_string());
+                    println!("  fault: {service} {}", rule.kind.label());
+                }
+                for r in &s.revocations {
+                    println!(
+                        "  revoke: {} at {}",
+                        r.role_arn,
+                        sts_harness::metrics::hms(r.at.as_secs_f64())
+                    );
+                }
                 for r in &s.runs {
+                    let clock = if r.clock_faults.is_none() {
+                        String::new()
+                    } else {
+                        format!(
+                            "  (client clock: {})",
+                            report::clock_faults_label(&r.clock_faults)
+                        )
+                    };
                     match &r.process {
                         Some(p) => println!(
-                            "  {:<16} {}: {}",
+                            "  {:<16} {}: {}{clock}",
                             r.name,
                             r.strategy.as_str(),
                             p.command.join(" ")
                         ),
-                        None => println!("  {:<16} {}", r.name, r.strategy.as_str()),
+                        None => println!("  {:<16} {}{clock}", r.name, r.strategy.as_str()),
                     }
                 }
             }
