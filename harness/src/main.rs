@@ -4,7 +4,8 @@
 //! (unreadable or invalid scenario files, bad flags, `process` runs without libfaketime's
 //! `faketime` or on a virtual clock).
 
-use std::io::IsTerminal;
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -170,18 +171,32 @@ fn run(
     match json {
         Some(p) if p.as_os_str() == "-" => {
             eprint!("{table}");
-            println!("{json_text}");
+            emit(&format!("{json_text}\n"));
         }
         Some(p) => {
-            print!("{table}");
+            emit(&table);
             write_output(p, &json_text)?;
         }
-        None => print!("{table}"),
+        None => emit(&table),
     }
     if let Some(p) = junit {
         write_output(p, &report::junit(&report))?;
     }
     Ok(report.summary.departed == 0)
+}
+
+/// Writes to standard output. A reader that went away (`sts-harness list | head`) is not an
+/// error worth a panic: the rest is dropped and the exit status still says what happened.
+fn emit(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => eprintln!("error: cannot write to standard output: {e}"),
+    }
 }
 
 fn main() -> ExitCode {
@@ -210,20 +225,30 @@ fn main() -> ExitCode {
             junit.as_ref(),
         ),
         Command::Check { paths } => load_all(&paths).map(|scenarios| {
+            let mut out = String::new();
             for s in &scenarios {
-                println!("{}: ok ({} run(s))", s.path.display(), s.runs.len());
+                let _ = writeln!(out, "{}: ok ({} run(s))", s.path.display(), s.runs.len());
             }
+            emit(&out);
             true
         }),
         Command::List { paths } => load_all(&paths).map(|scenarios| {
+            let mut out = String::new();
             for s in &scenarios {
-                println!("{}  {}  [{}]", s.path.display(), s.name, s.clock.label());
+                let _ = writeln!(
+                    out,
+                    "{}  {}  [{}]",
+                    s.path.display(),
+                    s.name,
+                    s.clock.label()
+                );
                 for rule in &s.faults {
                     let service = rule.service.map_or("*".to_string(), |v| v.to_string());
-                    println!("  fault: {service} {}", rule.kind.label());
+                    let _ = writeln!(out, "  fault: {service} {}", rule.kind.label());
                 }
                 for r in &s.revocations {
-                    println!(
+                    let _ = writeln!(
+                        out,
                         "  revoke: {} at {}",
                         r.role_arn,
                         sts_harness::metrics::hms(r.at.as_secs_f64())
@@ -238,17 +263,19 @@ fn main() -> ExitCode {
                             report::clock_faults_label(&r.clock_faults)
                         )
                     };
-                    match &r.process {
-                        Some(p) => println!(
+                    let _ = match &r.process {
+                        Some(p) => writeln!(
+                            out,
                             "  {:<16} {}: {}{clock}",
                             r.name,
                             r.strategy.as_str(),
                             p.command.join(" ")
                         ),
-                        None => println!("  {:<16} {}{clock}", r.name, r.strategy.as_str()),
-                    }
+                        None => writeln!(out, "  {:<16} {}{clock}", r.name, r.strategy.as_str()),
+                    };
                 }
             }
+            emit(&out);
             true
         }),
     };

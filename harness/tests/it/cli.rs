@@ -342,3 +342,19 @@ fn process_runs_without_faketime_or_on_a_virtual_clock_exit_2_in_one_line() {
     assert!(stdout.contains("process: sh -c exit 0"), "{stdout}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_reader_that_goes_away_is_not_a_panic() {
+    // `sts-harness list scenarios/ | head -1`: the pipe closes before the listing is written.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sts-harness"))
+        .args(["list", catalog_dir().to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
