@@ -231,7 +231,7 @@ impl Metrics {
 
 /// Seconds from `start` to `t`, to the millisecond (credentials carry millisecond times, the
 /// clock nanoseconds: without rounding an issue time reads as a hair before the request).
-fn since(start: SystemTime, t: SystemTime) -> f64 {
+pub(crate) fn since(start: SystemTime, t: SystemTime) -> f64 {
     let secs = match t.duration_since(start) {
         Ok(d) => d.as_secs_f64(),
         Err(e) => -e.duration().as_secs_f64(),
@@ -311,7 +311,7 @@ pub fn compute(result: &RunResult) -> Metrics {
             delayed: e
                 .fault
                 .as_ref()
-                .filter(|f| f.effect.starts_with("latency"))
+                .filter(|f| f.only_delayed())
                 .map(|f| f.effect.clone()),
         }
     };
@@ -506,7 +506,7 @@ fn signing_skew(events: &[Event]) -> SigningSkew {
 /// delayed (a latency fault's request is judged like any other).
 pub fn injected(e: &Event) -> Option<String> {
     let fault = e.fault.as_ref()?;
-    if fault.effect.starts_with("latency") {
+    if fault.only_delayed() {
         return None;
     }
     Some(match e.error_code {

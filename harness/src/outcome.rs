@@ -144,9 +144,8 @@ impl ClientOutcome {
             }
             SdkError::TimeoutError(_) => ClientFailure::Timeout,
             SdkError::DispatchFailure(e) if e.is_timeout() => ClientFailure::Timeout,
-            SdkError::DispatchFailure(e) if e.is_io() => ClientFailure::DispatchFailure,
-            // Identity resolution fails before transmit, and the orchestrator reports it as a
-            // dispatch failure of kind "other": the error chain says what really happened.
+            // I/O, and identity resolution too: it fails before transmit and the orchestrator
+            // reports it as a dispatch failure of kind "other"; `refine` reads the chain.
             SdkError::DispatchFailure(_) => ClientFailure::DispatchFailure,
             SdkError::ResponseError(_) => ClientFailure::ResponseError,
             SdkError::ConstructionFailure(_) => ClientFailure::ConstructionFailure,

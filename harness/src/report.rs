@@ -217,16 +217,9 @@ fn sdk_log_lines(result: &RunResult) -> Vec<SdkLogLine> {
             target: l.target.clone(),
             message: l.message.clone(),
             count: l.count,
-            first_at_seconds: seconds_since(result.start, l.first),
+            first_at_seconds: metrics::since(result.start, l.first),
         })
         .collect()
-}
-
-fn seconds_since(start: std::time::SystemTime, t: std::time::SystemTime) -> f64 {
-    match t.duration_since(start) {
-        Ok(d) => (d.as_secs_f64() * 1000.0).round() / 1000.0,
-        Err(e) => -(e.duration().as_secs_f64() * 1000.0).round() / 1000.0,
-    }
 }
 
 /// The SDK log line that best explains a failure at `at_seconds`: the last distinct line first
@@ -235,13 +228,13 @@ fn quote_sdk_log(result: &RunResult, at_seconds: f64) -> Option<String> {
     let lines = &result.sdk_log.lines;
     let line = lines
         .iter()
-        .rfind(|l| seconds_since(result.start, l.first) <= at_seconds + 0.001)
+        .rfind(|l| metrics::since(result.start, l.first) <= at_seconds + 0.001)
         .or_else(|| lines.first())?;
     Some(format!(
         "The SDK logged: \"{}\" (×{}, first at +{}).",
         line.message,
         line.count,
-        hms(seconds_since(result.start, line.first))
+        hms(metrics::since(result.start, line.first))
     ))
 }
 
@@ -295,7 +288,7 @@ fn explain(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Option<Strin
         let note = format!(
             "Worker {} stopped at +{}: {}; the calls it had left were never made, so this run did not do its work.",
             stop.worker,
-            hms(seconds_since(result.start, stop.at)),
+            hms(metrics::since(result.start, stop.at)),
             stop.reason
         );
         text = Some(match text {

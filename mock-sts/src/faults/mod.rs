@@ -52,6 +52,14 @@ pub struct AppliedFault {
     pub effect: String,
 }
 
+impl AppliedFault {
+    /// Whether the rule only held the request in flight (`latency:…`): the request was then
+    /// judged like any other when it arrived, so its outcome is not the rule's doing.
+    pub fn only_delayed(&self) -> bool {
+        self.effect.starts_with("latency:")
+    }
+}
+
 /// A response extension asking the server to close the connection without writing this
 /// response (the `reset` effect). The socket server drops the connection; the in-process SDK
 /// client (`mock_sts::sdk::InProcessClient`, feature `sdk`) fails the call with a connection

@@ -97,7 +97,7 @@ async fn entry(State(state): State<Arc<MockState>>, request: Request) -> Respons
     // of `faults` for why).
     let mut fault = None;
     if state.faults.is_active()
-        && let Some(fired) = fault_stage(&state, &parts, &routed, received)
+        && let Some((fired, target)) = fault_stage(&state, &parts, &routed, received)
     {
         fault = Some(fired.applied);
         match fired.effect {
@@ -115,14 +115,14 @@ async fn entry(State(state): State<Arc<MockState>>, request: Request) -> Respons
                     }
                 };
                 if !landed {
-                    return unanswered(&state, &parts, &routed, &arrival, fault);
+                    return unanswered(&state, target, &arrival, fault);
                 }
                 arrival.arrived = state.clock.now();
             }
-            Effect::Reset => return unanswered(&state, &parts, &routed, &arrival, fault),
+            Effect::Reset => return unanswered(&state, target, &arrival, fault),
             Effect::Hang => {
                 // Recorded now, in arrival order, whenever the client gives up.
-                let response = unanswered(&state, &parts, &routed, &arrival, fault);
+                let response = unanswered(&state, target, &arrival, fault);
                 match closing {
                     Some(closing) => closing.wait().await,
                     None => std::future::pending::<()>().await,
@@ -130,7 +130,7 @@ async fn entry(State(state): State<Arc<MockState>>, request: Request) -> Respons
                 return response;
             }
             effect @ (Effect::Error { .. } | Effect::Status(_)) => {
-                return answer_fault(&state, &parts, &routed, effect, &arrival, fault);
+                return answer_fault(&state, &parts, &routed, target, effect, &arrival, fault);
             }
         }
     }
@@ -256,31 +256,43 @@ fn sts_action(parts: &Parts, body: &[u8]) -> EventAction {
     EventAction::sts_parameter(name.as_deref())
 }
 
-/// Asks the fault stage about a request that arrived at `now`.
+/// What the fault stage found out about a request, once, for its event if a rule fires: the
+/// service and action the event records, and who the request claims to be from.
+struct FaultTarget {
+    service: Service,
+    action: EventAction,
+    identity: Identity,
+}
+
+/// Asks the fault stage about a request that arrived at `now`; when a rule fires, also what
+/// its event records.
 fn fault_stage(
     state: &MockState,
     parts: &Parts,
     routed: &Routed,
     now: SystemTime,
-) -> Option<Fired> {
-    let (service, action) = fault_target(parts, routed)?;
+) -> Option<(Fired, FaultTarget)> {
+    let (fault_service, action) = fault_target(parts, routed)?;
     let identity = Identity::of(state, parts);
     let request = FaultRequest {
-        service,
+        service: fault_service,
         action: &action,
         caller: identity.caller_id(),
     };
-    state.faults.decide(&request, now, || state.dice())
-}
-
-/// The service and action an event records for a routed request.
-fn event_target(parts: &Parts, routed: &Routed) -> (Service, EventAction) {
-    match fault_target(parts, routed) {
-        Some((FaultService::Sts, action)) => (Service::Sts, action),
-        Some((FaultService::S3, action)) => (Service::S3, action),
-        Some((FaultService::Imds | FaultService::Container, action)) => (Service::Imds, action),
-        None => (Service::Sts, EventAction::Unknown),
-    }
+    let fired = state.faults.decide(&request, now, || state.dice())?;
+    let service = match fault_service {
+        FaultService::Sts => Service::Sts,
+        FaultService::S3 => Service::S3,
+        FaultService::Imds | FaultService::Container => Service::Imds,
+    };
+    Some((
+        fired,
+        FaultTarget {
+            service,
+            action,
+            identity,
+        },
+    ))
 }
 
 /// An error or bare-status fault, answered in the service's own wire format.
@@ -288,11 +300,16 @@ fn answer_fault(
     state: &MockState,
     parts: &Parts,
     routed: &Routed,
+    target: FaultTarget,
     effect: Effect,
     arrival: &Arrival,
     fault: Option<AppliedFault>,
 ) -> Response {
-    let identity = Identity::of(state, parts);
+    let FaultTarget {
+        service,
+        action,
+        identity,
+    } = target;
     let (code, status, message) = match effect {
         Effect::Error {
             code,
@@ -313,7 +330,6 @@ fn answer_fault(
         let response = finish(state, Outcome::from(&reply), arrival, fault);
         return reply.render(response);
     }
-    let (service, action) = event_target(parts, routed);
     let mut error = AwsError::new(service, code);
     if let Some(status) = status {
         error = error.with_status(status);
@@ -343,19 +359,22 @@ fn answer_fault(
 /// and the placeholder response that asks the server to drop the connection.
 fn unanswered(
     state: &MockState,
-    parts: &Parts,
-    routed: &Routed,
+    target: FaultTarget,
     arrival: &Arrival,
     fault: Option<AppliedFault>,
 ) -> Response {
-    let (service, action) = event_target(parts, routed);
+    let FaultTarget {
+        service,
+        action,
+        identity,
+    } = target;
     tracing::debug!(%service, %action, sim_time = %timestamp::rfc3339_millis(arrival.arrived), "connection dropped");
     record(
         state,
         Recorded {
             service,
             action,
-            signed_by: Identity::of(state, parts).signed_by(),
+            signed_by: identity.signed_by(),
             status: 0,
             error: None,
             issued: None,
