@@ -12,12 +12,16 @@
 //!   endpoint and generated AWS config files wired in.
 //! - [`metrics`]: metrics and verdicts from the events.
 //! - [`report`]: the table, JSON and JUnit reports.
+//! - [`timeline`]: the timeline picture, one self-contained HTML file.
+//! - [`partition`]: a deterministic share of the scenario × run matrix for one CI runner.
 pub mod metrics;
 pub mod outcome;
+pub mod partition;
 pub mod process;
 pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod sdk_log;
 pub mod strategy;
+pub mod timeline;
 pub mod workload;

@@ -9,11 +9,13 @@ use std::io::{IsTerminal, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use sts_harness::partition::Partition;
 use sts_harness::process::{self, ProcessOptions};
 use sts_harness::report::{self, ScenarioReport};
 use sts_harness::runner;
 use sts_harness::scenario::{self, ClockSpec, Scenario, StrategyKind};
+use sts_harness::timeline;
 
 #[derive(Parser)]
 #[command(
@@ -30,26 +32,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run scenario files (or every *.toml in the given directories).
-    Run {
-        /// Scenario files or directories.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        /// Only the run with this name.
-        #[arg(long = "run", value_name = "NAME")]
-        run_name: Option<String>,
-        /// Override every scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Override every scenario's clock: virtual | scaled:RATE.
-        #[arg(long, value_name = "CLOCK")]
-        clock: Option<String>,
-        /// Write the JSON report to FILE (`-` for standard output; the table then goes to stderr).
-        #[arg(long, value_name = "FILE")]
-        json: Option<PathBuf>,
-        /// Write a JUnit XML report to FILE.
-        #[arg(long, value_name = "FILE")]
-        junit: Option<PathBuf>,
-    },
+    Run(RunArgs),
     /// Validate scenario files without running them.
     Check {
         /// Scenario files or directories.
@@ -62,6 +45,36 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+}
+
+/// What `run` takes.
+#[derive(Args)]
+struct RunArgs {
+    /// Scenario files or directories.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Only the run with this name.
+    #[arg(long = "run", value_name = "NAME")]
+    run_name: Option<String>,
+    /// Override every scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override every scenario's clock: virtual | scaled:RATE.
+    #[arg(long, value_name = "CLOCK")]
+    clock: Option<String>,
+    /// Write the JSON report to FILE (`-` for standard output; the table then goes to stderr).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Write the timeline picture to FILE (one self-contained HTML file: a lane per run).
+    #[arg(long, value_name = "FILE")]
+    timeline: Option<PathBuf>,
+    /// Run only shard K of N of the scenario × run matrix (`K/N`, e.g. `2/3`; every run is in
+    /// exactly one shard): for CI jobs that share a catalog.
+    #[arg(long, value_name = "K/N")]
+    partition: Option<String>,
 }
 
 /// An error that means bad input: exit 2.
@@ -105,20 +118,21 @@ fn write_output(path: &PathBuf, text: &str) -> Result<(), BadInput> {
         .map_err(|e| BadInput(format!("cannot write {}: {e}", path.display())))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run(
-    paths: &[PathBuf],
-    run_name: Option<&str>,
-    seed: Option<u64>,
-    clock: Option<&str>,
-    json: Option<&PathBuf>,
-    junit: Option<&PathBuf>,
-) -> Result<bool, BadInput> {
-    let clock = clock
+fn run(args: &RunArgs) -> Result<bool, BadInput> {
+    let run_name = args.run_name.as_deref();
+    let clock = args
+        .clock
+        .as_deref()
         .map(ClockSpec::parse)
         .transpose()
         .map_err(|e| BadInput(format!("--clock: {e}")))?;
-    let scenarios = load_all(paths)?;
+    let partition: Option<Partition> = args
+        .partition
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(|e| BadInput(format!("--partition: {e}")))?;
+    let scenarios = load_all(&args.paths)?;
     if let Some(name) = run_name
         && !scenarios
             .iter()
@@ -128,13 +142,18 @@ fn run(
             "--run: no scenario has a run named `{name}`"
         )));
     }
+    let keep = |_: &Scenario, name: &str| run_name.is_none_or(|wanted| wanted == name);
+    let scenarios = match partition {
+        Some(p) => p.select(&scenarios, keep),
+        None => scenarios,
+    };
     // Process runs need libfaketime and a clock a program can follow: say so before anything runs.
     let options = ProcessOptions::from_env();
     let process_runs: Vec<(&Scenario, &scenario::RunSpec)> = scenarios
         .iter()
         .flat_map(|s| s.runs.iter().map(move |r| (s, r)))
         .filter(|(_, r)| r.strategy == StrategyKind::Process)
-        .filter(|(_, r)| run_name.is_none_or(|name| r.name == name))
+        .filter(|(s, r)| keep(s, &r.name))
         .collect();
     if let Some((s, r)) = process_runs.first() {
         if clock == Some(ClockSpec::Virtual) {
@@ -147,15 +166,27 @@ fn run(
         }
         process::find_faketime(&options).map_err(|e| BadInput(e.to_string()))?;
     }
+    if let Some(p) = partition {
+        let runs: usize = scenarios.iter().map(|s| s.runs.len()).sum();
+        eprintln!(
+            "partition {p}: {runs} run(s) of {} scenario(s)",
+            scenarios.len()
+        );
+    }
     let bar = progress(scenarios.len());
     let mut reports: Vec<ScenarioReport> = Vec::new();
+    let mut lanes = Vec::new();
     for s in &scenarios {
         if let Some(bar) = &bar {
             bar.set_message(s.name.clone());
         }
-        let results = runner::run_scenario_with(s, run_name, clock, seed, &options);
+        let results = runner::run_scenario_with(s, run_name, clock, args.seed, &options);
         if !results.is_empty() {
-            reports.push(report::scenario_report(s, &results));
+            let scenario_report = report::scenario_report(s, &results);
+            if args.timeline.is_some() {
+                lanes.extend(timeline::scenario_lanes(s, &results, &scenario_report));
+            }
+            reports.push(scenario_report);
         }
         if let Some(bar) = &bar {
             bar.inc(1);
@@ -168,7 +199,7 @@ fn run(
     let table = report::table(&report);
     let json_text = serde_json::to_string_pretty(&report)
         .map_err(|e| BadInput(format!("cannot serialise the report: {e}")))?;
-    match json {
+    match &args.json {
         Some(p) if p.as_os_str() == "-" => {
             eprint!("{table}");
             emit(&format!("{json_text}\n"));
@@ -179,8 +210,15 @@ fn run(
         }
         None => emit(&table),
     }
-    if let Some(p) = junit {
+    if let Some(p) = &args.junit {
         write_output(p, &report::junit(&report))?;
+    }
+    if let Some(p) = &args.timeline {
+        let title = match partition {
+            Some(part) => format!("sts-harness timeline (partition {part})"),
+            None => "sts-harness timeline".to_string(),
+        };
+        write_output(p, &timeline::render(&title, &lanes))?;
     }
     Ok(report.summary.departed == 0)
 }
@@ -209,21 +247,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let outcome = match cli.command {
-        Command::Run {
-            paths,
-            run_name,
-            seed,
-            clock,
-            json,
-            junit,
-        } => run(
-            &paths,
-            run_name.as_deref(),
-            seed,
-            clock.as_deref(),
-            json.as_ref(),
-            junit.as_ref(),
-        ),
+        Command::Run(args) => run(&args),
         Command::Check { paths } => load_all(&paths).map(|scenarios| {
             let mut out = String::new();
             for s in &scenarios {

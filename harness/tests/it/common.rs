@@ -51,7 +51,7 @@ pub fn venv() -> Option<PathBuf> {
 
 /// Says why a test cannot run, as a failure: a test that cannot run never passes silently.
 /// `STS_LAB_SKIP_EXTERNAL_CLIENTS=1` skips it on purpose instead (the skip is printed).
-fn missing(what: &str) {
+pub fn missing(what: &str) {
     assert!(
         std::env::var_os("STS_LAB_SKIP_EXTERNAL_CLIENTS").is_some_and(|v| v == "1"),
         "{what}; run scripts/test, which installs it, or set STS_LAB_SKIP_EXTERNAL_CLIENTS=1 to skip the tests that need it"

@@ -9,6 +9,8 @@
 //! - `cli`: the binary's exit codes, bad scenario files, JSON and JUnit output;
 //! - `process`: real programs (shell scripts, boto3) under libfaketime: exit status, output,
 //!   hung programs, children on one clock, missing commands, the boto3 expiry's accuracy.
+//! - `timeline`: `--timeline` rendered in headless Chromium: lanes, bars and marks in its DOM;
+//! - `shards`: `--partition k/n` shards run every run of a catalog exactly once;
 //! - `props`: properties over generated scenarios: `manual-env` fails first on the first
 //!   request at or after expiry, `sdk-profile` never fails, same seed ⇒ same events.
 #![allow(clippy::unwrap_used, missing_docs)]
@@ -23,3 +25,5 @@ mod faults;
 mod process;
 mod props;
 mod scaled;
+mod shards;
+mod timeline;
