@@ -5,6 +5,7 @@
 //! - [`strategy`]: how a client gets credentials (`manual-env`, `sdk-profile`, `sdk-imds`,
 //!   `naive-refresh`), built on the real SDK and the run's clock; `process` runs a program.
 //! - [`workload`]: what each worker does, and what the client saw.
+//! - [`transfer`]: multipart uploads and presigned URLs, the operations that outlive a moment.
 //! - [`outcome`]: how a call ended as the client saw it (AWS error or client-side failure).
 //! - [`sdk_log`]: the SDK's own warnings, captured per run, one line each.
 //! - [`runner`]: virtual (in process, deterministic) and scaled (loopback socket) runs.
@@ -24,4 +25,5 @@ pub mod scenario;
 pub mod sdk_log;
 pub mod strategy;
 pub mod timeline;
+pub mod transfer;
 pub mod workload;

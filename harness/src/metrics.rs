@@ -250,7 +250,7 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 
 /// Computes a run's metrics.
 pub fn compute(result: &RunResult) -> Metrics {
-    let ops: Vec<Action> = result.operations.iter().map(|o| o.action()).collect();
+    let ops: Vec<Action> = result.operations.iter().flat_map(|o| o.actions()).collect();
     let data_plane = |e: &&Event| ops.contains(&e.action);
     let events = &result.events;
     let requests = events.iter().filter(data_plane).count() as u64;

@@ -241,11 +241,12 @@ pub struct ProcessOutcome {
     pub stderr: OutputTail,
 }
 
-/// The wall-clock limit for a program: the workload's length at the run's rate, times
-/// [`TIMEOUT_FACTOR`], plus [`TIMEOUT_SLACK`]; or the run's `timeout`.
+/// The wall-clock limit for a program: the workload's length (and its overrun: a last upload,
+/// a presigned URL's wait) at the run's rate, times [`TIMEOUT_FACTOR`], plus
+/// [`TIMEOUT_SLACK`]; or the run's `timeout`.
 pub fn wall_limit(workload: &Workload, rate: f64, spec: &ProcessSpec) -> Duration {
     spec.timeout.unwrap_or_else(|| {
-        Duration::try_from_secs_f64(workload.length.as_secs_f64() / rate)
+        Duration::try_from_secs_f64((workload.length + workload.overrun()).as_secs_f64() / rate)
             .unwrap_or(Duration::from_secs(24 * 3600))
             * TIMEOUT_FACTOR
             + TIMEOUT_SLACK
@@ -411,6 +412,30 @@ impl Wiring<'_> {
         ]);
         if let Some(d) = self.run.duration_seconds {
             env.push(("STS_LAB_DURATION_SECONDS".into(), d.to_string().into()));
+        }
+        if let Some(m) = &w.multipart {
+            env.extend([
+                ("STS_LAB_PARTS".into(), m.parts.to_string().into()),
+                ("STS_LAB_PART_SIZE".into(), m.part_size.to_string().into()),
+                (
+                    "STS_LAB_LAST_PART_SIZE".into(),
+                    m.last_part_size.to_string().into(),
+                ),
+                // Bytes per simulated second: the program sleeps size / bandwidth per part.
+                ("STS_LAB_BANDWIDTH".into(), m.bandwidth.to_string().into()),
+            ]);
+        }
+        if let Some(p) = &w.presign {
+            env.extend([
+                (
+                    "STS_LAB_PRESIGN_EXPIRES_SECONDS".into(),
+                    seconds(p.expires).into(),
+                ),
+                (
+                    "STS_LAB_PRESIGN_USE_AFTER_SECONDS".into(),
+                    seconds(p.use_after).into(),
+                ),
+            ]);
         }
         env
     }

@@ -23,7 +23,7 @@ use crate::metrics::{self, Check, Metrics, Side, hms};
 use crate::outcome::ClientFailure;
 use crate::process::{Exit, OutputTail, ProcessOutcome};
 use crate::runner::RunResult;
-use crate::scenario::{Scenario, StrategyKind};
+use crate::scenario::{Operation, Scenario, StrategyKind};
 use crate::strategy;
 
 /// The JSON schema version.
@@ -421,7 +421,20 @@ fn explain_failure(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Opti
         }
     }
     let clock = &result.run.clock_faults;
+    let presigned_use = scenario.workload.presign.is_some()
+        && result.operations.iter().any(|op| {
+            matches!(
+                op,
+                Operation::PresignedGetObject | Operation::PresignedPutObject
+            ) && op.actions().iter().any(|a| a.as_str() == f.action)
+        });
     let advice = match (strategy, f.error_code, result.run.duration_seconds) {
+        (_, Some(ErrorCode::ExpiredToken), _) if presigned_use => {
+            "A presigned URL carries the credentials it was signed with, session token included: it works until its X-Amz-Expires or until that session expires, whichever comes first, and refreshing the client's credentials afterwards does not renew it (aws-sdk-rust warns when it presigns: see its log line). Presign with credentials that live as long as the URL must (an IAM user's keys, or a role session as long as the role allows), or presign just before the URL is used.".to_string()
+        }
+        (_, Some(ErrorCode::AccessDenied), _) if presigned_use => {
+            "The URL's X-Amz-Expires ran out before it was used: presign closer to its use, or with a longer validity (at most 7 days, and never longer than the session that signs it).".to_string()
+        }
         _ if !clock.is_none() => format!(
             "The client's clock is wrong ({}) while AWS judges every request by its own: keep it synchronised (NTP, chrony; re-sync after a resume). aws-runtime 1.10 learns the skew from a skew error's Date header and re-signs, but its credential cache still judges expiry by the local clock: behind, it keeps keys past their expiry (ExpiredToken until it catches up); ahead, it thinks fresh keys have expired and calls STS before every request.",
             clock_faults_label(clock)

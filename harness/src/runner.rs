@@ -294,18 +294,35 @@ async fn drive(
             return;
         }
     };
-    let http: SharedHttpClient = match clock_spec {
-        ClockSpec::Virtual => SharedHttpClient::new(InProcessClient::new(&aws)),
-        ClockSpec::Scaled { .. } => aws_smithy_http_client::Builder::new().build_http(),
+    let (http, direct): (SharedHttpClient, SharedHttpConnector) = match clock_spec {
+        ClockSpec::Virtual => {
+            let client = InProcessClient::new(&aws);
+            (
+                SharedHttpClient::new(client.clone()),
+                SharedHttpConnector::new(client),
+            )
+        }
+        ClockSpec::Scaled { .. } => (
+            aws_smithy_http_client::Builder::new().build_http(),
+            SharedHttpConnector::new(aws_smithy_http_client::Connector::builder().build_http()),
+        ),
     };
-    let http = if scenario.workload.latency.is_zero() {
-        http
+    let latency = scenario.workload.latency;
+    let (http, direct) = if latency.is_zero() {
+        (http, direct)
     } else {
-        SharedHttpClient::new(Latency {
-            inner: http,
-            clock: clock.clone(),
-            latency: scenario.workload.latency,
-        })
+        (
+            SharedHttpClient::new(Latency {
+                inner: http,
+                clock: clock.clone(),
+                latency,
+            }),
+            SharedHttpConnector::new(LatencyConnector {
+                inner: direct,
+                clock: clock.clone(),
+                latency,
+            }),
+        )
     };
     let Some(user) = scenario.world.users.first() else {
         result.startup_error = Some("the world has no IAM user to use as source keys".into());
@@ -315,6 +332,7 @@ async fn drive(
         clock: clock.clone(),
         client_clock: SkewedClock::new(clock.clone(), run.clock_faults.clone()),
         http,
+        direct,
         endpoint: aws.endpoint_url(),
         source_access_key_id: user.access_key_id.clone(),
         source_secret_access_key: user.secret_access_key.clone(),
@@ -323,7 +341,8 @@ async fn drive(
 
     let records = Arc::new(Mutex::new(Vec::new()));
     // Generous: twice the workload plus an hour of simulated time for start-up and retries.
-    let deadline = scenario.workload.length * 2 + Duration::from_secs(3600);
+    let deadline =
+        scenario.workload.length * 2 + Duration::from_secs(3600) + scenario.workload.overrun();
     let revocations = revoke_on_schedule(&aws, &clock, origin, &scenario.revocations);
     let work = async {
         let clients = strategy::build_clients(&env, run).await?;

@@ -28,7 +28,7 @@ use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_sdk_s3::config::retry::RetryPartition;
 use aws_smithy_async::rt::sleep::SharedAsyncSleep;
 use aws_smithy_async::time::SharedTimeSource;
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::http::{SharedHttpClient, SharedHttpConnector};
 use mock_sts::clock::{SimClock, SkewedClock};
 
 use crate::scenario::{RunSpec, StrategyKind};
@@ -43,6 +43,8 @@ pub struct ClientEnv {
     pub client_clock: SkewedClock,
     /// The HTTP client to reach the mock.
     pub http: SharedHttpClient,
+    /// The same way to the mock as a bare connector, for requests no SDK sends.
+    pub direct: SharedHttpConnector,
     /// The mock's endpoint URL.
     pub endpoint: String,
     /// The long-term source keys (the world's first user).
@@ -148,6 +150,8 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     /// STS, with the same credentials.
     pub sts: aws_sdk_sts::Client,
+    /// The way to the mock for requests no SDK sends (presigned URLs).
+    pub direct: SharedHttpConnector,
 }
 
 /// Why a strategy could not produce clients (e.g. STS refused the start-up `AssumeRole`).
@@ -215,6 +219,7 @@ pub async fn build_clients(env: &ClientEnv, run: &RunSpec) -> Result<Clients, St
     Ok(Clients {
         s3: aws_sdk_s3::Client::from_conf(s3.build()),
         sts: aws_sdk_sts::Client::from_conf(sts.build()),
+        direct: env.direct.clone(),
     })
 }
 

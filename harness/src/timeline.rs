@@ -173,7 +173,7 @@ fn error_label(e: &Event) -> Option<String> {
 fn lane(scenario: &Scenario, result: &RunResult, report: &RunReport) -> Lane {
     let start = result.start;
     let at = |t: SystemTime| since(start, t);
-    let data_plane: Vec<Action> = result.operations.iter().map(|o| o.action()).collect();
+    let data_plane: Vec<Action> = result.operations.iter().flat_map(|o| o.actions()).collect();
 
     let mut bars: BTreeMap<String, CredentialBar> = BTreeMap::new();
     let mut calls = Vec::new();

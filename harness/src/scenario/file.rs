@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use toml::Spanned;
 
+use super::transfer;
 use super::*;
 
 /// Parses scenario text; `path` names it in errors and anchors relative world files.
@@ -91,8 +92,9 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
                 return Err(invalid(
                     Some(op.span()),
                     format!(
-                        "workload.operations: unknown operation `{}` (PutObject, GetObject, HeadObject, ListObjectsV2, GetCallerIdentity)",
-                        op.get_ref()
+                        "workload.operations: unknown operation `{}` ({})",
+                        op.get_ref(),
+                        Operation::ALL.map(|o| o.as_str()).join(", ")
                     ),
                 ));
             }
@@ -111,7 +113,59 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
             format!("workload.workers: must be 1..=64, got {workers}"),
         ));
     }
+    let at = |(span, message): transfer::Invalid| invalid(span, message);
+    let multipart = w
+        .multipart
+        .as_ref()
+        .map(|m| m.get_ref().check().map_err(at))
+        .transpose()?;
+    let presign = w
+        .presign
+        .as_ref()
+        .map(|p| p.get_ref().check().map_err(at))
+        .transpose()?;
+    let presigned = |o: &Operation| {
+        matches!(
+            o,
+            Operation::PresignedGetObject | Operation::PresignedPutObject
+        )
+    };
+    match (
+        operations.contains(&Operation::MultipartUpload),
+        &w.multipart,
+    ) {
+        (true, None) => {
+            return Err(invalid(
+                None,
+                "workload.multipart: MultipartUpload needs [workload.multipart] (parts, part_size, bandwidth)".into(),
+            ));
+        }
+        (false, Some(m)) => {
+            return Err(invalid(
+                Some(m.span()),
+                "workload.multipart: given, but no operation is MultipartUpload".into(),
+            ));
+        }
+        _ => {}
+    }
+    match (operations.iter().any(presigned), &w.presign) {
+        (true, None) => {
+            return Err(invalid(
+                None,
+                "workload.presign: PresignedGetObject and PresignedPutObject need [workload.presign] (expires, use_after)".into(),
+            ));
+        }
+        (false, Some(p)) => {
+            return Err(invalid(
+                Some(p.span()),
+                "workload.presign: given, but no operation is PresignedGetObject or PresignedPutObject".into(),
+            ));
+        }
+        _ => {}
+    }
     let workload = Workload {
+        multipart,
+        presign,
         length: w.length.0,
         every: w.every.0,
         operations,
@@ -556,6 +610,8 @@ struct WorkloadEntry {
     latency: Option<Dur>,
     bucket: Option<String>,
     jitter: Option<f64>,
+    multipart: Option<Spanned<transfer::MultipartEntry>>,
+    presign: Option<Spanned<transfer::PresignEntry>>,
 }
 
 #[derive(Deserialize)]

@@ -16,6 +16,7 @@ use mock_sts::faults::FaultRule;
 use mock_sts::{s3, sts};
 
 mod file;
+mod transfer;
 
 /// The default role the built-in strategies assume: the default world's 12-hour role.
 pub const DEFAULT_ROLE: &str = "arn:aws:iam::123456789012:role/cross-account-s3";
@@ -87,7 +88,7 @@ impl ClockSpec {
     }
 }
 
-/// A workload operation: one call the client makes each interval.
+/// A workload operation: what the client does each interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
     /// S3 `PutObject` of `object_size` bytes.
@@ -100,10 +101,31 @@ pub enum Operation {
     ListObjectsV2,
     /// STS `GetCallerIdentity`.
     GetCallerIdentity,
+    /// A multipart upload (`[workload.multipart]`): `CreateMultipartUpload`, the parts one
+    /// after another, each taking its size over the bandwidth of simulated time, then
+    /// `CompleteMultipartUpload` (or `AbortMultipartUpload` after a failed part, as the AWS
+    /// CLI does). The upload can outlive the credentials it started with.
+    MultipartUpload,
+    /// Presign a `GetObject` now and use the URL `use_after` later (`[workload.presign]`).
+    PresignedGetObject,
+    /// Presign a `PutObject` now and upload through the URL `use_after` later.
+    PresignedPutObject,
 }
 
 impl Operation {
-    /// The AWS operation name.
+    /// Every operation, as scenario files name them.
+    pub const ALL: [Operation; 8] = [
+        Operation::PutObject,
+        Operation::GetObject,
+        Operation::HeadObject,
+        Operation::ListObjectsV2,
+        Operation::GetCallerIdentity,
+        Operation::MultipartUpload,
+        Operation::PresignedGetObject,
+        Operation::PresignedPutObject,
+    ];
+
+    /// The name scenario files use (the AWS operation name where there is one).
     pub fn as_str(&self) -> &'static str {
         match self {
             Operation::PutObject => "PutObject",
@@ -111,17 +133,28 @@ impl Operation {
             Operation::HeadObject => "HeadObject",
             Operation::ListObjectsV2 => "ListObjectsV2",
             Operation::GetCallerIdentity => "GetCallerIdentity",
+            Operation::MultipartUpload => "MultipartUpload",
+            Operation::PresignedGetObject => "PresignedGetObject",
+            Operation::PresignedPutObject => "PresignedPutObject",
         }
     }
 
-    /// The action the mock's events record for this operation: what counts as the data plane.
-    pub fn action(&self) -> Action {
+    /// The actions the mock's events record for this operation: what counts as the data plane.
+    pub fn actions(&self) -> Vec<Action> {
+        use s3::Operation as S3;
+        let s3 = |ops: &[S3]| ops.iter().map(|op| Action::S3(*op)).collect();
         match self {
-            Operation::PutObject => Action::S3(s3::Operation::PutObject),
-            Operation::GetObject => Action::S3(s3::Operation::GetObject),
-            Operation::HeadObject => Action::S3(s3::Operation::HeadObject),
-            Operation::ListObjectsV2 => Action::S3(s3::Operation::ListObjectsV2),
-            Operation::GetCallerIdentity => Action::Sts(sts::Action::GetCallerIdentity),
+            Operation::PutObject | Operation::PresignedPutObject => s3(&[S3::PutObject]),
+            Operation::GetObject | Operation::PresignedGetObject => s3(&[S3::GetObject]),
+            Operation::HeadObject => s3(&[S3::HeadObject]),
+            Operation::ListObjectsV2 => s3(&[S3::ListObjectsV2]),
+            Operation::GetCallerIdentity => vec![Action::Sts(sts::Action::GetCallerIdentity)],
+            Operation::MultipartUpload => s3(&[
+                S3::CreateMultipartUpload,
+                S3::UploadPart,
+                S3::CompleteMultipartUpload,
+                S3::AbortMultipartUpload,
+            ]),
         }
     }
 
@@ -130,16 +163,59 @@ impl Operation {
         !matches!(self, Operation::GetCallerIdentity)
     }
 
-    fn parse(text: &str) -> Option<Operation> {
-        Some(match text {
-            "PutObject" => Operation::PutObject,
-            "GetObject" => Operation::GetObject,
-            "HeadObject" => Operation::HeadObject,
-            "ListObjectsV2" => Operation::ListObjectsV2,
-            "GetCallerIdentity" => Operation::GetCallerIdentity,
-            _ => return None,
-        })
+    /// Whether it writes the run's object (the run then needs no seeded object to read).
+    pub fn writes(&self) -> bool {
+        matches!(
+            self,
+            Operation::PutObject | Operation::PresignedPutObject | Operation::MultipartUpload
+        )
     }
+
+    fn parse(text: &str) -> Option<Operation> {
+        Operation::ALL.into_iter().find(|op| op.as_str() == text)
+    }
+}
+
+/// `[workload.multipart]`: the parts of a `MultipartUpload` and how fast they travel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Multipart {
+    /// How many parts (1..=10 000, S3's limit).
+    pub parts: u32,
+    /// Bytes of every part but the last (at least S3's 5 MiB when there is more than one).
+    pub part_size: u64,
+    /// Bytes of the last part (default: `part_size`).
+    pub last_part_size: u64,
+    /// Bytes per simulated second: a part takes its size over this to send.
+    pub bandwidth: f64,
+}
+
+impl Multipart {
+    /// S3's minimum size of a part other than the last.
+    pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+
+    /// The simulated time part `n` (from 1) takes to send.
+    pub fn transfer_time(&self, n: u32) -> Duration {
+        let size = if n == self.parts {
+            self.last_part_size
+        } else {
+            self.part_size
+        };
+        Duration::from_secs_f64(size as f64 / self.bandwidth)
+    }
+}
+
+/// `[workload.presign]`: presigned URLs made now and used later.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Presign {
+    /// The URL's validity (`X-Amz-Expires`, at most a week, as SigV4 allows).
+    pub expires: Duration,
+    /// How long after presigning the URL is used.
+    pub use_after: Duration,
+}
+
+impl Presign {
+    /// SigV4's longest presigned validity, and the longest delay the harness accepts.
+    pub const MAX: Duration = Duration::from_secs(7 * 24 * 3600);
 }
 
 /// How a client gets its credentials.
@@ -266,6 +342,25 @@ pub struct Workload {
     pub bucket: String,
     /// Each pause varies by up to this fraction either way (seeded), as real loops drift.
     pub jitter: f64,
+    /// The parts of `MultipartUpload` operations.
+    pub multipart: Option<Multipart>,
+    /// How `Presigned*` operations presign and wait.
+    pub presign: Option<Presign>,
+}
+
+impl Workload {
+    /// How far one round's operations can run past the job's end: a whole multipart upload
+    /// and a presigned URL's wait. Deadlines and wall-clock limits allow for it.
+    pub fn overrun(&self) -> Duration {
+        let upload = self.multipart.as_ref().map_or(Duration::ZERO, |m| {
+            (1..=m.parts).map(|n| m.transfer_time(n)).sum()
+        });
+        let wait = self
+            .presign
+            .as_ref()
+            .map_or(Duration::ZERO, |p| p.use_after);
+        upload + wait
+    }
 }
 
 /// What a run must show.
@@ -455,14 +550,13 @@ expect = { passes = true, refreshes = "3..=5" }
 
     #[test]
     fn operations_name_the_action_their_events_record() {
-        for op in [
-            Operation::PutObject,
-            Operation::GetObject,
-            Operation::HeadObject,
-            Operation::ListObjectsV2,
-            Operation::GetCallerIdentity,
-        ] {
-            assert_eq!(op.action().as_str(), op.as_str());
+        for op in Operation::ALL {
+            let actions = op.actions();
+            assert!(!actions.is_empty(), "{op:?}");
+            let name = op.as_str().trim_start_matches("Presigned");
+            if op != Operation::MultipartUpload {
+                assert_eq!(actions[0].as_str(), name);
+            }
             assert_eq!(Operation::parse(op.as_str()), Some(op));
         }
     }
