@@ -180,7 +180,9 @@ fn run(
         None => emit(&table),
     }
     if let Some(p) = junit {
-        write_output(p, &report::junit(&report))?;
+        let xml = report::junit(&report)
+            .map_err(|e| BadInput(format!("cannot serialise the JUnit report: {e}")))?;
+        write_output(p, &xml)?;
     }
     Ok(report.summary.departed == 0)
 }
