@@ -211,7 +211,9 @@ fn run(args: &RunArgs) -> Result<bool, BadInput> {
         None => emit(&table),
     }
     if let Some(p) = &args.junit {
-        write_output(p, &report::junit(&report))?;
+        let xml = report::junit(&report)
+            .map_err(|e| BadInput(format!("cannot serialise the JUnit report: {e}")))?;
+        write_output(p, &xml)?;
     }
     if let Some(p) = &args.timeline {
         let title = match partition {

@@ -127,6 +127,10 @@ impl Params {
     }
 }
 
+/// One key or value of a form. Hand-written on purpose, not `form_urlencoded::parse` (which the
+/// lenient readers in `server`, `control`, `imds` and S3 routing use): that one keeps a malformed
+/// `%` escape as it is and turns invalid UTF-8 into U+FFFD, where STS answers
+/// `MalformedQueryString`.
 fn decode_form(raw: &[u8]) -> Option<String> {
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
@@ -709,7 +713,14 @@ mod tests {
         assert_eq!(p.get("Action"), Some("AssumeRole"));
         assert_eq!(p.get("RoleSessionName"), Some("a b/c"));
         assert_eq!(p.get("Empty"), Some(""));
-        for bad in [&b"Action=%zz"[..], b"Action=%4", b"Action=%ff%fe"] {
+        for bad in [
+            &b"Action=%zz"[..],
+            b"Action=%4",
+            b"Action=%",
+            b"Action=%ff%fe",
+            b"Action=\xff",
+            b"%zz=x",
+        ] {
             let e = Params::parse(bad).unwrap_err();
             assert_eq!(e.code, ErrorCode::MalformedQueryString, "{bad:?}");
         }

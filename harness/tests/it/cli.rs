@@ -76,21 +76,62 @@ fn a_departed_run_exits_1_with_json_and_junit_that_explain_it() {
         "{explanation}"
     );
 
+    // JUnit, read back as a JUnit consumer would: counts, one testcase per run, the failed
+    // check as the failure's message and the rerun command in its text.
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert!(
-        xml.contains("<testsuites name=\"sts-harness\" tests=\"2\" failures=\"1\">"),
-        "{xml}"
+    let parsed = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    assert_eq!(
+        parsed.name.as_ref().map(|n| n.as_str()),
+        Some("sts-harness")
     );
-    assert!(
-        xml.contains("<testcase name=\"manual-env\" classname=\"small\""),
-        "{xml}"
+    assert_eq!((parsed.tests, parsed.failures, parsed.errors), (2, 1, 0));
+    assert_eq!(parsed.test_suites.len(), 1, "{xml}");
+    let suite = &parsed.test_suites[0];
+    assert_eq!(suite.name.as_str(), "small");
+    assert_eq!((suite.tests, suite.failures), (2, 1));
+    let cases: Vec<(&str, Option<&str>)> = suite
+        .test_cases
+        .iter()
+        .map(|c| (c.name.as_str(), c.classname.as_ref().map(|n| n.as_str())))
+        .collect();
+    assert_eq!(
+        cases,
+        [
+            ("manual-env", Some("small")),
+            ("sdk-profile", Some("small"))
+        ]
     );
-    assert!(xml.contains("<failure message=\"passes: expected no failure, got ExpiredToken on GetCallerIdentity at 1h00m00s\""), "{xml}");
-    assert!(xml.contains("rerun: sts-harness run "), "{xml}");
-    assert!(
-        xml.contains("--run manual-env --seed 5 --clock virtual"),
-        "{xml}"
+    assert!(suite.test_cases.iter().all(|c| c.time.is_some()), "{xml}");
+    let quick_junit::TestCaseStatus::NonSuccess {
+        kind: quick_junit::NonSuccessKind::Failure,
+        message,
+        ty,
+        description,
+        ..
+    } = &suite.test_cases[0].status
+    else {
+        panic!("manual-env is not a failure: {xml}");
+    };
+    assert_eq!(
+        message.as_ref().map(|m| m.as_str()),
+        Some("passes: expected no failure, got ExpiredToken on GetCallerIdentity at 1h00m00s")
     );
+    assert_eq!(ty.as_ref().map(|t| t.as_str()), Some("departed"));
+    let text = description.as_ref().unwrap().as_str();
+    assert!(text.contains("rerun: sts-harness run "), "{text}");
+    assert!(
+        text.contains("--run manual-env --seed 5 --clock virtual"),
+        "{text}"
+    );
+    // The explanation's quotes survive escaping.
+    assert!(
+        text.contains("failed with ExpiredToken: \"The security token included"),
+        "{text}"
+    );
+    assert!(matches!(
+        suite.test_cases[1].status,
+        quick_junit::TestCaseStatus::Success { .. }
+    ));
 
     // --run picks one run, and a met run exits 0; --json - puts JSON on stdout.
     let (code, stdout, stderr) = harness(&[

@@ -68,8 +68,24 @@ strategy = "process"
         (
             scenario_report,
             report::table(&whole),
-            report::junit(&whole),
+            report::junit(&whole).unwrap(),
         )
+    }
+}
+
+/// The only testcase of a JUnit report, which must be a failure: its message and text.
+fn junit_failure(xml: &str) -> (String, String) {
+    let report = quick_junit::Report::deserialize_from_str(xml).unwrap();
+    assert_eq!((report.tests, report.failures), (1, 1), "{xml}");
+    let case = &report.test_suites[0].test_cases[0];
+    match &case.status {
+        quick_junit::TestCaseStatus::NonSuccess {
+            kind: quick_junit::NonSuccessKind::Failure,
+            message: Some(message),
+            description: Some(text),
+            ..
+        } => (message.as_str().to_owned(), text.as_str().to_owned()),
+        other => panic!("not a failure: {other:?}\n{xml}"),
     }
 }
 
@@ -164,11 +180,10 @@ fn a_program_that_exits_nonzero_departs_with_its_status_and_output() {
     );
     assert!(table.contains("    | starting the job"), "{table}");
     assert!(table.contains("    | something went wrong"), "{table}");
-    assert!(
-        junit.contains("<failure message=\"exit_code: expected exit 0, got exit 3\""),
-        "{junit}"
-    );
-    assert!(junit.contains("something went wrong"), "{junit}");
+    let (message, text) = junit_failure(&junit);
+    assert_eq!(message, "exit_code: expected exit 0, got exit 3");
+    assert!(text.contains("stderr:\n| something went wrong"), "{text}");
+    assert!(text.contains("stdout:\n| starting the job"), "{text}");
 
     // The same program meets `exit_code = 3` and `exits_nonzero = true`.
     for expect in [
@@ -244,10 +259,14 @@ fn a_hung_program_is_killed_with_its_children_at_its_timeout() {
         "{table}"
     );
     assert!(table.contains("    | waiting forever"), "{table}");
+    let (message, text) = junit_failure(&junit);
     assert!(
-        junit.contains("killed after the 2 s wall-clock limit"),
-        "{junit}"
+        message.contains(
+            "finishes: expected the workload ends, got killed after the 2 s wall-clock limit"
+        ),
+        "{message}"
     );
+    assert!(text.contains("| waiting forever"), "{text}");
     // The child went with it.
     let pid: u32 = std::fs::read_to_string(fixture.path().join("child.pid"))
         .unwrap()

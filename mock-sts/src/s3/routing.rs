@@ -183,6 +183,8 @@ fn request_host(parts: &Parts) -> String {
     without_port.to_ascii_lowercase()
 }
 
+/// A path segment, percent-decoded strictly. Not `form_urlencoded`: in a path `+` is a plus,
+/// and a key that is not UTF-8 is S3's `InvalidURI`, not U+FFFD.
 pub(super) fn decode_segment(raw: &str) -> Result<String, AwsError> {
     percent_decode_str(raw)
         .decode_utf8()

@@ -38,9 +38,10 @@ pub(super) fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Splits a raw query into decoded pairs the way aws-sigv4 does (`form_urlencoded::parse`):
-/// `&`-separated, empty pieces skipped, a piece without `=` has an empty value, `+` is a
-/// space, `%XX` is decoded (a malformed escape stays literal) and invalid UTF-8 becomes U+FFFD.
+/// Splits a raw query into decoded pairs with `form_urlencoded::parse`, the very call aws-sigv4
+/// 1.6 canonicalises with: `&`-separated, empty pieces skipped, a piece without `=` has an empty
+/// value, `+` is a space, `%XX` is decoded (a malformed escape stays literal) and invalid UTF-8
+/// becomes U+FFFD. Duplicate keys are kept, in order; [`canonical_query`] sorts them by value.
 ///
 /// Decision: `+` means space. aws-sigv4 1.6 (and smithy-rs main as of 2026-08) does so, and so
 /// does AWS itself as far as public reports show: S3 accepts a URL whose spaces were sent as
@@ -48,20 +49,9 @@ pub(super) fn lossy(bytes: &[u8]) -> String {
 /// (ceph/ceph#16116). botocore would sign a raw `+` literally, but no SDK sends one: they all
 /// encode `+` as `%2B`. See smithy-lang/smithy-rs#4227 for the debate.
 pub(super) fn decoded_query(raw: &str) -> Vec<(String, String)> {
-    raw.split('&')
-        .filter(|piece| !piece.is_empty())
-        .map(|piece| {
-            let (key, value) = piece.split_once('=').unwrap_or((piece, ""));
-            (form_decode(key), form_decode(value))
-        })
+    form_urlencoded::parse(raw.as_bytes())
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
         .collect()
-}
-
-fn form_decode(raw: &str) -> String {
-    let plus_as_space = raw.replace('+', " ");
-    percent_decode_str(&plus_as_space)
-        .decode_utf8_lossy()
-        .into_owned()
 }
 
 fn encode(text: &str) -> String {
@@ -266,6 +256,12 @@ mod tests {
             "X-Amz-Signature=1&a=1"
         );
         assert_eq!(canonical_query("X-Amz-Signature=1&a=1", true), "a=1");
+        // Bad input never fails the canonicalisation (the signature then fails to match):
+        // invalid UTF-8 is U+FFFD, a truncated escape stays literal, the first `=` splits.
+        assert_eq!(
+            canonical_query("f=%FF&g=%4&e==x&h=%", false),
+            "e=%3Dx&f=%EF%BF%BD&g=%254&h=%25"
+        );
     }
 
     #[test]

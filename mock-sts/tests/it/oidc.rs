@@ -237,6 +237,32 @@ async fn slow_issuer_times_out() {
     assert_key_retrieval(&discovery_error(&server).await, "longer than");
 }
 
+/// On a paused runtime (a virtual clock) tokio's timer jumps ahead while the runtime waits on a
+/// socket, so a `tokio::time::timeout` around discovery would fire at once; the real-time bound
+/// lets an issuer that takes a moment answer.
+#[tokio::test(start_paused = true)]
+async fn discovery_on_a_paused_runtime_waits_in_real_time() {
+    let server = MockServer::start().await;
+    serve_discovery(&server, 1).await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/jwks"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(jwks(&[(Key::RsaA, "a")]))
+                .set_delay(Duration::from_millis(200)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (identity, _) = OidcVerifier::new()
+        .with_fetch_timeout(Duration::from_secs(5))
+        .verify(&rs256(&claims_for(&server)), &[discovered(&server)], now())
+        .await
+        .unwrap();
+    assert_eq!(identity.issuer, server.uri());
+    server.verify().await;
+}
+
 #[tokio::test]
 async fn malformed_discovery_documents_cannot_retrieve_the_key() {
     // (openid-configuration, or None for a good one; JWKS response; expected reason)

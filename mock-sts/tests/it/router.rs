@@ -106,6 +106,23 @@ async fn malformed_form_body_is_malformed_query_string() {
 }
 
 #[tokio::test]
+async fn non_utf8_bytes_in_a_form_body_are_malformed_query_string() {
+    // Raw bytes no client encoder sends (a URI cannot carry them, a body can). The signer takes
+    // text, so a signed request gets its body swapped: the form is refused before the
+    // signature is checked.
+    let aws = frozen_mock();
+    for body in [&b"Action=GetCallerIdentity&Version=\xff\xfe"[..], b"\xc3("] {
+        let request = sts_post("Action=GetCallerIdentity", &Keys::user(), start())
+            .map(|_| Body::from(body.to_vec()));
+        call(&aws, request).await.assert_sts_error(
+            404,
+            "MalformedQueryString",
+            "The query string contains a syntax error.",
+        );
+    }
+}
+
+#[tokio::test]
 async fn duration_seconds_that_is_not_a_number_is_a_validation_error() {
     let aws = frozen_mock();
     assume(&aws, "&DurationSeconds=abc").await.assert_sts_error(
