@@ -23,7 +23,7 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
 
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::http::{SharedHttpClient, SharedHttpConnector};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use mock_sts::MockAws;
 use mock_sts::clock::{ClockFaults, SimClock, SkewedClock, default_virtual_start};
@@ -166,6 +166,7 @@ async fn setup(strategy: StrategyKind) -> Setup {
         clock: clock.clone(),
         client_clock: SkewedClock::new(clock.clone(), ClockFaults::default()),
         http: SharedHttpClient::new(InProcessClient::new(&aws)),
+        direct: SharedHttpConnector::new(InProcessClient::new(&aws)),
         endpoint: aws.endpoint_url(),
         source_access_key_id: user.access_key_id.clone(),
         source_secret_access_key: user.secret_access_key.clone(),
@@ -176,6 +177,7 @@ async fn setup(strategy: StrategyKind) -> Setup {
         strategy,
         role_arn: DEFAULT_ROLE.to_owned(),
         duration_seconds: None,
+        source: None,
         process: None,
         clock_faults: ClockFaults::default(),
         expect: Expect::default(),

@@ -97,30 +97,52 @@ impl ClientEnv {
         )
     }
 
-    /// The aws-config profile file a strategy uses (`~/.aws/config` as a user would write it).
-    pub fn profile_file(&self, run: &RunSpec) -> String {
-        let source = match run.strategy {
-            StrategyKind::SdkImds => format!(
-                "credential_source = Ec2InstanceMetadata\nec2_metadata_service_endpoint = {}\n",
-                self.endpoint
+    /// The aws-config profile file a strategy uses (`~/.aws/config` as a user would write it):
+    /// `[profile pipeline]` assumes the run's role from `[profile source]` (the user's keys, or
+    /// `copied_source`'s session keys), from instance metadata (`sdk-imds`), or through
+    /// `[profile base]` when the run's source role is chained and refreshed by the SDK.
+    pub fn profile_file(&self, run: &RunSpec, copied_source: Option<&Credentials>) -> String {
+        let endpoint = &self.endpoint;
+        let source_keys = match copied_source {
+            Some(keys) => format!(
+                "aws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\n",
+                keys.access_key_id(),
+                keys.secret_access_key(),
+                keys.session_token().unwrap_or_default()
             ),
-            _ => "source_profile = source\n".to_string(),
+            None => format!(
+                "aws_access_key_id = {}\naws_secret_access_key = {}\n",
+                self.source_access_key_id, self.source_secret_access_key
+            ),
+        };
+        let (base, source) = match (run.strategy, &run.source) {
+            (StrategyKind::SdkImds, _) => (
+                String::new(),
+                format!(
+                    "credential_source = Ec2InstanceMetadata\nec2_metadata_service_endpoint = {endpoint}\n"
+                ),
+            ),
+            (_, Some(chain)) if !chain.copied => (
+                format!(
+                    "[profile base]\nrole_arn = {}\nsource_profile = source\nregion = us-east-1\nendpoint_url = {endpoint}\n\n",
+                    chain.role_arn
+                ),
+                "source_profile = base\n".to_string(),
+            ),
+            _ => (String::new(), "source_profile = source\n".to_string()),
         };
         format!(
             "[profile source]\n\
-             aws_access_key_id = {akid}\n\
-             aws_secret_access_key = {secret}\n\
+             {source_keys}\
              region = us-east-1\n\
              endpoint_url = {endpoint}\n\
              \n\
+             {base}\
              [profile pipeline]\n\
              role_arn = {role}\n\
              {source}\
              region = us-east-1\n\
              endpoint_url = {endpoint}\n",
-            akid = self.source_access_key_id,
-            secret = self.source_secret_access_key,
-            endpoint = self.endpoint,
             role = run.role_arn,
         )
     }
@@ -176,12 +198,47 @@ pub async fn build_clients(env: &ClientEnv, run: &RunSpec) -> Result<Clients, St
             });
         }
         StrategyKind::ManualEnv => {
-            let keys = call_assume_role(&env.sts_client(&base), run, "pipeline").await?;
+            let sts = env.sts_client(&base);
+            let keys = match &run.source {
+                None => {
+                    call_assume_role(&sts, &run.role_arn, run.duration_seconds, "pipeline").await?
+                }
+                // Role chaining: the source session assumes the run's role.
+                Some(chain) => {
+                    let source =
+                        call_assume_role(&sts, &chain.role_arn, chain.duration_seconds, "source")
+                            .await?;
+                    let chained = env.sts_client(&base).config().to_builder();
+                    let chained = aws_sdk_sts::Client::from_conf(
+                        chained
+                            .credentials_provider(SharedCredentialsProvider::new(source))
+                            .build(),
+                    );
+                    call_assume_role(&chained, &run.role_arn, run.duration_seconds, "pipeline")
+                        .await?
+                }
+            };
             (SharedCredentialsProvider::new(keys), None)
         }
         StrategyKind::SdkProfile | StrategyKind::SdkImds => {
+            // A copied source session is assumed once, here, as a user's script would.
+            let copied = match &run.source {
+                Some(chain) if chain.copied => Some(
+                    call_assume_role(
+                        &env.sts_client(&base),
+                        &chain.role_arn,
+                        chain.duration_seconds,
+                        "source",
+                    )
+                    .await?,
+                ),
+                _ => None,
+            };
             let files = EnvConfigFiles::builder()
-                .with_contents(EnvConfigFileKind::Config, env.profile_file(run))
+                .with_contents(
+                    EnvConfigFileKind::Config,
+                    env.profile_file(run, copied.as_ref()),
+                )
                 .build();
             let provider = ProfileFileCredentialsProvider::builder()
                 .profile_files(files)
@@ -223,18 +280,19 @@ pub async fn build_clients(env: &ClientEnv, run: &RunSpec) -> Result<Clients, St
     })
 }
 
-/// One `AssumeRole` with the run's role and `DurationSeconds`, as static credentials.
+/// One `AssumeRole` of `role_arn` with `DurationSeconds` when given, as static credentials.
 async fn call_assume_role(
     sts: &aws_sdk_sts::Client,
-    run: &RunSpec,
+    role_arn: &str,
+    duration_seconds: Option<u32>,
     session: &str,
 ) -> Result<Credentials, StartupError> {
     use aws_sdk_sts::error::ProvideErrorMetadata;
     let out = sts
         .assume_role()
-        .role_arn(&run.role_arn)
+        .role_arn(role_arn)
         .role_session_name(session)
-        .set_duration_seconds(run.duration_seconds.and_then(|d| i32::try_from(d).ok()))
+        .set_duration_seconds(duration_seconds.and_then(|d| i32::try_from(d).ok()))
         .send()
         .await
         .map_err(|e| {
@@ -283,9 +341,14 @@ impl NaiveRefresh {
         {
             return Ok(c);
         }
-        let fresh = call_assume_role(&self.sts, &self.run, "pipeline")
-            .await
-            .map_err(CredentialsError::provider_error)?;
+        let fresh = call_assume_role(
+            &self.sts,
+            &self.run.role_arn,
+            self.run.duration_seconds,
+            "pipeline",
+        )
+        .await
+        .map_err(CredentialsError::provider_error)?;
         *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(fresh.clone());
         Ok(fresh)
     }

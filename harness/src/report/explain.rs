@@ -111,7 +111,24 @@ fn explain_failure(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Opti
             .world
             .role_by_arn(&result.run.role_arn)
             .map(|r| r.max_session_duration);
-        let mut text = format!("The run failed before its workload started: {error}. ");
+        let mut text = format!(
+            "The run failed before its workload started: {}. ",
+            error.trim_end_matches('.')
+        );
+        if let (Some(asked), Some(_)) = (result.run.duration_seconds, &result.run.source) {
+            let _ = write!(
+                text,
+                "Its role is assumed by role chaining (from a session of {}), which AWS caps at 3600 s: DurationSeconds={asked} cannot be granted, whatever the role's maximum. Ask for at most 3600, or better, ",
+                result
+                    .run
+                    .source
+                    .as_ref()
+                    .map_or("", |s| s.role_arn.as_str())
+            );
+            text.push_str(strategy::remedy(StrategyKind::ManualEnv));
+            text.push('.');
+            return Some(text);
+        }
         if let (Some(asked), Some(max)) = (result.run.duration_seconds, role_max)
             && (asked > max || asked > 43200)
         {
@@ -211,6 +228,23 @@ fn explain_failure(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Opti
             "The client's clock is wrong ({}) while AWS judges every request by its own: keep it synchronised (NTP, chrony; re-sync after a resume). aws-runtime 1.10 learns the skew from a skew error's Date header and re-signs, but its credential cache still judges expiry by the local clock: behind, it keeps keys past their expiry (ExpiredToken until it catches up); ahead, it thinks fresh keys have expired and calls STS before every request.",
             clock_faults_label(clock)
         ),
+        (_, Some(ErrorCode::ExpiredToken), _)
+            if f.action == "AssumeRole" && result.run.source.as_ref().is_some_and(|s| s.copied) =>
+        {
+            "The provider assumes the job's role with a source session that was assumed once and copied into its profile (aws_session_token): nothing refreshes it, so when it expires every refresh of the job's role is refused. Let the SDK refresh the whole chain (role_arn + source_profile at each level, or credential_source), or give the source a provider of its own.".to_string()
+        }
+        (StrategyKind::ManualEnv, Some(ErrorCode::ExpiredToken), None)
+            if f.issued.as_ref().is_some_and(|i| i.chained) =>
+        {
+            format!(
+                "Credentials from one chained AssumeRole at start-up (a role session assuming a role: AWS caps it at 3600 s, whatever the role's {} s) are never refreshed; {}.",
+                f.issued
+                    .as_ref()
+                    .and_then(|i| i.max_session_duration)
+                    .unwrap_or(3600),
+                strategy::remedy(strategy)
+            )
+        }
         (StrategyKind::ManualEnv, Some(ErrorCode::ExpiredToken), None) => format!(
             "Credentials from one AssumeRole at start-up, with the 3600 s default although the role allows {} s, are never refreshed; {}.",
             f.issued

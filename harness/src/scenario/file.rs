@@ -247,11 +247,21 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
             })?;
         let clock_faults =
             clock_faults(r, strategy, &workload).map_err(|(span, m)| invalid(Some(span), m))?;
+        let source = r
+            .source
+            .as_ref()
+            .map(|s| {
+                s.get_ref()
+                    .check(strategy)
+                    .map_err(|m| invalid(Some(s.span()), m))
+            })
+            .transpose()?;
         runs.push(RunSpec {
             name,
             strategy,
             role_arn: r.role.clone().unwrap_or_else(|| DEFAULT_ROLE.to_string()),
             duration_seconds: r.duration_seconds,
+            source,
             process,
             clock_faults,
             expect,
@@ -621,6 +631,7 @@ struct RunEntry {
     strategy: Spanned<String>,
     role: Option<String>,
     duration_seconds: Option<u32>,
+    source: Option<Spanned<source::SourceEntry>>,
     command: Option<Spanned<CommandEntry>>,
     cwd: Option<Spanned<String>>,
     profile: Option<Spanned<String>>,

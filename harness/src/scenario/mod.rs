@@ -16,6 +16,7 @@ use mock_sts::faults::FaultRule;
 use mock_sts::{s3, sts};
 
 mod file;
+mod source;
 mod transfer;
 
 /// The default role the built-in strategies assume: the default world's 12-hour role.
@@ -404,6 +405,9 @@ pub struct RunSpec {
     pub role_arn: String,
     /// `DurationSeconds` to ask for (strategies that send it).
     pub duration_seconds: Option<u32>,
+    /// Role chaining: the run's role is assumed with a session of this source role instead of
+    /// the user's keys.
+    pub source: Option<SourceSpec>,
     /// The program, for `process` runs.
     pub process: Option<ProcessSpec>,
     /// How wrong the client's clock is (`clock_offset`, `clock_drift`, `clock_jumps`); the
@@ -413,6 +417,21 @@ pub struct RunSpec {
     pub expect: Expect,
     /// The line of its `[[run]]`, for messages.
     pub line: usize,
+}
+
+/// A run's source credentials when its role is assumed by role chaining (`source = { … }`):
+/// the user's keys assume `role_arn`, and that session assumes the run's role. AWS caps a
+/// chained session at one hour.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceSpec {
+    /// The source role.
+    pub role_arn: String,
+    /// `DurationSeconds` for the source session (copied sources only).
+    pub duration_seconds: Option<u32>,
+    /// The source session is assumed once at start-up and kept (as a profile's static session
+    /// keys, or with the copied keys of `manual-env`); otherwise the SDK refreshes it too (a
+    /// profile chain: `role_arn` + `source_profile` twice).
+    pub copied: bool,
 }
 
 /// A parsed, validated scenario.
