@@ -21,7 +21,7 @@
 //! `AccessDenied`, S3's default for private buckets.
 //!
 //! Modules, one concept each: `routing` tells the operation (step 1); `payload` reads and checks
-//! the body (step 4); `bucket`, `listing`, `object` and [`multipart`] serve the operations
+//! the body (step 4); `bucket`, `listing`, `versions`, `object` and [`multipart`] serve the operations
 //! (step 5); `headers` maps request headers to stored metadata and back; [`store`], [`chunked`],
 //! [`checksum`] and [`xml`] are the storage, framing, integrity and XML parts they share. This
 //! file keeps the entry point, [`handle`], the order of checks, and what every handler shares:
@@ -37,6 +37,7 @@ mod object;
 mod payload;
 mod routing;
 pub mod store;
+mod versions;
 pub mod xml;
 
 use std::time::SystemTime;
@@ -228,6 +229,7 @@ impl Request<'_> {
             Operation::GetBucketLocation => self.bucket_location(),
             Operation::ListObjects => self.list_objects(false),
             Operation::ListObjectsV2 => self.list_objects(true),
+            Operation::ListObjectVersions => self.list_object_versions(),
             Operation::DeleteObjects => self.delete_objects(&payload),
             Operation::PutObject => self.put_object(payload),
             Operation::CopyObject => self.copy_object(),

@@ -17,6 +17,7 @@ use super::headers::{insert, object_meta_from_headers};
 use super::payload::Payload;
 use super::routing::decode_segment;
 use super::store::{self, ObjectMeta, StoreError};
+use super::versions::NULL_VERSION;
 use super::xml::{self, S3_NAMESPACE};
 use super::{MAX_KEYS, Request, header_str, invalid_argument, s3_error, unsupported_algorithm};
 use crate::aws_error::{AwsError, ErrorCode};
@@ -278,28 +279,52 @@ impl Request<'_> {
             return Err(s3_error(ErrorCode::MalformedXML));
         }
         let quiet = root.child_text("Quiet").is_some_and(|q| q.trim() == "true");
-        let keys: Vec<String> = root
+        // (Key, VersionId): bucket-emptying tools send the `null` version ids that
+        // `ListObjectVersions` hands out.
+        let objects: Vec<(String, Option<String>)> = root
             .children_named("Object")
-            .map(|o| o.child_text("Key").map(str::to_owned))
+            .map(|o| {
+                o.child_text("Key").map(|k| {
+                    let version = o.child_text("VersionId").map(|v| v.trim().to_owned());
+                    (k.to_owned(), version)
+                })
+            })
             .collect::<Option<_>>()
             .ok_or_else(|| s3_error(ErrorCode::MalformedXML))?;
-        if keys.is_empty() || keys.len() > MAX_KEYS {
+        if objects.is_empty() || objects.len() > MAX_KEYS {
             return Err(s3_error(ErrorCode::MalformedXML));
         }
         let mut w = XmlWriter::compact();
         w.declaration().open("DeleteResult", Some(S3_NAMESPACE));
-        for key in &keys {
-            match self.s3.store.delete_object(self.bucket_name(), key) {
-                Ok(()) if quiet => {}
-                Ok(()) => {
-                    w.open("Deleted", None).text("Key", key).close("Deleted");
+        for (key, version) in &objects {
+            let error = match version.as_deref() {
+                // Without versioning every object's only version is `null`.
+                None | Some(NULL_VERSION) => self
+                    .s3
+                    .store
+                    .delete_object(self.bucket_name(), key)
+                    .err()
+                    .map(|e| {
+                        tracing::error!(error = %e, "S3 store failed in DeleteObjects");
+                        s3_error(ErrorCode::InternalError)
+                    }),
+                Some(_) => Some(s3_error(ErrorCode::NoSuchVersion)),
+            };
+            match error {
+                None if quiet => {}
+                None => {
+                    w.open("Deleted", None).text("Key", key);
+                    if let Some(v) = version {
+                        w.text("VersionId", v);
+                    }
+                    w.close("Deleted");
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, "S3 store failed in DeleteObjects");
-                    let error = s3_error(ErrorCode::InternalError);
-                    w.open("Error", None)
-                        .text("Key", key)
-                        .text("Code", error.code.as_str())
+                Some(error) => {
+                    w.open("Error", None).text("Key", key);
+                    if let Some(v) = version {
+                        w.text("VersionId", v);
+                    }
+                    w.text("Code", error.code.as_str())
                         .text("Message", &error.message)
                         .close("Error");
                 }
