@@ -22,7 +22,8 @@
 //!
 //! Modules, one concept each: `routing` tells the operation (step 1); `payload` reads and checks
 //! the body (step 4); `bucket`, `listing`, `versions`, `object` and [`multipart`] serve the operations
-//! (step 5); `headers` maps request headers to stored metadata and back; [`store`], [`chunked`],
+//! (step 5); `headers` maps request headers to stored metadata and back; `conditional` judges
+//! preconditions on writes; [`completed`] remembers finished uploads; [`store`], [`chunked`],
 //! [`checksum`] and [`xml`] are the storage, framing, integrity and XML parts they share. This
 //! file keeps the entry point, [`handle`], the order of checks, and what every handler shares:
 //! the request, its lookups and S3's error constructors.
@@ -30,6 +31,8 @@
 mod bucket;
 pub mod checksum;
 pub mod chunked;
+pub mod completed;
+mod conditional;
 mod headers;
 mod listing;
 pub mod multipart;
@@ -48,6 +51,7 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 pub use self::bucket::valid_bucket_name;
+use self::completed::Completed;
 use self::multipart::Uploads;
 pub use self::routing::{Operation, action_of};
 use self::routing::{Query, Target, classify};
@@ -72,6 +76,8 @@ pub struct S3 {
     pub store: Store,
     /// Multipart uploads in progress.
     pub uploads: Uploads,
+    /// Multipart uploads completed, for a resent `CompleteMultipartUpload`.
+    pub completed: Completed,
     /// Largest object (and part) accepted, bytes; larger uploads get `EntityTooLarge`.
     pub max_object_size: u64,
 }
@@ -88,6 +94,7 @@ impl S3 {
         S3 {
             store,
             uploads: Uploads::default(),
+            completed: Completed::default(),
             max_object_size,
         }
     }

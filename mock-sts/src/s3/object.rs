@@ -1,5 +1,6 @@
 //! Objects: `PutObject`, `CopyObject`, `GetObject`, `HeadObject`, `DeleteObject` and
-//! `DeleteObjects`, with conditional requests and byte ranges.
+//! `DeleteObjects`, with conditional requests (writes and copies through `conditional`) and
+//! byte ranges.
 //!
 //! Every stored object gets its ETag (quoted MD5 hex), a last-modified time in whole seconds
 //! on the simulated clock, and a checksum: the one the client sent and that was verified, else
@@ -13,6 +14,7 @@ use bytes::Bytes;
 use http::{StatusCode, header};
 
 use super::checksum::{self, Algorithm, Checksum, ChecksumType};
+use super::conditional::{WriteCondition, check_copy_source};
 use super::headers::{insert, object_meta_from_headers};
 use super::payload::Payload;
 use super::routing::decode_segment;
@@ -37,10 +39,13 @@ impl Request<'_> {
         meta.last_modified_ms = store::whole_seconds_ms(self.now);
         meta.checksum = Some(checksum);
         let etag = meta.etag.clone();
+        let condition = WriteCondition::from_headers(self.headers());
         self.s3
             .store
-            .put_object(self.bucket_name(), meta, payload.data)
-            .map_err(|e| self.store_error(e))?;
+            .put_object_if(self.bucket_name(), meta, payload.data, |current| {
+                condition.check(current, self.key())
+            })
+            .map_err(|e| self.store_error(e))??;
         let mut response = Self::status(StatusCode::OK);
         insert(response.headers_mut(), header::ETAG.as_str(), &etag);
         if let Some(sent) = sent {
@@ -78,6 +83,7 @@ impl Request<'_> {
                 StoreError::NoSuchBucket => Self::no_such_bucket(source_bucket),
                 other => self.store_error(other),
             })?;
+        check_copy_source(self.headers(), &source)?;
         let replace = match header_str(self.headers(), "x-amz-metadata-directive") {
             None => false,
             Some(d) if d.eq_ignore_ascii_case("COPY") => false,
@@ -124,10 +130,14 @@ impl Request<'_> {
             meta.last_modified(),
             meta.checksum.clone(),
         );
+        // `If-Match`/`If-None-Match` judge the destination (S3 API reference, CopyObject).
+        let condition = WriteCondition::from_headers(self.headers());
         self.s3
             .store
-            .put_object(self.bucket_name(), meta, data)
-            .map_err(|e| self.store_error(e))?;
+            .put_object_if(self.bucket_name(), meta, data, |current| {
+                condition.check(current, self.key())
+            })
+            .map_err(|e| self.store_error(e))??;
         let mut w = XmlWriter::compact();
         w.declaration()
             .open("CopyObjectResult", Some(S3_NAMESPACE))
