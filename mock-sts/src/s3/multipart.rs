@@ -308,7 +308,8 @@ impl Request<'_> {
     }
 
     pub(super) fn create_upload(&self) -> Result<Response, AwsError> {
-        self.owned(self.bucket_name())?;
+        let bucket = self.owned(self.bucket_name())?;
+        self.refuse_object_acl(&bucket)?;
         let algorithm = header_str(self.headers(), "x-amz-checksum-algorithm")
             .map(|name| Algorithm::from_name(name).ok_or_else(unsupported_algorithm))
             .transpose()?;

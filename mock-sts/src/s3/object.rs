@@ -28,7 +28,8 @@ use crate::xml::XmlWriter;
 
 impl Request<'_> {
     pub(super) fn put_object(&self, payload: Payload) -> Result<Response, AwsError> {
-        self.owned(self.bucket_name())?;
+        let bucket = self.owned(self.bucket_name())?;
+        self.refuse_object_acl(&bucket)?;
         let sent = self.verify_checksums(&payload)?;
         let checksum = sent
             .clone()
@@ -55,7 +56,8 @@ impl Request<'_> {
     }
 
     pub(super) fn copy_object(&self) -> Result<Response, AwsError> {
-        self.owned(self.bucket_name())?;
+        let bucket = self.owned(self.bucket_name())?;
+        self.refuse_object_acl(&bucket)?;
         let raw = header_str(self.headers(), "x-amz-copy-source").unwrap_or_default();
         let bad_source = || {
             invalid_argument(

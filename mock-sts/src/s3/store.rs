@@ -45,6 +45,11 @@ pub struct BucketMeta {
     pub region: String,
     /// Creation time, Unix milliseconds.
     pub created_ms: u64,
+    /// Whether ACLs are enabled: created with `x-amz-object-ownership` `ObjectWriter` or
+    /// `BucketOwnerPreferred`. S3's default since April 2023, `BucketOwnerEnforced`, refuses
+    /// requests that grant ACLs. (Absent in files written before the field: enforced.)
+    #[serde(default)]
+    pub acls_enabled: bool,
 }
 
 impl BucketMeta {
@@ -730,6 +735,7 @@ mod tests {
             owner_account: "123456789012".into(),
             region: "us-east-1".into(),
             created_ms: 0,
+            acls_enabled: false,
         }
     }
 

@@ -747,3 +747,202 @@ async fn copy_object_honours_copy_source_conditions() {
     let err = copy().if_none_match("*").send().await.unwrap_err();
     assert_eq!(status_code(err), (412, "PreconditionFailed".to_owned()));
 }
+
+/// ListBuckets pages. Source: S3 API reference, ListBuckets (`max-buckets`,
+/// `continuation-token`, `prefix`, `bucket-region`; `ContinuationToken` and `Prefix` in the
+/// response, the token "obfuscated and … not a real bucket"); aws-sdk-s3's paginator follows
+/// `ContinuationToken`.
+#[tokio::test]
+async fn list_buckets_pages_by_max_buckets_prefix_and_region() {
+    let aws = started().await;
+    let s3 = s3_client(&aws, user_credentials());
+    for name in ["app-a", "app-b", "app-c", "logs"] {
+        s3.create_bucket().bucket(name).send().await.unwrap();
+    }
+    let config = sdk_config(&aws, user_credentials());
+    let eu = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .region(aws_sdk_s3::config::Region::new("eu-west-1"))
+            .force_path_style(true)
+            .build(),
+    );
+    eu.create_bucket()
+        .bucket("app-eu")
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let names = |out: &aws_sdk_s3::operation::list_buckets::ListBucketsOutput| -> Vec<String> {
+        out.buckets()
+            .iter()
+            .filter_map(|b| b.name().map(str::to_owned))
+            .collect()
+    };
+    let first = s3.list_buckets().max_buckets(2).send().await.unwrap();
+    assert_eq!(names(&first), ["app-a", "app-b"]);
+    let token = first.continuation_token().unwrap();
+    assert!(!token.contains("app-b"), "the token is opaque: {token}");
+    let second = s3
+        .list_buckets()
+        .max_buckets(2)
+        .continuation_token(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(names(&second), ["app-c", "app-eu"]);
+    let third = s3
+        .list_buckets()
+        .max_buckets(2)
+        .continuation_token(second.continuation_token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(names(&third), ["logs"]);
+    assert_eq!(third.continuation_token(), None);
+
+    let all: Vec<String> = s3
+        .list_buckets()
+        .max_buckets(1)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|b| b.name().map(str::to_owned))
+        .collect();
+    assert_eq!(all, ["app-a", "app-b", "app-c", "app-eu", "logs"]);
+
+    let apps = s3.list_buckets().prefix("app-").send().await.unwrap();
+    assert_eq!(names(&apps), ["app-a", "app-b", "app-c", "app-eu"]);
+    assert_eq!(apps.prefix(), Some("app-"));
+    assert_eq!(apps.continuation_token(), None);
+    let in_eu = s3
+        .list_buckets()
+        .bucket_region("eu-west-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(names(&in_eu), ["app-eu"]);
+    assert_eq!(in_eu.buckets()[0].bucket_region(), Some("eu-west-1"));
+
+    for bad in [0, 10_001] {
+        let err = s3.list_buckets().max_buckets(bad).send().await.unwrap_err();
+        assert_eq!(
+            status_code(err),
+            (400, "InvalidArgument".to_owned()),
+            "{bad}"
+        );
+    }
+    let err = s3
+        .list_buckets()
+        .continuation_token("not a token!")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_code(err), (400, "InvalidArgument".to_owned()));
+}
+
+/// CreateBucket in us-east-1 naming us-east-1 as its location: 400
+/// `InvalidLocationConstraint` with `<LocationConstraint>` (AWS's full `<Error>` in
+/// minio/minio-py#166; boto/boto3#125). A canned ACL that grants something: 400
+/// `InvalidBucketAclWithObjectOwnership` since April 2023 (aws/aws-cdk#25288,
+/// kubernetes/kops#15454), unless the bucket is created with ACLs enabled
+/// (`x-amz-object-ownership`, boto3's CreateBucket documentation, aws/aws-sdk#565). Objects
+/// granting ACLs in a bucket that enforces ownership: 400 `AccessControlListNotSupported`
+/// "The bucket does not allow ACLs" (anacronw/multer-s3#161).
+#[tokio::test]
+async fn create_bucket_refuses_us_east_1_as_a_constraint_and_acls_by_default() {
+    use aws_sdk_s3::types::{
+        BucketCannedAcl, BucketLocationConstraint, CreateBucketConfiguration, ObjectCannedAcl,
+        ObjectOwnership,
+    };
+    let aws = started().await;
+    let s3 = s3_client(&aws, user_credentials());
+    let err = s3
+        .create_bucket()
+        .bucket("east")
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from("us-east-1"))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    let body =
+        String::from_utf8_lossy(err.raw_response().unwrap().body().bytes().unwrap()).into_owned();
+    assert_eq!(
+        status_code(err),
+        (400, "InvalidLocationConstraint".to_owned())
+    );
+    assert!(
+        body.contains("<Message>The specified location-constraint is not valid</Message><LocationConstraint>us-east-1</LocationConstraint>"),
+        "{body}"
+    );
+
+    let err = s3
+        .create_bucket()
+        .bucket("public")
+        .acl(BucketCannedAcl::PublicRead)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status_code(err),
+        (400, "InvalidBucketAclWithObjectOwnership".to_owned())
+    );
+    s3.create_bucket()
+        .bucket("private")
+        .acl(BucketCannedAcl::Private)
+        .send()
+        .await
+        .unwrap();
+    s3.create_bucket()
+        .bucket("writer")
+        .acl(BucketCannedAcl::PublicRead)
+        .object_ownership(ObjectOwnership::ObjectWriter)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<String> = s3
+        .list_buckets()
+        .send()
+        .await
+        .unwrap()
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name().map(str::to_owned))
+        .collect();
+    assert_eq!(names, ["private", "writer"]);
+
+    let put = |bucket: &'static str, acl: ObjectCannedAcl| {
+        s3.put_object()
+            .bucket(bucket)
+            .key("k")
+            .acl(acl)
+            .body(ByteStream::from_static(b"x"))
+    };
+    let err = put("private", ObjectCannedAcl::PublicRead)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status_code(err),
+        (400, "AccessControlListNotSupported".to_owned())
+    );
+    put("private", ObjectCannedAcl::BucketOwnerFullControl)
+        .send()
+        .await
+        .unwrap();
+    put("writer", ObjectCannedAcl::PublicRead)
+        .send()
+        .await
+        .unwrap();
+}
