@@ -139,16 +139,17 @@ async fn v1_markers_inside_a_common_prefix_resume_after_it() {
         put(&s3, "ceph", key, b"x").await;
     }
     // (prefix, marker, max-keys) -> (keys, prefixes, truncated, next marker)
-    let cases: [(&str, &str, i32, &[&str], &[&str], bool, Option<&str>); 7] = [
-        ("", "", 1, &["asdf"], &[], true, Some("asdf")),
-        ("", "asdf", 1, &[], &["boo/"], true, Some("boo/")),
-        ("", "boo/", 1, &[], &["cquux/"], false, None),
-        ("", "", 2, &["asdf"], &["boo/"], true, Some("boo/")),
-        ("", "boo/", 2, &[], &["cquux/"], false, None),
-        ("boo/", "", 1, &["boo/bar"], &[], true, Some("boo/bar")),
-        ("boo/", "boo/bar", 1, &[], &["boo/baz/"], false, None),
+    type Page<'a> = (&'a [&'a str], &'a [&'a str], bool, Option<&'a str>);
+    let cases: [(&str, &str, i32, Page); 7] = [
+        ("", "", 1, (&["asdf"], &[], true, Some("asdf"))),
+        ("", "asdf", 1, (&[], &["boo/"], true, Some("boo/"))),
+        ("", "boo/", 1, (&[], &["cquux/"], false, None)),
+        ("", "", 2, (&["asdf"], &["boo/"], true, Some("boo/"))),
+        ("", "boo/", 2, (&[], &["cquux/"], false, None)),
+        ("boo/", "", 1, (&["boo/bar"], &[], true, Some("boo/bar"))),
+        ("boo/", "boo/bar", 1, (&[], &["boo/baz/"], false, None)),
     ];
-    for (prefix, marker, max, keys, prefixes, truncated, next) in cases {
+    for (prefix, marker, max, (keys, prefixes, truncated, next)) in cases {
         let page = s3
             .list_objects()
             .bucket("ceph")
