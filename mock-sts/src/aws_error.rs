@@ -188,6 +188,16 @@ error_codes! {
     MaxMessageLengthExceeded,
     /// An `If-Match`/`If-Unmodified-Since` condition did not hold (S3, 412).
     PreconditionFailed,
+    /// A conditional write met a concurrent change of its key (S3, 409).
+    ConditionalRequestConflict,
+    /// A version id other than `null` in a bucket without versioning (S3, 404).
+    NoSuchVersion,
+    /// `CreateBucket` names `us-east-1` (or a region S3 does not know) as its location (S3).
+    InvalidLocationConstraint,
+    /// `CreateBucket` with an ACL that grants something, under bucket-owner-enforced ownership (S3).
+    InvalidBucketAclWithObjectOwnership,
+    /// An object ACL that grants something, on a bucket that does not allow ACLs (S3).
+    AccessControlListNotSupported,
     /// The server failed (S3, 500).
     InternalError,
     /// The request uses something the mock does not implement.
@@ -567,6 +577,25 @@ fn defaults(service: Service, code: ErrorCode) -> (StatusCode, &'static str) {
             S::PRECONDITION_FAILED,
             "At least one of the pre-conditions you specified did not hold",
         ),
+        // S3's error-code table (ErrorResponses.html#ErrorCodeList), status and description.
+        C::ConditionalRequestConflict => (
+            S::CONFLICT,
+            "A conflicting operation occurred. If using PutObject you can retry the request. If using multipart upload you should initiate another CreateMultipartUpload request and re-upload each part.",
+        ),
+        // S3's error-code table (ErrorResponses.html): NoSuchVersion, 404.
+        C::NoSuchVersion => (S::NOT_FOUND, "The specified version does not exist."),
+        // AWS's full `<Error>`, with `<LocationConstraint>` (minio/minio-py#166, boto/boto3#125).
+        C::InvalidLocationConstraint => (
+            S::BAD_REQUEST,
+            "The specified location-constraint is not valid",
+        ),
+        // As AWS answers since April 2023 (aws/aws-cdk#25288, kubernetes/kops#15454).
+        C::InvalidBucketAclWithObjectOwnership => (
+            S::BAD_REQUEST,
+            "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+        ),
+        // anacronw/multer-s3#161, jakejarvis/s3-sync-action#85: PutObject with public-read.
+        C::AccessControlListNotSupported => (S::BAD_REQUEST, "The bucket does not allow ACLs"),
         C::InternalError => (
             S::INTERNAL_SERVER_ERROR,
             "We encountered an internal error. Please try again.",

@@ -446,7 +446,7 @@ mod tests {
         assert_eq!(name(Action::Unrecognized("ListRoles".into())), "ListRoles");
         assert_eq!(name(Action::Unknown), "-");
         let served: Vec<Action> = Action::served().collect();
-        assert_eq!(served.len(), 4 + 19 + 4);
+        assert_eq!(served.len(), 4 + 20 + 4);
         for action in served {
             assert_eq!(Action::from_name(action.as_str()), Some(action.clone()));
             assert_eq!(name(action.clone()), action.as_str());

@@ -21,8 +21,9 @@
 //! `AccessDenied`, S3's default for private buckets.
 //!
 //! Modules, one concept each: `routing` tells the operation (step 1); `payload` reads and checks
-//! the body (step 4); `bucket`, `listing`, `object` and [`multipart`] serve the operations
-//! (step 5); `headers` maps request headers to stored metadata and back; [`store`], [`chunked`],
+//! the body (step 4); `bucket`, `listing`, `versions`, `object` and [`multipart`] serve the operations
+//! (step 5); `headers` maps request headers to stored metadata and back; `conditional` judges
+//! preconditions on writes; [`completed`] remembers finished uploads; [`store`], [`chunked`],
 //! [`checksum`] and [`xml`] are the storage, framing, integrity and XML parts they share. This
 //! file keeps the entry point, [`handle`], the order of checks, and what every handler shares:
 //! the request, its lookups and S3's error constructors.
@@ -30,6 +31,8 @@
 mod bucket;
 pub mod checksum;
 pub mod chunked;
+pub mod completed;
+mod conditional;
 mod headers;
 mod listing;
 pub mod multipart;
@@ -37,6 +40,7 @@ mod object;
 mod payload;
 mod routing;
 pub mod store;
+mod versions;
 pub mod xml;
 
 use std::time::SystemTime;
@@ -47,6 +51,7 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 pub use self::bucket::valid_bucket_name;
+use self::completed::Completed;
 use self::multipart::Uploads;
 pub use self::routing::{Operation, action_of};
 use self::routing::{Query, Target, classify};
@@ -71,6 +76,8 @@ pub struct S3 {
     pub store: Store,
     /// Multipart uploads in progress.
     pub uploads: Uploads,
+    /// Multipart uploads completed, for a resent `CompleteMultipartUpload`.
+    pub completed: Completed,
     /// Largest object (and part) accepted, bytes; larger uploads get `EntityTooLarge`.
     pub max_object_size: u64,
 }
@@ -87,6 +94,7 @@ impl S3 {
         S3 {
             store,
             uploads: Uploads::default(),
+            completed: Completed::default(),
             max_object_size,
         }
     }
@@ -228,6 +236,7 @@ impl Request<'_> {
             Operation::GetBucketLocation => self.bucket_location(),
             Operation::ListObjects => self.list_objects(false),
             Operation::ListObjectsV2 => self.list_objects(true),
+            Operation::ListObjectVersions => self.list_object_versions(),
             Operation::DeleteObjects => self.delete_objects(&payload),
             Operation::PutObject => self.put_object(payload),
             Operation::CopyObject => self.copy_object(),

@@ -11,7 +11,9 @@
 //! CRC of the whole object; without an algorithm S3 gives it a full-object CRC64NVME.
 //!
 //! Uploads in progress live in memory only, also with `--data-dir`: a restart forgets them,
-//! as if they had been aborted. The rules are plain functions over an [`Upload`], tested
+//! as if they had been aborted. A completed upload is remembered ([`super::completed`]) so a
+//! resent `CompleteMultipartUpload` answers as the first one did; a conditional one
+//! (`If-Match`, `If-None-Match: *`) is judged when the object is stored ([`super::conditional`]). The rules are plain functions over an [`Upload`], tested
 //! without HTTP; the handlers below them only read the request and call them.
 
 use std::collections::{BTreeMap, HashMap};
@@ -26,6 +28,8 @@ use axum::response::Response;
 use http::{StatusCode, header};
 
 use super::checksum::{self, Algorithm, Checksum, ChecksumType, Declared};
+use super::completed::Completion;
+use super::conditional::WriteCondition;
 use super::headers::{insert, object_meta_from_headers};
 use super::payload::Payload;
 use super::store::{self, ObjectMeta};
@@ -79,6 +83,9 @@ pub struct Upload {
     pub checksum_type: ChecksumType,
     /// Parts so far, by number (a re-upload replaces).
     pub parts: BTreeMap<u32, Part>,
+    /// The ETag of the object the key held when the upload was created, if any: a
+    /// conditional complete after it changed is a conflict (`conditional`).
+    pub replaces: Option<String>,
 }
 
 /// Uploads in progress, by id.
@@ -301,7 +308,8 @@ impl Request<'_> {
     }
 
     pub(super) fn create_upload(&self) -> Result<Response, AwsError> {
-        self.owned(self.bucket_name())?;
+        let bucket = self.owned(self.bucket_name())?;
+        self.refuse_object_acl(&bucket)?;
         let algorithm = header_str(self.headers(), "x-amz-checksum-algorithm")
             .map(|name| Algorithm::from_name(name).ok_or_else(unsupported_algorithm))
             .transpose()?;
@@ -326,6 +334,12 @@ impl Request<'_> {
         };
         let id = sigv4::hex_sha256(format!("mock-sts upload {}", self.request_id).as_bytes())[..48]
             .to_owned();
+        let replaces = self
+            .s3
+            .store
+            .head_object(self.bucket_name(), self.key())
+            .ok()
+            .map(|o| o.etag);
         self.s3.uploads.insert(Upload {
             id: id.clone(),
             bucket: self.bucket_name().to_owned(),
@@ -335,6 +349,7 @@ impl Request<'_> {
             algorithm,
             checksum_type,
             parts: Default::default(),
+            replaces,
         });
         let mut w = XmlWriter::compact();
         w.declaration()
@@ -417,13 +432,28 @@ impl Request<'_> {
         self.owned(self.bucket_name())?;
         checksum::verify_content_md5(self.headers(), &payload.data)?;
         let requested = parse_complete(&payload.data)?;
-        let upload = self
-            .s3
-            .uploads
-            .with(self.upload_id(), self.bucket_name(), self.key(), |u| {
-                u.clone()
-            })
-            .ok_or_else(|| self.no_such_upload())?;
+        let parts: Vec<(u32, String)> = requested
+            .iter()
+            .map(|r| (r.number, unquote(&r.etag).to_owned()))
+            .collect();
+        let Some(upload) =
+            self.s3
+                .uploads
+                .with(self.upload_id(), self.bucket_name(), self.key(), |u| {
+                    u.clone()
+                })
+        else {
+            // A retry after a lost response gets the first answer again (`completed`).
+            return match self.s3.completed.resent(
+                self.upload_id(),
+                self.bucket_name(),
+                self.key(),
+                &parts,
+            ) {
+                Some(done) => Ok(self.completed_response(&done.etag, &done.checksum)),
+                None => Err(self.no_such_upload()),
+            };
+        };
         let assembled = assemble(&upload, &requested)?;
         let max = self.s3.max_object_size;
         if assembled.data.len() as u64 > max {
@@ -445,14 +475,32 @@ impl Request<'_> {
         meta.last_modified_ms = store::whole_seconds_ms(self.now);
         meta.checksum = Some(assembled.checksum.clone());
         meta.parts_count = Some(assembled.parts);
+        let condition = WriteCondition::from_headers(self.headers());
         self.s3
             .store
-            .put_object(self.bucket_name(), meta, assembled.data)
-            .map_err(|e| self.store_error(e))?;
+            .put_object_if(self.bucket_name(), meta, assembled.data, |current| {
+                condition.check_completion(current, upload.replaces.as_deref(), self.key())
+            })
+            .map_err(|e| self.store_error(e))??;
+        // Remembered before the upload is forgotten, so that a retry always finds one of them.
+        self.s3.completed.insert(
+            self.upload_id(),
+            Completion {
+                bucket: self.bucket_name().to_owned(),
+                key: self.key().to_owned(),
+                parts,
+                etag: assembled.etag.clone(),
+                checksum: assembled.checksum.clone(),
+            },
+        );
         self.s3
             .uploads
             .remove(self.upload_id(), self.bucket_name(), self.key());
+        Ok(self.completed_response(&assembled.etag, &assembled.checksum))
+    }
 
+    /// `CompleteMultipartUploadResult` for the object this request completed.
+    fn completed_response(&self, etag: &str, checksum: &Checksum) -> Response {
         let host = header_str(self.headers(), "host").unwrap_or("localhost");
         let location = format!(
             "http://{host}/{}/{}",
@@ -465,14 +513,11 @@ impl Request<'_> {
             .text("Location", &location)
             .text("Bucket", self.bucket_name())
             .text("Key", self.key())
-            .text("ETag", &assembled.etag)
-            .text(
-                assembled.checksum.algorithm.element(),
-                &assembled.checksum.value,
-            )
-            .text("ChecksumType", assembled.checksum.kind.name())
+            .text("ETag", etag)
+            .text(checksum.algorithm.element(), &checksum.value)
+            .text("ChecksumType", checksum.kind.name())
             .close("CompleteMultipartUploadResult");
-        Ok(Self::xml_response(w.finish()))
+        Self::xml_response(w.finish())
     }
 
     pub(super) fn abort_upload(&self) -> Result<Response, AwsError> {
@@ -594,6 +639,7 @@ mod tests {
             algorithm,
             checksum_type: kind,
             parts: parts.into_iter().map(|p| (p.number, p)).collect(),
+            replaces: None,
         }
     }
 

@@ -1,5 +1,6 @@
 //! Objects: `PutObject`, `CopyObject`, `GetObject`, `HeadObject`, `DeleteObject` and
-//! `DeleteObjects`, with conditional requests and byte ranges.
+//! `DeleteObjects`, with conditional requests (writes and copies through `conditional`) and
+//! byte ranges.
 //!
 //! Every stored object gets its ETag (quoted MD5 hex), a last-modified time in whole seconds
 //! on the simulated clock, and a checksum: the one the client sent and that was verified, else
@@ -13,10 +14,12 @@ use bytes::Bytes;
 use http::{StatusCode, header};
 
 use super::checksum::{self, Algorithm, Checksum, ChecksumType};
+use super::conditional::{WriteCondition, check_copy_source};
 use super::headers::{insert, object_meta_from_headers};
 use super::payload::Payload;
 use super::routing::decode_segment;
 use super::store::{self, ObjectMeta, StoreError};
+use super::versions::NULL_VERSION;
 use super::xml::{self, S3_NAMESPACE};
 use super::{MAX_KEYS, Request, header_str, invalid_argument, s3_error, unsupported_algorithm};
 use crate::aws_error::{AwsError, ErrorCode};
@@ -25,7 +28,8 @@ use crate::xml::XmlWriter;
 
 impl Request<'_> {
     pub(super) fn put_object(&self, payload: Payload) -> Result<Response, AwsError> {
-        self.owned(self.bucket_name())?;
+        let bucket = self.owned(self.bucket_name())?;
+        self.refuse_object_acl(&bucket)?;
         let sent = self.verify_checksums(&payload)?;
         let checksum = sent
             .clone()
@@ -36,10 +40,13 @@ impl Request<'_> {
         meta.last_modified_ms = store::whole_seconds_ms(self.now);
         meta.checksum = Some(checksum);
         let etag = meta.etag.clone();
+        let condition = WriteCondition::from_headers(self.headers());
         self.s3
             .store
-            .put_object(self.bucket_name(), meta, payload.data)
-            .map_err(|e| self.store_error(e))?;
+            .put_object_if(self.bucket_name(), meta, payload.data, |current| {
+                condition.check(current, self.key())
+            })
+            .map_err(|e| self.store_error(e))??;
         let mut response = Self::status(StatusCode::OK);
         insert(response.headers_mut(), header::ETAG.as_str(), &etag);
         if let Some(sent) = sent {
@@ -49,7 +56,8 @@ impl Request<'_> {
     }
 
     pub(super) fn copy_object(&self) -> Result<Response, AwsError> {
-        self.owned(self.bucket_name())?;
+        let bucket = self.owned(self.bucket_name())?;
+        self.refuse_object_acl(&bucket)?;
         let raw = header_str(self.headers(), "x-amz-copy-source").unwrap_or_default();
         let bad_source = || {
             invalid_argument(
@@ -77,6 +85,7 @@ impl Request<'_> {
                 StoreError::NoSuchBucket => Self::no_such_bucket(source_bucket),
                 other => self.store_error(other),
             })?;
+        check_copy_source(self.headers(), &source)?;
         let replace = match header_str(self.headers(), "x-amz-metadata-directive") {
             None => false,
             Some(d) if d.eq_ignore_ascii_case("COPY") => false,
@@ -123,10 +132,14 @@ impl Request<'_> {
             meta.last_modified(),
             meta.checksum.clone(),
         );
+        // `If-Match`/`If-None-Match` judge the destination (S3 API reference, CopyObject).
+        let condition = WriteCondition::from_headers(self.headers());
         self.s3
             .store
-            .put_object(self.bucket_name(), meta, data)
-            .map_err(|e| self.store_error(e))?;
+            .put_object_if(self.bucket_name(), meta, data, |current| {
+                condition.check(current, self.key())
+            })
+            .map_err(|e| self.store_error(e))??;
         let mut w = XmlWriter::compact();
         w.declaration()
             .open("CopyObjectResult", Some(S3_NAMESPACE))
@@ -278,28 +291,52 @@ impl Request<'_> {
             return Err(s3_error(ErrorCode::MalformedXML));
         }
         let quiet = root.child_text("Quiet").is_some_and(|q| q.trim() == "true");
-        let keys: Vec<String> = root
+        // (Key, VersionId): bucket-emptying tools send the `null` version ids that
+        // `ListObjectVersions` hands out.
+        let objects: Vec<(String, Option<String>)> = root
             .children_named("Object")
-            .map(|o| o.child_text("Key").map(str::to_owned))
+            .map(|o| {
+                o.child_text("Key").map(|k| {
+                    let version = o.child_text("VersionId").map(|v| v.trim().to_owned());
+                    (k.to_owned(), version)
+                })
+            })
             .collect::<Option<_>>()
             .ok_or_else(|| s3_error(ErrorCode::MalformedXML))?;
-        if keys.is_empty() || keys.len() > MAX_KEYS {
+        if objects.is_empty() || objects.len() > MAX_KEYS {
             return Err(s3_error(ErrorCode::MalformedXML));
         }
         let mut w = XmlWriter::compact();
         w.declaration().open("DeleteResult", Some(S3_NAMESPACE));
-        for key in &keys {
-            match self.s3.store.delete_object(self.bucket_name(), key) {
-                Ok(()) if quiet => {}
-                Ok(()) => {
-                    w.open("Deleted", None).text("Key", key).close("Deleted");
+        for (key, version) in &objects {
+            let error = match version.as_deref() {
+                // Without versioning every object's only version is `null`.
+                None | Some(NULL_VERSION) => self
+                    .s3
+                    .store
+                    .delete_object(self.bucket_name(), key)
+                    .err()
+                    .map(|e| {
+                        tracing::error!(error = %e, "S3 store failed in DeleteObjects");
+                        s3_error(ErrorCode::InternalError)
+                    }),
+                Some(_) => Some(s3_error(ErrorCode::NoSuchVersion)),
+            };
+            match error {
+                None if quiet => {}
+                None => {
+                    w.open("Deleted", None).text("Key", key);
+                    if let Some(v) = version {
+                        w.text("VersionId", v);
+                    }
+                    w.close("Deleted");
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, "S3 store failed in DeleteObjects");
-                    let error = s3_error(ErrorCode::InternalError);
-                    w.open("Error", None)
-                        .text("Key", key)
-                        .text("Code", error.code.as_str())
+                Some(error) => {
+                    w.open("Error", None).text("Key", key);
+                    if let Some(v) = version {
+                        w.text("VersionId", v);
+                    }
+                    w.text("Code", error.code.as_str())
                         .text("Message", &error.message)
                         .close("Error");
                 }

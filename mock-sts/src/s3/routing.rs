@@ -47,6 +47,8 @@ operations! {
     ListObjects,
     /// `GET /BUCKET?list-type=2`.
     ListObjectsV2,
+    /// `GET /BUCKET?versions`.
+    ListObjectVersions,
     /// `POST /BUCKET?delete`.
     DeleteObjects,
     /// `PUT /BUCKET/KEY`.
@@ -124,7 +126,6 @@ const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
     "tagging",
     "torrent",
     "versioning",
-    "versions",
     "website",
 ];
 
@@ -238,6 +239,7 @@ pub(super) fn classify(
             Method::DELETE => O::DeleteBucket,
             Method::GET if query.has("location") => O::GetBucketLocation,
             Method::GET if query.has("uploads") => O::Unsupported,
+            Method::GET if query.has("versions") => O::ListObjectVersions,
             Method::GET if query.get("list-type") == Some("2") => O::ListObjectsV2,
             Method::GET => O::ListObjects,
             Method::POST if query.has("delete") => O::DeleteObjects,
@@ -314,6 +316,10 @@ mod tests {
             Operation::ListObjectsV2
         );
         assert_eq!(op("POST", "/b?delete"), Operation::DeleteObjects);
+        assert_eq!(
+            op("GET", "/b?versions&prefix=a"),
+            Operation::ListObjectVersions
+        );
         assert_eq!(op("PUT", "/b/k?x-id=PutObject"), Operation::PutObject);
         assert_eq!(
             op("PUT", "/b/k?partNumber=1&uploadId=u"),
@@ -334,7 +340,7 @@ mod tests {
 
     #[test]
     fn operations_are_spelled_as_s3_spells_them() {
-        assert_eq!(Operation::ALL.len(), 19);
+        assert_eq!(Operation::ALL.len(), 20);
         assert_eq!(Operation::PutObject.as_str(), "PutObject");
         assert_eq!(Operation::Unsupported.as_str(), "Unsupported");
         assert_eq!(

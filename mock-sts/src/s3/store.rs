@@ -45,6 +45,11 @@ pub struct BucketMeta {
     pub region: String,
     /// Creation time, Unix milliseconds.
     pub created_ms: u64,
+    /// Whether ACLs are enabled: created with `x-amz-object-ownership` `ObjectWriter` or
+    /// `BucketOwnerPreferred`. S3's default since April 2023, `BucketOwnerEnforced`, refuses
+    /// requests that grant ACLs. (Absent in files written before the field: enforced.)
+    #[serde(default)]
+    pub acls_enabled: bool,
 }
 
 impl BucketMeta {
@@ -590,13 +595,35 @@ impl Store {
         meta: ObjectMeta,
         data: Bytes,
     ) -> Result<(), StoreError> {
+        self.put_object_if(bucket, meta, data, |_| {
+            Ok::<(), std::convert::Infallible>(())
+        })?
+        .unwrap_or_else(|never| match never {});
+        Ok(())
+    }
+
+    /// Stores an object if `check`, given the object it would replace, passes; the check and
+    /// the write happen under one lock, so conditional writes cannot race.
+    ///
+    /// # Errors
+    /// `NoSuchBucket`, I/O failures (then nothing changed); the check's own error inside.
+    pub fn put_object_if<E>(
+        &self,
+        bucket: &str,
+        meta: ObjectMeta,
+        data: Bytes,
+        check: impl FnOnce(Option<&ObjectMeta>) -> Result<(), E>,
+    ) -> Result<Result<(), E>, StoreError> {
         let mut catalog = self.lock();
         let entry = catalog.get_mut(bucket).ok_or(StoreError::NoSuchBucket)?;
+        if let Err(e) = check(entry.objects.get(&meta.key).map(|o| &o.meta)) {
+            return Ok(Err(e));
+        }
         let blob = self.backend.save_object(bucket, &meta, &data)?;
         entry
             .objects
             .insert(meta.key.clone(), ObjectEntry { meta, blob });
-        Ok(())
+        Ok(Ok(()))
     }
 
     /// An object's metadata.
@@ -708,6 +735,7 @@ mod tests {
             owner_account: "123456789012".into(),
             region: "us-east-1".into(),
             created_ms: 0,
+            acls_enabled: false,
         }
     }
 

@@ -22,6 +22,8 @@
 //! - `s3`: the real aws-sdk-s3 against S3 on the shared clock: every operation, payload forms,
 //!   presigned URLs, expiry;
 //! - `s3_bad_input`: every kind of bad S3 input in process, asserting status, code and body;
+//! - `s3_fidelity`: S3 behaviours real code notices (paging to the end, URL-encoded listings,
+//!   `ListObjectVersions` for bucket emptying, conditional writes), through boto3 and aws-sdk-s3;
 //! - `external_s3`: the AWS CLI's `s3` commands and boto3's transfers against the binary, and
 //!   `--data-dir` across restarts.
 //! - `prop_expiry`: property: signed requests are accepted before `Expiration` and get
@@ -45,6 +47,7 @@ mod prop_sigv4;
 mod router;
 mod s3;
 mod s3_bad_input;
+mod s3_fidelity;
 mod sdk;
 mod virtual_replay;
 mod web_identity;
