@@ -5,20 +5,13 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
-    SigningSettings, UriPathNormalizationMode, sign,
-};
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
 use axum::body::Body;
 use base64::Engine;
-use bytes::Bytes;
 use http::Request;
 use mock_sts::MockAws;
 use mock_sts::aws_error::ErrorCode;
 use mock_sts::clock::SimClock;
+use sts_lab_test_support::signing::{SignableBody, Signer};
 
 use crate::common::*;
 
@@ -29,10 +22,6 @@ fn mock() -> MockAws {
         .clock(SimClock::frozen(start()))
         .seed(11)
         .build()
-}
-
-fn identity(keys: &Keys) -> Identity {
-    Credentials::new(&keys.akid, &keys.secret, keys.token.clone(), None, "test").into()
 }
 
 /// A request signed by aws-sigv4 for S3 with `payload_hash` (default: the body's SHA-256) in
@@ -47,82 +36,33 @@ fn signed(
     time: SystemTime,
 ) -> (Request<Body>, String) {
     let uri = format!("http://{HOST}{path_and_query}");
-    let mut builder = Request::builder()
-        .method(method)
-        .uri(&uri)
-        .header("host", HOST);
-    for (name, value) in headers {
-        builder = builder.header(*name, *value);
-    }
-    let mut request = builder.body(body).unwrap();
-    let mut settings = SigningSettings::default();
-    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-    s3_rules(&mut settings);
-    let identity = identity(keys);
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("s3")
-        .time(time)
-        .settings(settings)
-        .build()
-        .unwrap()
-        .into();
-    let signable_body = match payload_hash {
+    let mut all = vec![("host", HOST)];
+    all.extend_from_slice(headers);
+    let payload = match payload_hash {
         Some(hash) => SignableBody::Precomputed(hash.to_string()),
-        None => SignableBody::Bytes(request.body()),
+        None => SignableBody::Bytes(&body),
     };
-    let signable = SignableRequest::new(
-        method,
-        &uri,
-        request
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
-        signable_body,
+    let signed = Signer::s3(keys, time).sign(method, &uri, &all, payload);
+    (
+        Request::from_parts(signed.parts, Body::from(body)),
+        signed.signature,
     )
-    .unwrap();
-    let output = sign(signable, &params).unwrap();
-    let seed = output.signature().to_string();
-    let (instructions, _) = output.into_parts();
-    instructions.apply_to_request_http1x(&mut request);
-    (request.map(Body::from), seed)
-}
-
-/// The signing rules aws-sdk-s3 applies: the path is encoded once and never normalised.
-fn s3_rules(settings: &mut SigningSettings) {
-    settings.percent_encoding_mode = PercentEncodingMode::Single;
-    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
 }
 
 /// A GET URL presigned for S3 by aws-sigv4.
 fn presigned_s3(path: &str, keys: &Keys, time: SystemTime, expires: Duration) -> String {
     let uri = format!("http://{HOST}{path}");
-    let mut settings = SigningSettings::default();
-    settings.signature_location = SignatureLocation::QueryParams;
-    settings.expires_in = Some(expires);
-    s3_rules(&mut settings);
-    let identity = identity(keys);
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("s3")
-        .time(time)
-        .settings(settings)
-        .build()
-        .unwrap()
-        .into();
-    let signable = SignableRequest::new(
-        "GET",
-        &uri,
-        [("host", HOST)].into_iter(),
-        SignableBody::UnsignedPayload,
-    )
-    .unwrap();
-    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-    let mut request = Request::builder().uri(&uri).body(()).unwrap();
-    instructions.apply_to_request_http1x(&mut request);
-    request.uri().to_string()
+    Signer::s3(keys, time)
+        .presigned(expires)
+        .sign(
+            "GET",
+            &uri,
+            &[("host", HOST)],
+            SignableBody::UnsignedPayload,
+        )
+        .parts
+        .uri
+        .to_string()
 }
 
 /// An aws-chunked body: each chunk (and the final empty one) signed with aws-sigv4's
@@ -134,49 +74,7 @@ fn chunked(
     keys: &Keys,
     time: SystemTime,
 ) -> Vec<u8> {
-    let identity = identity(keys);
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("s3")
-        .time(time)
-        .settings(())
-        .build()
-        .unwrap();
-    let mut previous = seed.map(str::to_string);
-    let mut out = Vec::new();
-    for data in chunks.iter().copied().chain([&b""[..]]) {
-        out.extend_from_slice(format!("{:x}", data.len()).as_bytes());
-        if let Some(prev) = &previous {
-            let signature = v4::sign_chunk(&Bytes::copy_from_slice(data), prev, &params)
-                .unwrap()
-                .signature()
-                .to_string();
-            out.extend_from_slice(format!(";chunk-signature={signature}").as_bytes());
-            previous = Some(signature);
-        }
-        out.extend_from_slice(b"\r\n");
-        if !data.is_empty() {
-            out.extend_from_slice(data);
-            out.extend_from_slice(b"\r\n");
-        }
-    }
-    for (name, value) in trailers {
-        out.extend_from_slice(format!("{name}:{value}\r\n").as_bytes());
-    }
-    if let (Some(prev), false) = (&previous, trailers.is_empty()) {
-        let mut headers = aws_smithy_runtime_api::http::Headers::new();
-        for (name, value) in trailers {
-            headers.insert(name.to_string(), value.to_string());
-        }
-        let signature = v4::sign_trailer(&headers, prev, &params)
-            .unwrap()
-            .signature()
-            .to_string();
-        out.extend_from_slice(format!("x-amz-trailer-signature:{signature}\r\n").as_bytes());
-    }
-    out.extend_from_slice(b"\r\n");
-    out
+    sts_lab_test_support::chunked::body(chunks, trailers, seed, &Signer::s3(keys, time)).body
 }
 
 /// Asserts an S3 error: status, code, message, and the shape and headers S3 sends.
