@@ -81,17 +81,24 @@ fn chunked(
 #[track_caller]
 fn assert_s3_error(reply: &Reply, status: u16, code: &str, message: &str) {
     assert_eq!(reply.status.as_u16(), status, "{}", reply.body);
-    assert!(
-        reply
-            .body
-            .starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"),
-        "{}",
-        reply.body
-    );
     assert_eq!(reply.code(), code, "{}", reply.body);
     assert_eq!(
         reply.xml("Message").unwrap_or_default(),
         message,
+        "{}",
+        reply.body
+    );
+    assert_s3_error_shape(reply);
+}
+
+/// Asserts the shape and headers of an S3 error: `<Error>` with ids, the XML type, S3's
+/// server and request-id headers.
+#[track_caller]
+fn assert_s3_error_shape(reply: &Reply) {
+    assert!(
+        reply
+            .body
+            .starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"),
         "{}",
         reply.body
     );
@@ -740,219 +747,186 @@ async fn over_the_size_cap_is_entity_too_large_and_nothing_is_stored() {
     ));
 }
 
+/// A bad-credential request to `GET /creds/k` and what S3 answers it; the whole body is an
+/// insta snapshot named `credential_error_NAME` (request and host ids redacted).
+struct CredentialCase {
+    name: &'static str,
+    request: fn() -> Request<Body>,
+    status: u16,
+    code: &'static str,
+}
+
+/// `GET /creds/k` signed with `keys` at `time`.
+fn get_creds(keys: &Keys, time: SystemTime) -> Request<Body> {
+    signed("GET", "/creds/k", &[], Vec::new(), None, keys, time).0
+}
+
+/// `request` with `from` replaced by `to` in its `Authorization` header.
+fn with_authorization(mut request: Request<Body>, from: &str, to: &str) -> Request<Body> {
+    let auth = request.headers()["authorization"]
+        .to_str()
+        .unwrap()
+        .replace(from, to);
+    request
+        .headers_mut()
+        .insert("authorization", auth.parse().unwrap());
+    request
+}
+
+/// A GET of `url` (a presigned URL) as a server receives it.
+fn fetch(url: &str) -> Request<Body> {
+    Request::builder()
+        .uri(url)
+        .header("host", HOST)
+        .body(Body::empty())
+        .unwrap()
+}
+
+fn presigned_creds() -> String {
+    presigned_s3("/creds/k", &Keys::user(), start(), Duration::from_secs(60))
+}
+
+const CREDENTIAL_CASES: &[CredentialCase] = &[
+    CredentialCase {
+        name: "anonymous",
+        request: || unsigned("GET", "/creds/k", ""),
+        status: 403,
+        code: "AccessDenied",
+    },
+    CredentialCase {
+        name: "unknown_key",
+        request: || {
+            let stranger = Keys {
+                akid: "AKIAUNKNOWNUNKNOWN00".into(),
+                secret: "x".into(),
+                token: None,
+            };
+            get_creds(&stranger, start())
+        },
+        status: 403,
+        code: "InvalidAccessKeyId",
+    },
+    CredentialCase {
+        name: "forged_token",
+        request: || {
+            let forged = Keys {
+                akid: "ASIAAAAAAAAAAAAAAAAA".into(),
+                secret: "x".into(),
+                token: Some("forged".into()),
+            };
+            get_creds(&forged, start())
+        },
+        status: 400,
+        code: "InvalidToken",
+    },
+    CredentialCase {
+        name: "wrong_secret",
+        request: || {
+            let wrong = Keys {
+                secret: "wrong".into(),
+                ..Keys::user()
+            };
+            get_creds(&wrong, start())
+        },
+        status: 403,
+        code: "SignatureDoesNotMatch",
+    },
+    CredentialCase {
+        name: "skewed_16_minutes",
+        request: || get_creds(&Keys::user(), start() + Duration::from_secs(16 * 60)),
+        status: 403,
+        code: "RequestTimeTooSkewed",
+    },
+    CredentialCase {
+        name: "sigv2",
+        request: || {
+            let mut request = unsigned("GET", "/creds/k", "");
+            request.headers_mut().insert(
+                "authorization",
+                "AWS AKIAIOSFODNN7EXAMPLE:c2lnbmF0dXJl".parse().unwrap(),
+            );
+            request
+        },
+        status: 400,
+        code: "InvalidRequest",
+    },
+    CredentialCase {
+        name: "header_and_query_auth",
+        request: || {
+            signed(
+                "GET",
+                "/creds/k?X-Amz-Algorithm=AWS4-HMAC-SHA256",
+                &[],
+                Vec::new(),
+                None,
+                &Keys::user(),
+                start(),
+            )
+            .0
+        },
+        status: 400,
+        code: "InvalidArgument",
+    },
+    CredentialCase {
+        name: "scope_date_not_the_request_day",
+        request: || {
+            with_authorization(
+                get_creds(&Keys::user(), start()),
+                "/20260101/",
+                "/20251231/",
+            )
+        },
+        status: 400,
+        code: "AuthorizationHeaderMalformed",
+    },
+    CredentialCase {
+        name: "scope_terminator_in_header",
+        request: || {
+            with_authorization(
+                get_creds(&Keys::user(), start()),
+                "/aws4_request,",
+                "/aws4_requesT,",
+            )
+        },
+        status: 400,
+        code: "AuthorizationHeaderMalformed",
+    },
+    CredentialCase {
+        name: "scope_terminator_in_query",
+        request: || fetch(&presigned_creds().replace("%2Faws4_request", "%2Faws4_requesT")),
+        status: 400,
+        code: "AuthorizationQueryParametersError",
+    },
+    CredentialCase {
+        // The untampered URL gets through authentication to the missing key.
+        name: "presigned_for_a_minute",
+        request: || fetch(&presigned_creds()),
+        status: 404,
+        code: "NoSuchKey",
+    },
+    CredentialCase {
+        name: "presigned_for_more_than_a_week",
+        request: || fetch(&presigned_creds().replace("X-Amz-Expires=60", "X-Amz-Expires=604801")),
+        status: 400,
+        code: "AuthorizationQueryParametersError",
+    },
+];
+
 #[tokio::test]
 async fn credential_errors_are_s3s() {
     let aws = mock();
     bucket(&aws, "creds").await;
-    // Anonymous.
-    let reply = call(&aws, unsigned("GET", "/creds/k", "")).await;
-    assert_s3_error(&reply, 403, "AccessDenied", "Access Denied");
-    // Unknown key.
-    let stranger = Keys {
-        akid: "AKIAUNKNOWNUNKNOWN00".into(),
-        secret: "x".into(),
-        token: None,
-    };
-    let (request, _) = signed("GET", "/creds/k", &[], Vec::new(), None, &stranger, start());
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        403,
-        "InvalidAccessKeyId",
-        "The AWS Access Key Id you provided does not exist in our records.",
-    );
-    assert_eq!(
-        reply.xml("AWSAccessKeyId").as_deref(),
-        Some("AKIAUNKNOWNUNKNOWN00")
-    );
-    // Tampered token.
-    let forged = Keys {
-        akid: "ASIAAAAAAAAAAAAAAAAA".into(),
-        secret: "x".into(),
-        token: Some("forged".into()),
-    };
-    let (request, _) = signed("GET", "/creds/k", &[], Vec::new(), None, &forged, start());
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        400,
-        "InvalidToken",
-        "The provided token is malformed or otherwise invalid.",
-    );
-    // Wrong secret.
-    let wrong = Keys {
-        secret: "wrong".into(),
-        ..Keys::user()
-    };
-    let (request, _) = signed("GET", "/creds/k", &[], Vec::new(), None, &wrong, start());
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        403,
-        "SignatureDoesNotMatch",
-        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
-    );
-    for element in [
-        "AWSAccessKeyId",
-        "StringToSign",
-        "SignatureProvided",
-        "StringToSignBytes",
-        "CanonicalRequest",
-        "CanonicalRequestBytes",
-    ] {
-        assert!(reply.xml(element).is_some(), "{element}: {}", reply.body);
+    for case in CREDENTIAL_CASES {
+        let reply = call(&aws, (case.request)()).await;
+        let name = case.name;
+        assert_eq!(reply.status.as_u16(), case.status, "{name}: {}", reply.body);
+        assert_eq!(reply.code(), case.code, "{name}: {}", reply.body);
+        assert_s3_error_shape(&reply);
+        insta::assert_snapshot!(
+            format!("credential_error_{name}"),
+            sts_lab_test_support::redact::aws_xml(&reply.body)
+        );
     }
-    assert!(
-        reply
-            .xml("StringToSign")
-            .unwrap()
-            .starts_with("AWS4-HMAC-SHA256\n20260101T000000Z\n")
-    );
-    // Skewed.
-    let (request, _) = signed(
-        "GET",
-        "/creds/k",
-        &[],
-        Vec::new(),
-        None,
-        &Keys::user(),
-        start() + Duration::from_secs(16 * 60),
-    );
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        403,
-        "RequestTimeTooSkewed",
-        "The difference between the request time and the current time is too large.",
-    );
-    assert_eq!(
-        reply.xml("RequestTime").as_deref(),
-        Some("20260101T001600Z")
-    );
-    assert_eq!(
-        reply.xml("ServerTime").as_deref(),
-        Some("2026-01-01T00:00:00Z")
-    );
-    assert_eq!(
-        reply.xml("MaxAllowedSkewMilliseconds").as_deref(),
-        Some("900000")
-    );
-    // SigV2.
-    let mut request = unsigned("GET", "/creds/k", "");
-    request.headers_mut().insert(
-        "authorization",
-        "AWS AKIAIOSFODNN7EXAMPLE:c2lnbmF0dXJl".parse().unwrap(),
-    );
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        400,
-        "InvalidRequest",
-        "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
-    );
-    // Both auth forms.
-    let (request, _) = signed(
-        "GET",
-        "/creds/k?X-Amz-Algorithm=AWS4-HMAC-SHA256",
-        &[],
-        Vec::new(),
-        None,
-        &Keys::user(),
-        start(),
-    );
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        400,
-        "InvalidArgument",
-        "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
-    );
-    // Credential scope date other than the request's day.
-    let mut request = signed(
-        "GET",
-        "/creds/k",
-        &[],
-        Vec::new(),
-        None,
-        &Keys::user(),
-        start(),
-    )
-    .0;
-    let auth = request.headers()["authorization"]
-        .to_str()
-        .unwrap()
-        .replace("/20260101/", "/20251231/");
-    request
-        .headers_mut()
-        .insert("authorization", auth.parse().unwrap());
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        400,
-        "AuthorizationHeaderMalformed",
-        "The authorization header is malformed; Invalid credential date. Date is not the same as X-Amz-Date.",
-    );
-    // A scope that does not end in aws4_request.
-    let mut request = signed(
-        "GET",
-        "/creds/k",
-        &[],
-        Vec::new(),
-        None,
-        &Keys::user(),
-        start(),
-    )
-    .0;
-    let auth = request.headers()["authorization"]
-        .to_str()
-        .unwrap()
-        .replace("/aws4_request,", "/aws4_requesT,");
-    request
-        .headers_mut()
-        .insert("authorization", auth.parse().unwrap());
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        400,
-        "AuthorizationHeaderMalformed",
-        "The authorization header is malformed; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
-    );
-    let url = presigned_s3("/creds/k", &Keys::user(), start(), Duration::from_secs(60))
-        .replace("%2Faws4_request", "%2Faws4_requesT");
-    let reply = call(
-        &aws,
-        Request::builder()
-            .uri(&url)
-            .header("host", HOST)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
-    assert_s3_error(
-        &reply,
-        400,
-        "AuthorizationQueryParametersError",
-        "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
-    );
-    // A presigned URL that wants more than a week.
-    let url = presigned_s3("/creds/k", &Keys::user(), start(), Duration::from_secs(60));
-    let fetch = |url: &str| {
-        Request::builder()
-            .uri(url)
-            .header("host", HOST)
-            .body(Body::empty())
-            .unwrap()
-    };
-    let reply = call(&aws, fetch(&url)).await;
-    assert_eq!(reply.code(), "NoSuchKey", "{}", reply.body);
-    let tampered = url.replace("X-Amz-Expires=60", "X-Amz-Expires=604801");
-    let reply = call(&aws, fetch(&tampered)).await;
-    assert_s3_error(
-        &reply,
-        400,
-        "AuthorizationQueryParametersError",
-        "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds",
-    );
 }
 
 #[tokio::test]
