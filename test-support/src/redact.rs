@@ -34,6 +34,25 @@ pub fn xml(body: &str, tags: &[&str]) -> String {
     out
 }
 
+/// `body` with the value of every `name="…"` attribute of `names` replaced by [`REDACTED`]
+/// (JUnit's wall-clock `time`).
+pub fn xml_attributes(body: &str, names: &[&str]) -> String {
+    let mut out = body.to_owned();
+    for name in names {
+        let open = format!(" {name}=\"");
+        let mut from = 0;
+        while let Some(at) = out[from..].find(&open) {
+            let start = from + at + open.len();
+            let Some(len) = out[start..].find('"') else {
+                break;
+            };
+            out.replace_range(start..start + len, REDACTED);
+            from = start + REDACTED.len() + 1;
+        }
+    }
+    out
+}
+
 /// An AWS XML body with its request and host ids redacted ([`REQUEST_ID_TAGS`]).
 pub fn aws_xml(body: &str) -> String {
     xml(body, &REQUEST_ID_TAGS)
@@ -80,6 +99,15 @@ mod tests {
         assert_eq!(
             aws_xml(body),
             "<Error><Code>X</Code><RequestId>[redacted]</RequestId><HostId>[redacted]</HostId></Error><RequestId>[redacted]</RequestId>"
+        );
+    }
+
+    #[test]
+    fn xml_attributes_redacts_the_named_attribute_only() {
+        let body = r#"<a time="1.0" runtime="2"><b time="0.5"/></a>"#;
+        assert_eq!(
+            xml_attributes(body, &["time"]),
+            r#"<a time="[redacted]" runtime="2"><b time="[redacted]"/></a>"#
         );
     }
 
