@@ -541,6 +541,44 @@ async fn complete(aws: &MockAws, path: &str, id: &str, xml: &str) -> Reply {
     call(aws, request).await
 }
 
+/// A `CompleteMultipartUpload` whose part list S3 refuses: `parts` are (part number, index
+/// of the uploaded part whose ETag it carries: 0 for part 1, 1 for part 2).
+struct PartListCase {
+    name: &'static str,
+    known_upload: bool,
+    parts: &'static [(u32, usize)],
+    status: u16,
+    code: &'static str,
+    message: &'static str,
+}
+
+const PART_LIST_CASES: &[PartListCase] = &[
+    PartListCase {
+        name: "descending",
+        known_upload: true,
+        parts: &[(2, 1), (1, 0)],
+        status: 400,
+        code: "InvalidPartOrder",
+        message: "The list of parts was not in ascending order. Parts must be ordered by part number.",
+    },
+    PartListCase {
+        name: "part_never_uploaded",
+        known_upload: true,
+        parts: &[(1, 0), (3, 1)],
+        status: 400,
+        code: "InvalidPart",
+        message: "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+    },
+    PartListCase {
+        name: "unknown_upload",
+        known_upload: false,
+        parts: &[(1, 0)],
+        status: 404,
+        code: "NoSuchUpload",
+        message: "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+    },
+];
+
 #[tokio::test]
 async fn complete_multipart_rejects_malformed_xml_unknown_parts_and_wrong_order() {
     let aws = mock();
@@ -564,59 +602,35 @@ async fn complete_multipart_rejects_malformed_xml_unknown_parts_and_wrong_order(
             "The XML you provided was not well-formed or did not validate against our published schema",
         );
     }
-    let part = |n: u32, etag: &str| {
-        format!("<Part><PartNumber>{n}</PartNumber><ETag>{etag}</ETag></Part>")
+    let etags = [e1.as_str(), e2.as_str()];
+    let listing = |parts: &[(u32, usize)]| {
+        let parts: String = parts
+            .iter()
+            .map(|(n, e)| {
+                format!(
+                    "<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag></Part>",
+                    etags[*e]
+                )
+            })
+            .collect();
+        format!("<CompleteMultipartUpload>{parts}</CompleteMultipartUpload>")
     };
-    let reply = complete(
-        &aws,
-        "/mpu/obj",
-        &id,
-        &format!(
-            "<CompleteMultipartUpload>{}{}</CompleteMultipartUpload>",
-            part(2, &e2),
-            part(1, &e1)
-        ),
-    )
-    .await;
-    assert_s3_error(
-        &reply,
-        400,
-        "InvalidPartOrder",
-        "The list of parts was not in ascending order. Parts must be ordered by part number.",
-    );
-    let reply = complete(
-        &aws,
-        "/mpu/obj",
-        &id,
-        &format!(
-            "<CompleteMultipartUpload>{}{}</CompleteMultipartUpload>",
-            part(1, &e1),
-            part(3, &e2)
-        ),
-    )
-    .await;
-    assert_s3_error(
-        &reply,
-        400,
-        "InvalidPart",
-        "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
-    );
-    let reply = complete(
-        &aws,
-        "/mpu/obj",
-        "no-such-upload",
-        &format!(
-            "<CompleteMultipartUpload>{}</CompleteMultipartUpload>",
-            part(1, &e1)
-        ),
-    )
-    .await;
-    assert_s3_error(
-        &reply,
-        404,
-        "NoSuchUpload",
-        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
-    );
+    for case in PART_LIST_CASES {
+        let upload = if case.known_upload {
+            id.as_str()
+        } else {
+            "no-such-upload"
+        };
+        let reply = complete(&aws, "/mpu/obj", upload, &listing(case.parts)).await;
+        assert_eq!(
+            reply.status.as_u16(),
+            case.status,
+            "{}: {}",
+            case.name,
+            reply.body
+        );
+        assert_s3_error(&reply, case.status, case.code, case.message);
+    }
     assert_eq!(get(&aws, "/mpu/obj").await.code(), "NoSuchKey");
     let reply = put(
         &aws,
@@ -628,17 +642,7 @@ async fn complete_multipart_rejects_malformed_xml_unknown_parts_and_wrong_order(
     assert_eq!(reply.code(), "InvalidArgument", "{}", reply.body);
 
     // After all that, the upload still completes.
-    let reply = complete(
-        &aws,
-        "/mpu/obj",
-        &id,
-        &format!(
-            "<CompleteMultipartUpload>{}{}</CompleteMultipartUpload>",
-            part(1, &e1),
-            part(2, &e2)
-        ),
-    )
-    .await;
+    let reply = complete(&aws, "/mpu/obj", &id, &listing(&[(1, 0), (2, 1)])).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert!(reply.xml("ETag").unwrap().ends_with("-2\""));
     assert_eq!(get(&aws, "/mpu/obj").await.body.len(), big.len() + 4);
@@ -929,105 +933,121 @@ async fn credential_errors_are_s3s() {
     }
 }
 
+/// A request about a resource that is missing, in a state that refuses it, or not
+/// supported, and S3's answer; the body is an insta snapshot named `resource_error_NAME`
+/// (it names what is missing: `BucketName`, `Key`, `ActualObjectSize`, `Condition`).
+struct ResourceCase {
+    name: &'static str,
+    method: &'static str,
+    path: &'static str,
+    headers: &'static [(&'static str, &'static str)],
+    body: &'static [u8],
+    status: u16,
+    code: &'static str,
+}
+
+/// Against bucket `res` holding `k` (10 bytes).
+const RESOURCE_CASES: &[ResourceCase] = &[
+    ResourceCase {
+        name: "no_such_bucket",
+        method: "GET",
+        path: "/nobucket/k",
+        headers: &[],
+        body: b"",
+        status: 404,
+        code: "NoSuchBucket",
+    },
+    ResourceCase {
+        name: "no_such_key",
+        method: "GET",
+        path: "/res/none",
+        headers: &[],
+        body: b"",
+        status: 404,
+        code: "NoSuchKey",
+    },
+    ResourceCase {
+        name: "range_past_the_end",
+        method: "GET",
+        path: "/res/k",
+        headers: &[("range", "bytes=10-")],
+        body: b"",
+        status: 416,
+        code: "InvalidRange",
+    },
+    ResourceCase {
+        name: "bucket_not_empty",
+        method: "DELETE",
+        path: "/res",
+        headers: &[],
+        body: b"",
+        status: 409,
+        code: "BucketNotEmpty",
+    },
+    ResourceCase {
+        name: "invalid_bucket_name",
+        method: "PUT",
+        path: "/Bad_Name",
+        headers: &[],
+        body: b"",
+        status: 400,
+        code: "InvalidBucketName",
+    },
+    ResourceCase {
+        name: "tagging_not_implemented",
+        method: "GET",
+        path: "/res/k?tagging",
+        headers: &[],
+        body: b"",
+        status: 501,
+        code: "NotImplemented",
+    },
+    ResourceCase {
+        // DeleteObjects without Content-MD5 or a checksum.
+        name: "delete_objects_without_checksum",
+        method: "POST",
+        path: "/res?delete",
+        headers: &[],
+        body: b"<Delete><Object><Key>k</Key></Object></Delete>",
+        status: 400,
+        code: "InvalidRequest",
+    },
+    ResourceCase {
+        name: "if_match_fails",
+        method: "GET",
+        path: "/res/k",
+        headers: &[("if-match", "\"nope\"")],
+        body: b"",
+        status: 412,
+        code: "PreconditionFailed",
+    },
+];
+
 #[tokio::test]
 async fn resource_errors_name_what_is_missing() {
     let aws = mock();
-    let reply = get(&aws, "/nobucket/k").await;
-    assert_s3_error(
-        &reply,
-        404,
-        "NoSuchBucket",
-        "The specified bucket does not exist",
-    );
-    assert_eq!(reply.xml("BucketName").as_deref(), Some("nobucket"));
     bucket(&aws, "res").await;
-    let reply = get(&aws, "/res/none").await;
-    assert_s3_error(
-        &reply,
-        404,
-        "NoSuchKey",
-        "The specified key does not exist.",
-    );
-    assert_eq!(reply.xml("Key").as_deref(), Some("none"));
     assert_eq!(put(&aws, "/res/k", &[], b"0123456789").await.status, 200);
-    let (request, _) = signed(
-        "GET",
-        "/res/k",
-        &[("range", "bytes=10-")],
-        Vec::new(),
-        None,
-        &Keys::user(),
-        start(),
-    );
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        416,
-        "InvalidRange",
-        "The requested range is not satisfiable",
-    );
-    assert_eq!(reply.xml("ActualObjectSize").as_deref(), Some("10"));
-    let (request, _) = signed(
-        "DELETE",
-        "/res",
-        &[],
-        Vec::new(),
-        None,
-        &Keys::user(),
-        start(),
-    );
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        409,
-        "BucketNotEmpty",
-        "The bucket you tried to delete is not empty",
-    );
-    let reply = put(&aws, "/Bad_Name", &[], b"").await;
-    assert_s3_error(
-        &reply,
-        400,
-        "InvalidBucketName",
-        "The specified bucket is not valid.",
-    );
-    let (request, _) = signed(
-        "GET",
-        "/res/k?tagging",
-        &[],
-        Vec::new(),
-        None,
-        &Keys::user(),
-        start(),
-    );
-    assert_eq!(call(&aws, request).await.code(), "NotImplemented");
-    let (request, _) = signed(
-        "POST",
-        "/res?delete",
-        &[],
-        b"<Delete><Object><Key>k</Key></Object></Delete>".to_vec(),
-        None,
-        &Keys::user(),
-        start(),
-    );
-    let reply = call(&aws, request).await;
-    assert_eq!(reply.code(), "InvalidRequest", "{}", reply.body);
-    let (request, _) = signed(
-        "GET",
-        "/res/k",
-        &[("if-match", "\"nope\"")],
-        Vec::new(),
-        None,
-        &Keys::user(),
-        start(),
-    );
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        412,
-        "PreconditionFailed",
-        "At least one of the pre-conditions you specified did not hold",
-    );
-    assert_eq!(reply.xml("Condition").as_deref(), Some("If-Match"));
+    for case in RESOURCE_CASES {
+        let (request, _) = signed(
+            case.method,
+            case.path,
+            case.headers,
+            case.body.to_vec(),
+            None,
+            &Keys::user(),
+            start(),
+        );
+        let reply = call(&aws, request).await;
+        let name = case.name;
+        assert_eq!(reply.status.as_u16(), case.status, "{name}: {}", reply.body);
+        assert_eq!(reply.code(), case.code, "{name}: {}", reply.body);
+        assert_s3_error_shape(&reply);
+        insta::assert_snapshot!(
+            format!("resource_error_{name}"),
+            sts_lab_test_support::redact::aws_xml(&reply.body)
+        );
+    }
 }
 
 #[tokio::test]
