@@ -31,6 +31,7 @@ pub fn venv() -> Option<PathBuf> {
 
 /// The venv for a test that needs boto3 or the AWS CLI; `None` after [`missing`] when it is
 /// not there (the test then returns).
+#[track_caller]
 pub fn require_venv() -> Option<PathBuf> {
     let found = venv();
     if found.is_none() {
