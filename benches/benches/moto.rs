@@ -176,7 +176,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     // `cargo bench` passes `--bench`; this binary takes no arguments.
-    let require = std::env::var("STS_LAB_REQUIRE_EXTERNAL_CLIENTS").is_ok_and(|v| v == "1");
+    let require = sts_lab_test_support::external::required();
     let Some(moto) = servers::moto_server() else {
         println!(
             "moto comparison skipped: no moto_server in {} (run scripts/test once, or set STS_LAB_VENV)",

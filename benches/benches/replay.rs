@@ -9,29 +9,21 @@
 //! parallel threads, each on its own paused runtime). `cargo bench -p sts-harness --bench
 //! replay` prints the figure for the four files together.
 
-use std::path::Path;
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use sts_harness::runner;
 use sts_harness::scenario::Scenario;
-
-const SEED_FILES: [&str; 4] = [
-    "01-seed-default-duration.toml",
-    "02-hardcoded-14400-on-4h-job.toml",
-    "03-hardcoded-14400-on-5h-job.toml",
-    "04-duration-above-role-maximum.toml",
-];
+use sts_lab_test_support::seeds::{self, SEED_FILES};
 
 fn bench(c: &mut Criterion) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
     let mut group = c.benchmark_group("replay");
     // A replay takes a fifth of a second: ten samples, one replay each.
     group.sample_size(10);
     group.sampling_mode(SamplingMode::Flat);
     group.measurement_time(Duration::from_secs(12));
     for file in SEED_FILES {
-        let scenario = match Scenario::load(&dir.join(file)) {
+        let scenario = match Scenario::load(&seeds::catalog_dir().join(file)) {
             Ok(s) => s,
             Err(e) => panic!("{e}"),
         };

@@ -46,9 +46,9 @@ fn session_keys(authority: &CredentialAuthority) -> Keys {
         chained: false,
     });
     Keys {
-        access_key_id: issued.claims.access_key_id.clone(),
-        secret_access_key: issued.secret_access_key,
-        session_token: Some(issued.session_token),
+        akid: issued.claims.access_key_id.clone(),
+        secret: issued.secret_access_key,
+        token: Some(issued.session_token),
     }
 }
 

@@ -12,6 +12,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use mock_sts::clock::Stopwatch;
+pub use sts_lab_test_support::external::{venv_dir as venv, workspace_root};
+use sts_lab_test_support::server::{Reaped, Server};
 
 /// How long a server may take to answer its first request.
 pub const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -19,18 +21,11 @@ pub const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// A server process; killed and reaped on drop.
 #[derive(Debug)]
 pub struct Child {
-    process: std::process::Child,
+    process: Reaped,
     /// Where it listens.
     pub addr: SocketAddr,
     /// What it is, for messages.
     pub name: String,
-}
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
 }
 
 impl Child {
@@ -44,27 +39,14 @@ impl Child {
     }
 }
 
-/// A loopback port nobody listens on right now.
+/// A loopback port nobody listens on right now (moto and the null server take a port
+/// argument; mock-sts binds port 0 itself).
 ///
 /// # Errors
 /// When no socket can be bound.
 pub fn free_port() -> io::Result<u16> {
     let listener = TcpListener::bind(("127.0.0.1", 0))?;
     Ok(listener.local_addr()?.port())
-}
-
-/// The workspace root (this package's parent).
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-}
-
-/// The test venv: `STS_LAB_VENV`, else the workspace's `.venv` (what `scripts/test` creates).
-pub fn venv() -> PathBuf {
-    std::env::var_os("STS_LAB_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join(".venv"))
 }
 
 /// `moto_server` in the venv, when it is there.
@@ -117,12 +99,14 @@ pub fn mock_sts_binary() -> io::Result<PathBuf> {
 /// When it cannot be spawned or does not answer within [`START_TIMEOUT`].
 pub fn start_moto(moto_server: &Path) -> io::Result<Child> {
     let port = free_port()?;
-    let process = Command::new(moto_server)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
+    let process = Reaped(
+        Command::new(moto_server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
     let child = Child {
         process,
         addr: SocketAddr::from(([127, 0, 0, 1], port)),
@@ -132,26 +116,18 @@ pub fn start_moto(moto_server: &Path) -> io::Result<Child> {
     Ok(child)
 }
 
-/// Starts `mock-sts serve --addr 127.0.0.1:PORT` (wall clock, default world, in-memory S3).
+/// Starts `mock-sts serve --addr 127.0.0.1:0` (wall clock, default world, in-memory S3) and
+/// waits for its "listening" line (sts-lab-test-support's fixture, as the tests start it).
 ///
 /// # Errors
-/// When it cannot be spawned or does not answer within [`START_TIMEOUT`].
+/// When it cannot be spawned or does not say it listens within 30 s.
 pub fn start_mock_sts(binary: &Path) -> io::Result<Child> {
-    let port = free_port()?;
-    let process = Command::new(binary)
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-        .env("MOCK_STS_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()?;
-    let child = Child {
+    let Server { process, addr, .. } = Server::start(binary, &[])?;
+    Ok(Child {
         process,
-        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        addr,
         name: "mock-sts".to_owned(),
-    };
-    wait_ready(&child, "/_mock/health")?;
-    Ok(child)
+    })
 }
 
 /// Polls `GET path` until the server answers at all (any status), for at most
@@ -200,12 +176,14 @@ pub const NULL_SERVER_ENV: &str = "BENCHES_NULL_SERVER_ADDR";
 pub fn start_null() -> io::Result<Child> {
     let port = free_port()?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let process = Command::new(std::env::current_exe()?)
-        .env(NULL_SERVER_ENV, addr.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()?;
+    let process = Reaped(
+        Command::new(std::env::current_exe()?)
+            .env(NULL_SERVER_ENV, addr.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()?,
+    );
     let child = Child {
         process,
         addr,

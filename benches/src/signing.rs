@@ -8,66 +8,15 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
-    SigningSettings, UriPathNormalizationMode, sign,
-};
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderMap, Method};
-
-/// The default world's IAM user (AWS's documented example keys; they work nowhere else).
-pub const USER_ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
-/// Its secret.
-pub const USER_SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-/// The default world's 12-hour role.
-pub const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/cross-account-s3";
+use sts_lab_test_support::signing::form_encode;
+use sts_lab_test_support::signing::{FORM_CONTENT_TYPE, SignableBody, Signer};
+/// The default world's user as signing keys, and its 12-hour role.
+pub use sts_lab_test_support::world::{Keys, LONG_ROLE as ROLE_ARN};
 /// Chunk size of aws-chunked uploads: aws-sdk-rust's and the S3 docs' 64 KiB.
 pub const CHUNK_SIZE: usize = 64 * 1024;
-
-/// Signing keys, long-term or temporary.
-#[derive(Clone)]
-pub struct Keys {
-    /// The access key id.
-    pub access_key_id: String,
-    /// The secret access key.
-    pub secret_access_key: String,
-    /// The session token of temporary keys.
-    pub session_token: Option<String>,
-}
-
-impl std::fmt::Debug for Keys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keys")
-            .field("access_key_id", &self.access_key_id)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Keys {
-    /// The default world's user.
-    pub fn user() -> Keys {
-        Keys {
-            access_key_id: USER_ACCESS_KEY_ID.to_owned(),
-            secret_access_key: USER_SECRET_ACCESS_KEY.to_owned(),
-            session_token: None,
-        }
-    }
-
-    fn identity(&self) -> Identity {
-        Credentials::new(
-            &self.access_key_id,
-            &self.secret_access_key,
-            self.session_token.clone(),
-            None,
-            "bench",
-        )
-        .into()
-    }
-}
 
 /// A signed request: method, origin-form target, headers (`host` included) and body.
 #[derive(Debug, Clone)]
@@ -137,58 +86,23 @@ struct Spec<'a> {
 
 fn signed(spec: Spec<'_>, keys: &Keys, time: SystemTime) -> Signed {
     let uri = format!("http://{}{}", spec.host, spec.target);
-    let mut headers: Vec<(&str, String)> = vec![("host", spec.host.to_owned())];
-    headers.extend(spec.headers);
-    let mut settings = SigningSettings::default();
-    if spec.rules == Rules::S3 {
-        settings.percent_encoding_mode = PercentEncodingMode::Single;
-        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-        if spec.presign.is_none() {
-            settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-        }
-    }
-    if let Some(expires) = spec.presign {
-        settings.signature_location = SignatureLocation::QueryParams;
-        settings.expires_in = Some(expires);
-    }
-    let identity = keys.identity();
-    let service = match spec.rules {
-        Rules::Sts => "sts",
-        Rules::S3 => "s3",
+    let mut headers: Vec<(&str, &str)> = vec![("host", spec.host)];
+    headers.extend(spec.headers.iter().map(|(k, v)| (*k, v.as_str())));
+    let signer = match spec.rules {
+        Rules::Sts => Signer::sts(keys, time),
+        Rules::S3 => Signer::s3(keys, time),
     };
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name(service)
-        .time(time)
-        .settings(settings)
-        .build()
-        .unwrap_or_else(|e| panic!("signing parameters: {e}"))
-        .into();
+    let signer = match spec.presign {
+        Some(expires) => signer.presigned(expires),
+        None => signer,
+    };
     let body = match (spec.payload, spec.rules, spec.presign) {
         (Some(hash), _, _) => SignableBody::Precomputed(hash.to_owned()),
         (None, Rules::S3, Some(_)) => SignableBody::UnsignedPayload,
         (None, _, _) => SignableBody::Bytes(&spec.body),
     };
-    let signable = SignableRequest::new(
-        spec.method,
-        &uri,
-        headers.iter().map(|(k, v)| (*k, v.as_str())),
-        body,
-    )
-    .unwrap_or_else(|e| panic!("signable request {uri}: {e}"));
-    let output = sign(signable, &params).unwrap_or_else(|e| panic!("signing {uri}: {e}"));
-    let signature = output.signature().to_owned();
-    let (instructions, _) = output.into_parts();
-    let mut request = http::Request::builder().method(spec.method).uri(&uri);
-    for (name, value) in &headers {
-        request = request.header(*name, value.as_str());
-    }
-    let mut request = request
-        .body(())
-        .unwrap_or_else(|e| panic!("request {uri}: {e}"));
-    instructions.apply_to_request_http1x(&mut request);
-    let (parts, ()) = request.into_parts();
+    let signed = signer.sign(spec.method, &uri, &headers, body);
+    let parts = signed.parts;
     let target = parts
         .uri
         .path_and_query()
@@ -202,7 +116,7 @@ fn signed(spec: Spec<'_>, keys: &Keys, time: SystemTime) -> Signed {
         target,
         headers,
         body: spec.body,
-        signature,
+        signature: signed.signature,
     }
 }
 
@@ -254,10 +168,7 @@ fn sts_post(host: &str, body: String, keys: &Keys, time: SystemTime) -> Signed {
             method: "POST",
             host,
             target: "/",
-            headers: vec![(
-                "content-type",
-                "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
-            )],
+            headers: vec![("content-type", FORM_CONTENT_TYPE.to_owned())],
             body: Bytes::from(body),
             payload: None,
             rules: Rules::Sts,
@@ -375,32 +286,14 @@ pub fn chunked_put_object(
         keys,
         time,
     );
-    let identity = keys.identity();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("s3")
-        .time(time)
-        .settings(())
-        .build()
-        .unwrap_or_else(|e| panic!("chunk signing parameters: {e}"));
-    let mut previous = head.signature.clone();
-    let mut body = Vec::with_capacity(data.len() + data.len() / chunk_size.max(1) * 100 + 100);
-    for chunk in data.chunks(chunk_size.max(1)).chain([&b""[..]]) {
-        let signature = v4::sign_chunk(&Bytes::copy_from_slice(chunk), &previous, &params)
-            .unwrap_or_else(|e| panic!("chunk signature: {e}"))
-            .signature()
-            .to_owned();
-        body.extend_from_slice(
-            format!("{:x};chunk-signature={signature}\r\n", chunk.len()).as_bytes(),
-        );
-        if !chunk.is_empty() {
-            body.extend_from_slice(chunk);
-            body.extend_from_slice(b"\r\n");
-        }
-        previous = signature;
-    }
-    body.extend_from_slice(b"\r\n");
+    let chunks: Vec<&[u8]> = data.chunks(chunk_size.max(1)).collect();
+    let body = sts_lab_test_support::chunked::body(
+        &chunks,
+        &[],
+        Some(&head.signature),
+        &Signer::s3(keys, time),
+    )
+    .body;
     let mut headers = head.headers;
     headers.insert(http::header::CONTENT_LENGTH, body.len().into());
     Signed {
@@ -408,16 +301,4 @@ pub fn chunked_put_object(
         headers,
         ..head
     }
-}
-
-fn form_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }

@@ -8,23 +8,15 @@
 //! as `sts-harness run` does — each scenario's runs in parallel threads — several times, and
 //! prints the wall time per round and the simulated hours per wall second.
 
-use std::path::PathBuf;
-
 use mock_sts::clock::Stopwatch;
 use sts_harness::runner;
 use sts_harness::scenario::Scenario;
+use sts_lab_test_support::seeds;
 
 fn main() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
-    let files = [
-        "01-seed-default-duration.toml",
-        "02-hardcoded-14400-on-4h-job.toml",
-        "03-hardcoded-14400-on-5h-job.toml",
-        "04-duration-above-role-maximum.toml",
-    ];
-    let scenarios: Vec<Scenario> = files
+    let scenarios: Vec<Scenario> = seeds::seed_files()
         .iter()
-        .map(|f| Scenario::load(&dir.join(f)).unwrap_or_else(|e| panic!("{e}")))
+        .map(|f| Scenario::load(f).unwrap_or_else(|e| panic!("{e}")))
         .collect();
     let simulated_hours: f64 = scenarios
         .iter()

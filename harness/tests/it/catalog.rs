@@ -84,3 +84,16 @@ fn every_scenario_in_the_catalog_meets_its_expectations() {
     );
     assert!(names.iter().any(|n| n.contains("50000")), "{names:?}");
 }
+
+#[test]
+fn the_seed_list_is_the_catalogs_seed_scenarios() {
+    // Benches and `scaled` use sts-lab-test-support's list; this keeps it the catalog's.
+    let by_name: Vec<String> = catalog()
+        .into_iter()
+        .filter(|s| s.name.starts_with("seed:"))
+        .map(|s| s.name)
+        .collect();
+    let listed: Vec<String> = seed_scenarios().into_iter().map(|s| s.name).collect();
+    assert_eq!(listed, by_name);
+    assert_eq!(listed.len(), sts_lab_test_support::seeds::SEED_FILES.len());
+}

@@ -1,6 +1,5 @@
 //! Shared helpers.
 
-use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
 use sts_harness::process::{self, ProcessOptions};
@@ -8,10 +7,9 @@ use sts_harness::report::{self, ScenarioReport};
 use sts_harness::runner;
 use sts_harness::scenario::{ClockSpec, Scenario, StrategyKind};
 
-/// The workspace's `scenarios/` folder.
-pub fn catalog_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
-}
+pub use sts_lab_test_support::external::{missing, venv};
+pub use sts_lab_test_support::seeds::catalog_dir;
+use sts_lab_test_support::{external, seeds};
 
 /// Every scenario in the catalog.
 pub fn catalog() -> Vec<Scenario> {
@@ -40,25 +38,6 @@ pub fn has_process_runs(scenario: &Scenario) -> bool {
         .any(|r| r.strategy == StrategyKind::Process)
 }
 
-/// The Python venv with the pinned boto3 and AWS CLI: `STS_LAB_VENV`, else the workspace's
-/// `.venv`; `None` when it is not there.
-pub fn venv() -> Option<PathBuf> {
-    let dir = std::env::var_os("STS_LAB_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv"));
-    (dir.join("bin/aws").exists() && dir.join("bin/python3").exists()).then_some(dir)
-}
-
-/// Says why a test cannot run, as a failure: a test that cannot run never passes silently.
-/// `STS_LAB_SKIP_EXTERNAL_CLIENTS=1` skips it on purpose instead (the skip is printed).
-pub fn missing(what: &str) {
-    assert!(
-        std::env::var_os("STS_LAB_SKIP_EXTERNAL_CLIENTS").is_some_and(|v| v == "1"),
-        "{what}; run scripts/test, which installs it, or set STS_LAB_SKIP_EXTERNAL_CLIENTS=1 to skip the tests that need it"
-    );
-    eprintln!("SKIPPED (STS_LAB_SKIP_EXTERNAL_CLIENTS=1): {what}");
-}
-
 /// Options for programs that need only libfaketime's `faketime` (shell scripts); `None`
 /// (after saying so) when it is missing.
 pub fn faketime_options() -> Option<ProcessOptions> {
@@ -74,20 +53,17 @@ pub fn faketime_options() -> Option<ProcessOptions> {
 /// saying so) when either is missing.
 pub fn external_options() -> Option<ProcessOptions> {
     let options = faketime_options()?;
-    let Some(venv) = venv() else {
-        missing("the Python venv with boto3 and the AWS CLI is missing (STS_LAB_VENV or .venv)");
-        return None;
-    };
+    let venv = external::require_venv()?;
     Some(ProcessOptions {
         path_prefix: [vec![venv.join("bin")], options.path_prefix].concat(),
     })
 }
 
-/// The scenarios whose names start with "seed:".
+/// The seed scenarios ([`seeds::SEED_FILES`]; `catalog` checks they are the `seed:` ones).
 pub fn seed_scenarios() -> Vec<Scenario> {
-    catalog()
-        .into_iter()
-        .filter(|s| s.name.starts_with("seed:"))
+    seeds::seed_files()
+        .iter()
+        .map(|f| Scenario::load(f).unwrap())
         .collect()
 }
 

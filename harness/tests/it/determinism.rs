@@ -1,26 +1,9 @@
 //! Same scenario, same seed: identical events and report.
 
-use serde_json::Value;
 use sts_harness::scenario::Scenario;
+use sts_lab_test_support::redact;
 
 use crate::common::*;
-
-/// The report as JSON without its wall-clock fields.
-fn without_wall_fields(mut v: Value) -> Value {
-    fn strip(v: &mut Value) {
-        match v {
-            Value::Object(map) => {
-                map.remove("wall_ms");
-                map.remove("refresh_latency_wall_ms");
-                map.values_mut().for_each(strip);
-            }
-            Value::Array(items) => items.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    strip(&mut v);
-    v
-}
 
 #[test]
 fn a_seed_scenario_twice_gives_byte_identical_json() {
@@ -28,8 +11,8 @@ fn a_seed_scenario_twice_gives_byte_identical_json() {
     let scenario = Scenario::load(&catalog_dir().join("01-seed-default-duration.toml")).unwrap();
     let first = serde_json::to_value(run(&scenario, None)).unwrap();
     let second = serde_json::to_value(run(&scenario, None)).unwrap();
-    let a = serde_json::to_string_pretty(&without_wall_fields(first)).unwrap();
-    let b = serde_json::to_string_pretty(&without_wall_fields(second)).unwrap();
+    let a = serde_json::to_string_pretty(&redact::json(first, &redact::WALL_FIELDS)).unwrap();
+    let b = serde_json::to_string_pretty(&redact::json(second, &redact::WALL_FIELDS)).unwrap();
     assert_eq!(a, b);
     assert!(a.contains("\"ExpiredToken\""), "{a}");
 }

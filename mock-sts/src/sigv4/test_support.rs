@@ -4,12 +4,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
-    PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
-    UriPathNormalizationMode, sign,
+    PercentEncodingMode, SignableBody, SignatureLocation, SigningSettings, UriPathNormalizationMode,
 };
-use aws_sigv4::sign::v4;
 use http::header::HOST;
 use http::request::Parts;
 use http::uri::PathAndQuery;
@@ -152,35 +149,23 @@ impl<'a> Signer<'a> {
         received(parts)
     }
 
+    /// Signs with sts-lab-test-support's signer (the one every test and bench uses), with
+    /// this vector's key id, secret, scope and settings.
     pub(super) fn sign_absolute(&self, body: SignableBody<'_>) -> Parts {
-        let identity = Credentials::new(
-            "AKIDEXAMPLE",
-            self.secret,
-            self.token.map(str::to_owned),
-            None,
-            "test",
-        )
-        .into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(self.region)
-            .name(self.service)
-            .time(suite_time())
-            .settings(self.settings.clone())
-            .build()
-            .unwrap()
-            .into();
-        let signable =
-            SignableRequest::new(self.method, self.uri, self.headers.iter().copied(), body)
-                .unwrap();
-        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-        let mut builder = http::Request::builder().method(self.method).uri(self.uri);
-        for (name, value) in &self.headers {
-            builder = builder.header(*name, *value);
+        let keys = sts_lab_test_support::world::Keys {
+            akid: "AKIDEXAMPLE".to_owned(),
+            secret: self.secret.to_owned(),
+            token: self.token.map(str::to_owned),
+        };
+        sts_lab_test_support::signing::Signer {
+            keys: &keys,
+            time: suite_time(),
+            region: self.region,
+            service: self.service,
+            settings: self.settings.clone(),
         }
-        let mut request = builder.body(()).unwrap();
-        instructions.apply_to_request_http1x(&mut request);
-        request.into_parts().0
+        .sign(self.method, self.uri, &self.headers, body)
+        .parts
     }
 }
 

@@ -95,7 +95,7 @@ async fn a_restart_with_the_same_key_keeps_credentials_valid() {
         key.as_str(),
     ];
     let clock = SimClock::frozen(start());
-    let first = Server::spawn(&args);
+    let first = spawn_server(&args);
     let user = Credentials::new(USER_AKID, USER_SECRET, None, None, "test");
     let sts = aws_sdk_sts::Client::new(&sdk_config_for(&first.url, &clock, user));
     let out = sts
@@ -107,7 +107,7 @@ async fn a_restart_with_the_same_key_keeps_credentials_valid() {
         .unwrap();
     drop(first);
 
-    let second = Server::spawn(&args);
+    let second = spawn_server(&args);
     let c = out.credentials().unwrap();
     let temp = Credentials::new(
         c.access_key_id(),
@@ -125,7 +125,7 @@ async fn a_restart_with_the_same_key_keeps_credentials_valid() {
     drop(second);
 
     // A server with another key does not know them.
-    let third = Server::spawn(&[
+    let third = spawn_server(&[
         "--clock",
         "frozen",
         "--start",
@@ -146,7 +146,7 @@ async fn events_file_gets_one_line_per_request() {
     let dir = std::env::temp_dir().join(format!("mock-sts-events-bin-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("events.jsonl");
-    let server = Server::spawn(&["--clock", "frozen", "--events", path.to_str().unwrap()]);
+    let server = spawn_server(&["--clock", "frozen", "--events", path.to_str().unwrap()]);
     let (status, _) = http(
         "POST",
         &format!("{}/", server.url),

@@ -1,12 +1,12 @@
-//! Shared test helpers: signing requests, calling the router, SDK configuration.
+//! Shared test helpers of mock-sts: requests signed for the router, calling it, SDK
+//! configuration, the binary as a fixture. Signing, the default world's keys, the venv and the
+//! server process come from `sts-lab-test-support`, which the harness and benches share.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
 use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
 use aws_smithy_async::time::SharedTimeSource;
 use axum::body::Body;
@@ -14,19 +14,9 @@ use http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use mock_sts::MockAws;
 use mock_sts::clock::SimClock;
+use sts_lab_test_support::signing::{SignableBody, Signer};
+pub use sts_lab_test_support::world::{Keys, LONG_ROLE, USER_AKID, USER_SECRET, start};
 use tower::ServiceExt;
-
-/// 2026-01-01T00:00:00Z, the start of every frozen test clock.
-pub fn start() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_767_225_600)
-}
-
-/// The default world's user.
-pub const USER_AKID: &str = "AKIAIOSFODNN7EXAMPLE";
-/// Its secret.
-pub const USER_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-/// The default world's 12-hour role.
-pub const LONG_ROLE: &str = "arn:aws:iam::123456789012:role/cross-account-s3";
 
 /// An in-process mock on a frozen clock at [`start`].
 pub fn frozen_mock() -> MockAws {
@@ -36,30 +26,13 @@ pub fn frozen_mock() -> MockAws {
         .build()
 }
 
-/// Temporary or long-term signing credentials.
-#[derive(Clone, Debug)]
-pub struct Keys {
-    pub akid: String,
-    pub secret: String,
-    pub token: Option<String>,
-}
-
-impl Keys {
-    pub fn user() -> Keys {
-        Keys {
-            akid: USER_AKID.into(),
-            secret: USER_SECRET.into(),
-            token: None,
-        }
-    }
-}
-
 /// A form POST to STS signed with `keys` at `time` by the real aws-sigv4 crate.
 pub fn sts_post(body: &str, keys: &Keys, time: SystemTime) -> Request<Body> {
     signed_request("POST", "http://localhost/", body, keys, time, "sts")
 }
 
-/// A request signed by aws-sigv4, with the headers an SDK sends for the query protocol.
+/// A request signed by aws-sigv4 for `service` (STS's rules), with the headers an SDK sends
+/// for the query protocol.
 pub fn signed_request(
     method: &str,
     uri: &str,
@@ -68,15 +41,7 @@ pub fn signed_request(
     time: SystemTime,
     service: &str,
 ) -> Request<Body> {
-    signed_with(
-        method,
-        uri,
-        body,
-        keys,
-        time,
-        service,
-        SigningSettings::default(),
-    )
+    signed_with(Signer::sts(keys, time).service(service), method, uri, body)
 }
 
 /// A URL presigned by aws-sigv4 (signature and token in the query), valid for `expires`.
@@ -86,52 +51,16 @@ pub fn presigned_request(
     time: SystemTime,
     expires: Duration,
 ) -> Request<Body> {
-    let mut settings = SigningSettings::default();
-    settings.signature_location = aws_sigv4::http_request::SignatureLocation::QueryParams;
-    settings.expires_in = Some(expires);
-    signed_with("GET", uri, "", keys, time, "sts", settings)
+    signed_with(Signer::sts(keys, time).presigned(expires), "GET", uri, "")
 }
 
-fn signed_with(
-    method: &str,
-    uri: &str,
-    body: &str,
-    keys: &Keys,
-    time: SystemTime,
-    service: &str,
-    settings: SigningSettings,
-) -> Request<Body> {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("host", "localhost")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.to_string())
-        .unwrap();
-    let identity =
-        Credentials::new(&keys.akid, &keys.secret, keys.token.clone(), None, "test").into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name(service)
-        .time(time)
-        .settings(settings)
-        .build()
-        .unwrap()
-        .into();
-    let signable = SignableRequest::new(
-        method,
-        uri,
-        request
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
-        SignableBody::Bytes(body.as_bytes()),
-    )
-    .unwrap();
-    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-    instructions.apply_to_request_http1x(&mut request);
-    request.map(Body::from)
+fn signed_with(signer: Signer<'_>, method: &str, uri: &str, body: &str) -> Request<Body> {
+    let headers = [
+        ("host", "localhost"),
+        ("content-type", "application/x-www-form-urlencoded"),
+    ];
+    let signed = signer.sign(method, uri, &headers, SignableBody::Bytes(body.as_bytes()));
+    Request::from_parts(signed.parts, Body::from(body.to_string()))
 }
 
 /// An unsigned request.
@@ -269,65 +198,11 @@ pub async fn http(method: &str, url: &str, body: Option<&str>) -> (u16, String) 
     (status, String::from_utf8(bytes.to_vec()).unwrap())
 }
 
-/// The `mock-sts` binary running in the background; killed on drop.
-pub struct Server {
-    child: std::process::Child,
-    /// `http://127.0.0.1:PORT`.
-    pub url: String,
-}
+pub use sts_lab_test_support::server::Server;
 
-impl Server {
-    /// Starts `mock-sts serve --addr 127.0.0.1:0 ARGS…` and waits for its "listening" line.
-    pub fn spawn(args: &[&str]) -> Server {
-        use std::io::{BufRead, BufReader};
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mock-sts"))
-            .arg("serve")
-            .args(["--addr", "127.0.0.1:0"])
-            .args(args)
-            .env("MOCK_STS_LOG", "warn")
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut sent = false;
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if !sent && let Some(rest) = line.strip_prefix("mock-sts listening on ") {
-                    let url = rest
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_string();
-                    let _ = tx.send(Ok(url));
-                    sent = true;
-                    continue;
-                }
-                eprintln!("[mock-sts] {line}");
-                if !sent && line.starts_with("error:") {
-                    let _ = tx.send(Err(line));
-                    sent = true;
-                }
-            }
-        });
-        let url = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(Ok(url)) => url,
-            other => {
-                let _ = child.kill();
-                panic!("mock-sts did not start: {other:?}");
-            }
-        };
-        Server { child, url }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts this build's `mock-sts serve --addr 127.0.0.1:0 ARGS…` and waits until it listens.
+pub fn spawn_server(args: &[&str]) -> Server {
+    Server::spawn(std::path::Path::new(env!("CARGO_BIN_EXE_mock-sts")), args)
 }
 
 /// Runs the `mock-sts` binary to completion: (exit code, stdout, stderr).
@@ -502,49 +377,18 @@ pub fn s3_request(
     time: SystemTime,
     presigned: Option<Duration>,
 ) -> Request<Body> {
-    use aws_sigv4::http_request::{
-        PayloadChecksumKind, PercentEncodingMode, SignatureLocation, UriPathNormalizationMode,
-    };
     let host = "localhost:4566";
     let uri = format!("http://{host}{path_and_query}");
-    let mut settings = SigningSettings::default();
-    settings.percent_encoding_mode = PercentEncodingMode::Single;
-    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-    let body = match presigned {
-        Some(expires) => {
-            settings.signature_location = SignatureLocation::QueryParams;
-            settings.expires_in = Some(expires);
-            SignableBody::UnsignedPayload
-        }
-        None => {
-            settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-            SignableBody::Bytes(b"")
-        }
+    let (signer, body) = match presigned {
+        Some(expires) => (
+            Signer::s3(keys, time).presigned(expires),
+            SignableBody::UnsignedPayload,
+        ),
+        None => (Signer::s3(keys, time), SignableBody::Bytes(b"")),
     };
-    let identity =
-        Credentials::new(&keys.akid, &keys.secret, keys.token.clone(), None, "test").into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("s3")
-        .time(time)
-        .settings(settings)
-        .build()
-        .unwrap()
-        .into();
-    let signable = SignableRequest::new(method, &uri, [("host", host)].into_iter(), body).unwrap();
-    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-    let mut request = Request::builder()
-        .method(method)
-        .uri(&uri)
-        .header("host", host)
-        .body(Body::empty())
-        .unwrap();
-    instructions.apply_to_request_http1x(&mut request);
     // As a server receives it: origin-form target, the Host header.
-    let (mut parts, body) = request.into_parts();
-    if let Some(pq) = parts.uri.path_and_query().cloned() {
-        parts.uri = http::Uri::from(pq);
-    }
-    Request::from_parts(parts, body)
+    let parts = signer
+        .sign(method, &uri, &[("host", host)], body)
+        .received();
+    Request::from_parts(parts, Body::empty())
 }

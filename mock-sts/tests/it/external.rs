@@ -10,23 +10,10 @@ use std::time::Duration;
 
 use crate::common::*;
 
+/// The venv with boto3 and the AWS CLI; `None` (the test returns) only when
+/// `STS_LAB_SKIP_EXTERNAL_CLIENTS=1` asks to skip, otherwise a missing venv fails the test.
 pub(crate) fn venv() -> Option<PathBuf> {
-    let dir = std::env::var_os("STS_LAB_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv"));
-    if dir.join("bin/aws").exists() && dir.join("bin/python").exists() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("STS_LAB_SKIP_EXTERNAL_CLIENTS").is_some_and(|v| v == "1"),
-        "the Python venv with boto3 and the AWS CLI is missing at {}; run scripts/test, which creates it, or set STS_LAB_SKIP_EXTERNAL_CLIENTS=1 to skip these tests",
-        dir.display()
-    );
-    eprintln!(
-        "SKIPPED (STS_LAB_SKIP_EXTERNAL_CLIENTS=1): no venv at {}",
-        dir.display()
-    );
-    None
+    sts_lab_test_support::external::require_venv()
 }
 
 /// A command with a clean AWS environment: no user config, a private HOME, the mock endpoint.
@@ -89,7 +76,7 @@ fn keys_from_cli(out: &Output) -> (Keys, String) {
 async fn aws_cli_sees_expired_token_after_the_clock_is_advanced() {
     let Some(venv) = venv() else { return };
     // As a user runs it: a frozen clock that starts at the current time, default skew window.
-    let server = Server::spawn(&["--clock", "frozen"]);
+    let server = spawn_server(&["--clock", "frozen"]);
     let (_, clock) = http("GET", &format!("{}/_mock/clock", server.url), None).await;
     let clock: serde_json::Value = serde_json::from_str(&clock).unwrap();
     let now = mock_sts::timestamp::parse_rfc3339(clock["now"].as_str().unwrap()).unwrap();
@@ -165,7 +152,7 @@ async fn aws_cli_sees_expired_token_after_the_clock_is_advanced() {
 #[tokio::test]
 async fn aws_cli_on_real_time_sees_expiry_one_real_second_after_issue_at_3600x() {
     let Some(venv) = venv() else { return };
-    let server = Server::spawn(&["--clock", "scaled:3600", "--max-skew", "off"]);
+    let server = spawn_server(&["--clock", "scaled:3600", "--max-skew", "off"]);
     let home = home("cli-scaled");
     let out = cli(
         &venv,
@@ -228,7 +215,7 @@ print(json.dumps(result))
 #[test]
 fn boto3_sees_expired_token_after_the_clock_is_advanced() {
     let Some(venv) = venv() else { return };
-    let server = Server::spawn(&[
+    let server = spawn_server(&[
         "--clock",
         "frozen",
         "--start",

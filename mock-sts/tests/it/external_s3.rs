@@ -57,7 +57,7 @@ async fn events(server: &Server) -> Vec<serde_json::Value> {
 async fn aws_cli_s3_commands_round_trip_bytes_including_a_multipart_copy() {
     let Some(venv) = venv() else { return };
     // The CLI signs with the real time: no skew check against the frozen clock.
-    let server = Server::spawn(&["--clock", "frozen", "--max-skew", "off"]);
+    let server = spawn_server(&["--clock", "frozen", "--max-skew", "off"]);
     let home = home("cli-s3");
     let run = |args: &[&str]| cli(&venv, &server, &home, &Keys::user(), args);
     let small = home.join("small.bin");
@@ -176,7 +176,7 @@ print(json.dumps(result))
 #[test]
 fn boto3_upload_file_and_download_file_round_trip() {
     let Some(venv) = venv() else { return };
-    let server = Server::spawn(&["--clock", "frozen", "--max-skew", "off"]);
+    let server = spawn_server(&["--clock", "frozen", "--max-skew", "off"]);
     let home = home("boto3-s3");
     let out = aws_command(venv.join("bin/python"), &server.url, &home)
         .args(["-c", BOTO3_TRANSFER])
@@ -217,7 +217,7 @@ async fn data_dir_keeps_objects_across_a_kill_and_cleans_interrupted_writes() {
     let clock = SimClock::frozen(start());
     let payload = pattern(100_000, 5);
     {
-        let server = Server::spawn(&args);
+        let server = spawn_server(&args);
         let s3 = s3_client_for(&server.url, &clock, user_credentials());
         s3.create_bucket().bucket("persist").send().await.unwrap();
         for key in ["plain.bin", "../outside\0nul"] {
@@ -240,7 +240,7 @@ async fn data_dir_keeps_objects_across_a_kill_and_cleans_interrupted_writes() {
     let torn = objects.join(".tmp-4242-0");
     std::fs::write(&torn, b"{\"key\":\"torn\",\"size\":5}\nto").unwrap();
 
-    let server = Server::spawn(&args);
+    let server = spawn_server(&args);
     let s3 = s3_client_for(&server.url, &clock, user_credentials());
     // A NUL cannot be written in XML 1.0: list with `encoding-type=url`, as S3 advises.
     let listed = s3
@@ -280,7 +280,7 @@ async fn data_dir_keeps_objects_across_a_kill_and_cleans_interrupted_writes() {
     // The size cap flag: refused with EntityTooLarge, nothing stored.
     let mut capped = args.to_vec();
     capped.extend(["--max-object-size", "64KiB"]);
-    let server = Server::spawn(&capped);
+    let server = spawn_server(&capped);
     let s3 = s3_client_for(&server.url, &clock, user_credentials());
     let err = s3
         .put_object()

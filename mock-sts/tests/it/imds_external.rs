@@ -49,7 +49,7 @@ async fn boto3_gets_credentials_from_instance_metadata_and_the_container_endpoin
     )
     .unwrap();
     // botocore judges credential expiry on the real clock: start the frozen clock at now.
-    let server = Server::spawn(&["--clock", "frozen", "--world", world_file.to_str().unwrap()]);
+    let server = spawn_server(&["--clock", "frozen", "--world", world_file.to_str().unwrap()]);
 
     let out = aws_command(venv.join("bin/python"), &server.url, &home)
         .env_remove("AWS_EC2_METADATA_DISABLED")

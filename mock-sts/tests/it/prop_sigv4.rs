@@ -17,15 +17,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
-    SigningSettings, UriPathNormalizationMode, sign,
-};
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
 use axum::body::Body;
-use bytes::Bytes;
 use http::Request;
 use http_body_util::BodyExt;
 use mock_sts::MockAws;
@@ -33,6 +25,8 @@ use mock_sts::clock::SimClock;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, percent_encode};
 use proptest::prelude::*;
 use proptest::sample::Index;
+use sts_lab_test_support::chunked;
+use sts_lab_test_support::signing::{SignableBody, Signer};
 use tower::ServiceExt;
 
 use crate::common::*;
@@ -438,15 +432,6 @@ fn decode(text: &str) -> String {
     percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
-fn identity(keys: &Keys) -> Identity {
-    Credentials::new(&keys.akid, &keys.secret, keys.token.clone(), None, "prop").into()
-}
-
-fn s3_rules(settings: &mut SigningSettings) {
-    settings.percent_encoding_mode = PercentEncodingMode::Single;
-    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-}
-
 /// Signs `case` with aws-sigv4 (and `sign_chunk` / `sign_trailer` for aws-chunked bodies).
 fn sign_case(case: &Case, keys: &Keys, time: SystemTime) -> Wire {
     let query = case.query();
@@ -485,31 +470,14 @@ fn sign_case(case: &Case, keys: &Keys, time: SystemTime) -> Wire {
         }
     }
 
-    let mut settings = SigningSettings::default();
-    if case.svc == Svc::S3 {
-        s3_rules(&mut settings);
-        if case.form == Form::Header {
-            settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-        }
-    }
-    if case.form == Form::Presigned {
-        settings.signature_location = SignatureLocation::QueryParams;
-        settings.expires_in = Some(Duration::from_secs(3600));
-    }
-    let identity = identity(keys);
-    let service = match case.svc {
-        Svc::Sts => "sts",
-        Svc::S3 => "s3",
+    let signer = match case.svc {
+        Svc::Sts => Signer::sts(keys, time),
+        Svc::S3 => Signer::s3(keys, time),
     };
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name(service)
-        .time(time)
-        .settings(settings)
-        .build()
-        .unwrap()
-        .into();
+    let signer = match case.form {
+        Form::Presigned => signer.presigned(Duration::from_secs(3600)),
+        Form::Header => signer,
+    };
     let body = case.body();
     let signable_body = match case.payload {
         Payload::Signed => SignableBody::Bytes(&body),
@@ -524,24 +492,14 @@ fn sign_case(case: &Case, keys: &Keys, time: SystemTime) -> Wire {
             SignableBody::Precomputed(mock_sts::sigv4::STREAMING_UNSIGNED_PAYLOAD_TRAILER.into())
         }
     };
-    let signable = SignableRequest::new(
-        case.method,
-        &uri,
-        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        signable_body,
-    )
-    .unwrap();
-    let output = sign(signable, &params).unwrap();
-    let seed = output.signature().to_string();
-    let (instructions, _) = output.into_parts();
-    let mut request = Request::builder().method(case.method).uri(&uri);
-    for (k, v) in &headers {
-        request = request.header(k.as_str(), v.as_str());
-    }
-    let mut request = request.body(()).unwrap();
-    instructions.apply_to_request_http1x(&mut request);
-    let (parts, ()) = request.into_parts();
+    let header_refs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let signed = signer.sign(case.method, &uri, &header_refs, signable_body);
+    let (parts, seed) = (signed.parts, signed.signature);
 
+    let chunk_refs: Vec<&[u8]> = chunks.iter().map(Vec::as_slice).collect();
     let (body, data_ranges, signature_ranges) = match case.payload {
         Payload::Chunked { trailer } => {
             let trailers = if trailer {
@@ -549,14 +507,13 @@ fn sign_case(case: &Case, keys: &Keys, time: SystemTime) -> Wire {
             } else {
                 Vec::new()
             };
-            chunked(&chunks, &trailers, Some(&seed), keys, time)
+            chunked_parts(&chunk_refs, &trailers, Some(&seed), &signer)
         }
-        Payload::UnsignedTrailer => chunked(
-            &chunks,
+        Payload::UnsignedTrailer => chunked_parts(
+            &chunk_refs,
             &[("x-amz-checksum-crc32", checksum.as_str())],
             None,
-            keys,
-            time,
+            &signer,
         ),
         _ => (body, Vec::new(), Vec::new()),
     };
@@ -574,65 +531,16 @@ fn sign_case(case: &Case, keys: &Keys, time: SystemTime) -> Wire {
 
 type Ranges = Vec<std::ops::Range<usize>>;
 
-/// An aws-chunked body: chunks (and the final empty one) signed with aws-sigv4's `sign_chunk`
-/// when `seed` is given, then the trailers, signed with `sign_trailer`. Also where the chunk
-/// data and the signatures lie in it.
-fn chunked(
-    chunks: &[Vec<u8>],
+/// An aws-chunked body signed in `signer`'s scope (chunk data and signatures located), in
+/// S3's scope whatever the request's service.
+fn chunked_parts(
+    chunks: &[&[u8]],
     trailers: &[(&str, &str)],
     seed: Option<&str>,
-    keys: &Keys,
-    time: SystemTime,
+    signer: &Signer<'_>,
 ) -> (Vec<u8>, Ranges, Ranges) {
-    let identity = identity(keys);
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("s3")
-        .time(time)
-        .settings(())
-        .build()
-        .unwrap();
-    let mut previous = seed.map(str::to_owned);
-    let (mut out, mut data, mut signatures) = (Vec::new(), Vec::new(), Vec::new());
-    for chunk in chunks.iter().map(Vec::as_slice).chain([&b""[..]]) {
-        out.extend_from_slice(format!("{:x}", chunk.len()).as_bytes());
-        if let Some(prev) = &previous {
-            let signature = v4::sign_chunk(&Bytes::copy_from_slice(chunk), prev, &params)
-                .unwrap()
-                .signature()
-                .to_string();
-            out.extend_from_slice(b";chunk-signature=");
-            signatures.push(out.len()..out.len() + signature.len());
-            out.extend_from_slice(signature.as_bytes());
-            previous = Some(signature);
-        }
-        out.extend_from_slice(b"\r\n");
-        if !chunk.is_empty() {
-            data.push(out.len()..out.len() + chunk.len());
-            out.extend_from_slice(chunk);
-            out.extend_from_slice(b"\r\n");
-        }
-    }
-    for (name, value) in trailers {
-        out.extend_from_slice(format!("{name}:{value}\r\n").as_bytes());
-    }
-    if let (Some(prev), false) = (&previous, trailers.is_empty()) {
-        let mut headers = aws_smithy_runtime_api::http::Headers::new();
-        for (name, value) in trailers {
-            headers.insert(name.to_string(), value.to_string());
-        }
-        let signature = v4::sign_trailer(&headers, prev, &params)
-            .unwrap()
-            .signature()
-            .to_string();
-        out.extend_from_slice(b"x-amz-trailer-signature:");
-        signatures.push(out.len()..out.len() + signature.len());
-        out.extend_from_slice(signature.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
-    (out, data, signatures)
+    let out = chunked::body(chunks, trailers, seed, &signer.clone().service("s3"));
+    (out.body, out.data, out.signatures)
 }
 
 /// A letter or digit other than `old`.

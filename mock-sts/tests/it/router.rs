@@ -9,6 +9,7 @@ use mock_sts::MockAws;
 use mock_sts::aws_error::ErrorCode;
 use mock_sts::clock::SimClock;
 use mock_sts::credentials::IssuedBy;
+use sts_lab_test_support::redact;
 
 use crate::common::*;
 
@@ -33,20 +34,161 @@ async fn assume_role_answers_aws_shaped_xml_with_one_hour_default() {
     let keys = keys_from(&reply);
     assert!(keys.akid.starts_with("ASIA") && keys.akid.len() == 20);
     assert_eq!(keys.secret.len(), 40);
-    let expected = format!(
-        "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <AssumeRoleResult>\n    <AssumedRoleUser>\n      <AssumedRoleId>{}</AssumedRoleId>\n      <Arn>arn:aws:sts::123456789012:assumed-role/cross-account-s3/pipeline</Arn>\n    </AssumedRoleUser>\n    <Credentials>\n      <AccessKeyId>{}</AccessKeyId>\n      <SecretAccessKey>{}</SecretAccessKey>\n      <SessionToken>{}</SessionToken>\n      <Expiration>2026-01-01T01:00:00Z</Expiration>\n    </Credentials>\n  </AssumeRoleResult>\n  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n</AssumeRoleResponse>\n",
-        reply.xml("AssumedRoleId").unwrap(),
-        keys.akid,
-        keys.secret,
-        keys.token.clone().unwrap(),
+    assert_eq!(reply.xml("RequestId").as_deref(), Some(request_id.as_str()));
+    // The whole body, its keys and ids redacted (their shapes are asserted here).
+    insta::assert_snapshot!(
+        "assume_role_body",
+        redact::xml(
+            &reply.body,
+            &[
+                "AssumedRoleId",
+                "AccessKeyId",
+                "SecretAccessKey",
+                "SessionToken",
+                "RequestId"
+            ]
+        )
     );
-    assert_eq!(reply.body, expected);
     assert!(reply.xml("AssumedRoleId").unwrap().starts_with("AROA"));
     let events = aws.events();
     let issued = events.0[0].issued.as_ref().unwrap();
     assert_eq!(issued.duration_seconds_requested, None);
     assert_eq!(issued.duration_seconds_granted, 3600);
     assert_eq!(issued.max_session_duration, Some(43200));
+}
+
+/// A request STS refuses and the code it answers; the whole body is an insta snapshot named
+/// `sts_error_NAME` (request id redacted).
+struct StsErrorCase {
+    name: &'static str,
+    /// Seconds after [`start`] the mock's clock stands at when the request is signed and sent.
+    at_seconds: u64,
+    /// The request, given temporary keys from `AssumeRole` at [`start`] and the signing time.
+    request: fn(&Keys, std::time::SystemTime) -> Request<Body>,
+    status: u16,
+    code: &'static str,
+}
+
+const IDENTITY: &str = "Action=GetCallerIdentity&Version=2011-06-15";
+
+/// In clock order: the last case lets the temporary keys expire.
+const STS_ERROR_CASES: &[StsErrorCase] = &[
+    StsErrorCase {
+        name: "missing_action",
+        at_seconds: 0,
+        request: |_, t| sts_post("Version=2011-06-15", &Keys::user(), t),
+        status: 400,
+        code: "MissingAction",
+    },
+    StsErrorCase {
+        name: "invalid_action",
+        at_seconds: 0,
+        request: |_, t| sts_post("Action=AssumeRoot&Version=2011-06-15", &Keys::user(), t),
+        status: 400,
+        code: "InvalidAction",
+    },
+    StsErrorCase {
+        name: "malformed_query_string",
+        at_seconds: 0,
+        request: |_, t| sts_post("Action=%4", &Keys::user(), t),
+        status: 404,
+        code: "MalformedQueryString",
+    },
+    StsErrorCase {
+        name: "validation_error",
+        at_seconds: 0,
+        request: |_, t| {
+            sts_post(
+                &format!("{ASSUME_LONG}&DurationSeconds=899"),
+                &Keys::user(),
+                t,
+            )
+        },
+        status: 400,
+        code: "ValidationError",
+    },
+    StsErrorCase {
+        name: "access_denied",
+        at_seconds: 0,
+        request: |_, t| {
+            sts_post(
+                "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A999999999999%3Arole%2Fnope&RoleSessionName=s1",
+                &Keys::user(),
+                t,
+            )
+        },
+        status: 403,
+        code: "AccessDenied",
+    },
+    StsErrorCase {
+        name: "missing_authentication_token",
+        at_seconds: 0,
+        request: |_, _| unsigned("POST", "/", IDENTITY),
+        status: 403,
+        code: "MissingAuthenticationToken",
+    },
+    StsErrorCase {
+        name: "incomplete_signature",
+        at_seconds: 0,
+        request: |_, _| {
+            let mut request = unsigned("POST", "/", IDENTITY);
+            let headers = request.headers_mut();
+            headers.insert("x-amz-date", "20260101T000000Z".parse().unwrap());
+            headers.insert("authorization", "AWS4-HMAC-SHA256".parse().unwrap());
+            request
+        },
+        status: 400,
+        code: "IncompleteSignature",
+    },
+    StsErrorCase {
+        name: "signature_does_not_match",
+        at_seconds: 0,
+        request: |_, t| {
+            let keys = Keys {
+                secret: "not-the-secret".into(),
+                ..Keys::user()
+            };
+            sts_post(IDENTITY, &keys, t)
+        },
+        status: 403,
+        code: "SignatureDoesNotMatch",
+    },
+    StsErrorCase {
+        name: "invalid_client_token_id",
+        at_seconds: 0,
+        request: |_, t| {
+            let keys = Keys {
+                akid: "AKIAUNKNOWNKEY000000".into(),
+                ..Keys::user()
+            };
+            sts_post(IDENTITY, &keys, t)
+        },
+        status: 403,
+        code: "InvalidClientTokenId",
+    },
+    StsErrorCase {
+        name: "expired_token",
+        at_seconds: 3600,
+        request: |temp, t| sts_post(IDENTITY, temp, t),
+        status: 403,
+        code: "ExpiredToken",
+    },
+];
+
+#[tokio::test]
+async fn every_sts_error_body_is_aws_shaped() {
+    let aws = frozen_mock();
+    let temp = keys_from(&assume(&aws, "").await);
+    for case in STS_ERROR_CASES {
+        let now = start() + Duration::from_secs(case.at_seconds);
+        mock_sts::testing::advance_to(aws.clock(), now).unwrap();
+        let reply = call(&aws, (case.request)(&temp, now)).await;
+        let name = case.name;
+        assert_eq!(reply.status.as_u16(), case.status, "{name}: {}", reply.body);
+        assert_eq!(reply.code(), case.code, "{name}: {}", reply.body);
+        assert_eq!(reply.headers["content-type"], "text/xml", "{name}");
+        insta::assert_snapshot!(format!("sts_error_{name}"), redact::aws_xml(&reply.body));
+    }
 }
 
 #[tokio::test]

@@ -5,20 +5,13 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
-    SigningSettings, UriPathNormalizationMode, sign,
-};
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
 use axum::body::Body;
 use base64::Engine;
-use bytes::Bytes;
 use http::Request;
 use mock_sts::MockAws;
 use mock_sts::aws_error::ErrorCode;
 use mock_sts::clock::SimClock;
+use sts_lab_test_support::signing::{SignableBody, Signer};
 
 use crate::common::*;
 
@@ -29,10 +22,6 @@ fn mock() -> MockAws {
         .clock(SimClock::frozen(start()))
         .seed(11)
         .build()
-}
-
-fn identity(keys: &Keys) -> Identity {
-    Credentials::new(&keys.akid, &keys.secret, keys.token.clone(), None, "test").into()
 }
 
 /// A request signed by aws-sigv4 for S3 with `payload_hash` (default: the body's SHA-256) in
@@ -47,82 +36,33 @@ fn signed(
     time: SystemTime,
 ) -> (Request<Body>, String) {
     let uri = format!("http://{HOST}{path_and_query}");
-    let mut builder = Request::builder()
-        .method(method)
-        .uri(&uri)
-        .header("host", HOST);
-    for (name, value) in headers {
-        builder = builder.header(*name, *value);
-    }
-    let mut request = builder.body(body).unwrap();
-    let mut settings = SigningSettings::default();
-    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-    s3_rules(&mut settings);
-    let identity = identity(keys);
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("s3")
-        .time(time)
-        .settings(settings)
-        .build()
-        .unwrap()
-        .into();
-    let signable_body = match payload_hash {
+    let mut all = vec![("host", HOST)];
+    all.extend_from_slice(headers);
+    let payload = match payload_hash {
         Some(hash) => SignableBody::Precomputed(hash.to_string()),
-        None => SignableBody::Bytes(request.body()),
+        None => SignableBody::Bytes(&body),
     };
-    let signable = SignableRequest::new(
-        method,
-        &uri,
-        request
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
-        signable_body,
+    let signed = Signer::s3(keys, time).sign(method, &uri, &all, payload);
+    (
+        Request::from_parts(signed.parts, Body::from(body)),
+        signed.signature,
     )
-    .unwrap();
-    let output = sign(signable, &params).unwrap();
-    let seed = output.signature().to_string();
-    let (instructions, _) = output.into_parts();
-    instructions.apply_to_request_http1x(&mut request);
-    (request.map(Body::from), seed)
-}
-
-/// The signing rules aws-sdk-s3 applies: the path is encoded once and never normalised.
-fn s3_rules(settings: &mut SigningSettings) {
-    settings.percent_encoding_mode = PercentEncodingMode::Single;
-    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
 }
 
 /// A GET URL presigned for S3 by aws-sigv4.
 fn presigned_s3(path: &str, keys: &Keys, time: SystemTime, expires: Duration) -> String {
     let uri = format!("http://{HOST}{path}");
-    let mut settings = SigningSettings::default();
-    settings.signature_location = SignatureLocation::QueryParams;
-    settings.expires_in = Some(expires);
-    s3_rules(&mut settings);
-    let identity = identity(keys);
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("s3")
-        .time(time)
-        .settings(settings)
-        .build()
-        .unwrap()
-        .into();
-    let signable = SignableRequest::new(
-        "GET",
-        &uri,
-        [("host", HOST)].into_iter(),
-        SignableBody::UnsignedPayload,
-    )
-    .unwrap();
-    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-    let mut request = Request::builder().uri(&uri).body(()).unwrap();
-    instructions.apply_to_request_http1x(&mut request);
-    request.uri().to_string()
+    Signer::s3(keys, time)
+        .presigned(expires)
+        .sign(
+            "GET",
+            &uri,
+            &[("host", HOST)],
+            SignableBody::UnsignedPayload,
+        )
+        .parts
+        .uri
+        .to_string()
 }
 
 /// An aws-chunked body: each chunk (and the final empty one) signed with aws-sigv4's
@@ -134,66 +74,31 @@ fn chunked(
     keys: &Keys,
     time: SystemTime,
 ) -> Vec<u8> {
-    let identity = identity(keys);
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("s3")
-        .time(time)
-        .settings(())
-        .build()
-        .unwrap();
-    let mut previous = seed.map(str::to_string);
-    let mut out = Vec::new();
-    for data in chunks.iter().copied().chain([&b""[..]]) {
-        out.extend_from_slice(format!("{:x}", data.len()).as_bytes());
-        if let Some(prev) = &previous {
-            let signature = v4::sign_chunk(&Bytes::copy_from_slice(data), prev, &params)
-                .unwrap()
-                .signature()
-                .to_string();
-            out.extend_from_slice(format!(";chunk-signature={signature}").as_bytes());
-            previous = Some(signature);
-        }
-        out.extend_from_slice(b"\r\n");
-        if !data.is_empty() {
-            out.extend_from_slice(data);
-            out.extend_from_slice(b"\r\n");
-        }
-    }
-    for (name, value) in trailers {
-        out.extend_from_slice(format!("{name}:{value}\r\n").as_bytes());
-    }
-    if let (Some(prev), false) = (&previous, trailers.is_empty()) {
-        let mut headers = aws_smithy_runtime_api::http::Headers::new();
-        for (name, value) in trailers {
-            headers.insert(name.to_string(), value.to_string());
-        }
-        let signature = v4::sign_trailer(&headers, prev, &params)
-            .unwrap()
-            .signature()
-            .to_string();
-        out.extend_from_slice(format!("x-amz-trailer-signature:{signature}\r\n").as_bytes());
-    }
-    out.extend_from_slice(b"\r\n");
-    out
+    sts_lab_test_support::chunked::body(chunks, trailers, seed, &Signer::s3(keys, time)).body
 }
 
 /// Asserts an S3 error: status, code, message, and the shape and headers S3 sends.
 #[track_caller]
 fn assert_s3_error(reply: &Reply, status: u16, code: &str, message: &str) {
     assert_eq!(reply.status.as_u16(), status, "{}", reply.body);
-    assert!(
-        reply
-            .body
-            .starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"),
-        "{}",
-        reply.body
-    );
     assert_eq!(reply.code(), code, "{}", reply.body);
     assert_eq!(
         reply.xml("Message").unwrap_or_default(),
         message,
+        "{}",
+        reply.body
+    );
+    assert_s3_error_shape(reply);
+}
+
+/// Asserts the shape and headers of an S3 error: `<Error>` with ids, the XML type, S3's
+/// server and request-id headers.
+#[track_caller]
+fn assert_s3_error_shape(reply: &Reply) {
+    assert!(
+        reply
+            .body
+            .starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"),
         "{}",
         reply.body
     );
@@ -636,6 +541,44 @@ async fn complete(aws: &MockAws, path: &str, id: &str, xml: &str) -> Reply {
     call(aws, request).await
 }
 
+/// A `CompleteMultipartUpload` whose part list S3 refuses: `parts` are (part number, index
+/// of the uploaded part whose ETag it carries: 0 for part 1, 1 for part 2).
+struct PartListCase {
+    name: &'static str,
+    known_upload: bool,
+    parts: &'static [(u32, usize)],
+    status: u16,
+    code: &'static str,
+    message: &'static str,
+}
+
+const PART_LIST_CASES: &[PartListCase] = &[
+    PartListCase {
+        name: "descending",
+        known_upload: true,
+        parts: &[(2, 1), (1, 0)],
+        status: 400,
+        code: "InvalidPartOrder",
+        message: "The list of parts was not in ascending order. Parts must be ordered by part number.",
+    },
+    PartListCase {
+        name: "part_never_uploaded",
+        known_upload: true,
+        parts: &[(1, 0), (3, 1)],
+        status: 400,
+        code: "InvalidPart",
+        message: "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+    },
+    PartListCase {
+        name: "unknown_upload",
+        known_upload: false,
+        parts: &[(1, 0)],
+        status: 404,
+        code: "NoSuchUpload",
+        message: "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+    },
+];
+
 #[tokio::test]
 async fn complete_multipart_rejects_malformed_xml_unknown_parts_and_wrong_order() {
     let aws = mock();
@@ -659,59 +602,35 @@ async fn complete_multipart_rejects_malformed_xml_unknown_parts_and_wrong_order(
             "The XML you provided was not well-formed or did not validate against our published schema",
         );
     }
-    let part = |n: u32, etag: &str| {
-        format!("<Part><PartNumber>{n}</PartNumber><ETag>{etag}</ETag></Part>")
+    let etags = [e1.as_str(), e2.as_str()];
+    let listing = |parts: &[(u32, usize)]| {
+        let parts: String = parts
+            .iter()
+            .map(|(n, e)| {
+                format!(
+                    "<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag></Part>",
+                    etags[*e]
+                )
+            })
+            .collect();
+        format!("<CompleteMultipartUpload>{parts}</CompleteMultipartUpload>")
     };
-    let reply = complete(
-        &aws,
-        "/mpu/obj",
-        &id,
-        &format!(
-            "<CompleteMultipartUpload>{}{}</CompleteMultipartUpload>",
-            part(2, &e2),
-            part(1, &e1)
-        ),
-    )
-    .await;
-    assert_s3_error(
-        &reply,
-        400,
-        "InvalidPartOrder",
-        "The list of parts was not in ascending order. Parts must be ordered by part number.",
-    );
-    let reply = complete(
-        &aws,
-        "/mpu/obj",
-        &id,
-        &format!(
-            "<CompleteMultipartUpload>{}{}</CompleteMultipartUpload>",
-            part(1, &e1),
-            part(3, &e2)
-        ),
-    )
-    .await;
-    assert_s3_error(
-        &reply,
-        400,
-        "InvalidPart",
-        "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
-    );
-    let reply = complete(
-        &aws,
-        "/mpu/obj",
-        "no-such-upload",
-        &format!(
-            "<CompleteMultipartUpload>{}</CompleteMultipartUpload>",
-            part(1, &e1)
-        ),
-    )
-    .await;
-    assert_s3_error(
-        &reply,
-        404,
-        "NoSuchUpload",
-        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
-    );
+    for case in PART_LIST_CASES {
+        let upload = if case.known_upload {
+            id.as_str()
+        } else {
+            "no-such-upload"
+        };
+        let reply = complete(&aws, "/mpu/obj", upload, &listing(case.parts)).await;
+        assert_eq!(
+            reply.status.as_u16(),
+            case.status,
+            "{}: {}",
+            case.name,
+            reply.body
+        );
+        assert_s3_error(&reply, case.status, case.code, case.message);
+    }
     assert_eq!(get(&aws, "/mpu/obj").await.code(), "NoSuchKey");
     let reply = put(
         &aws,
@@ -723,17 +642,7 @@ async fn complete_multipart_rejects_malformed_xml_unknown_parts_and_wrong_order(
     assert_eq!(reply.code(), "InvalidArgument", "{}", reply.body);
 
     // After all that, the upload still completes.
-    let reply = complete(
-        &aws,
-        "/mpu/obj",
-        &id,
-        &format!(
-            "<CompleteMultipartUpload>{}{}</CompleteMultipartUpload>",
-            part(1, &e1),
-            part(2, &e2)
-        ),
-    )
-    .await;
+    let reply = complete(&aws, "/mpu/obj", &id, &listing(&[(1, 0), (2, 1)])).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert!(reply.xml("ETag").unwrap().ends_with("-2\""));
     assert_eq!(get(&aws, "/mpu/obj").await.body.len(), big.len() + 4);
@@ -842,320 +751,303 @@ async fn over_the_size_cap_is_entity_too_large_and_nothing_is_stored() {
     ));
 }
 
+/// A bad-credential request to `GET /creds/k` and what S3 answers it; the whole body is an
+/// insta snapshot named `credential_error_NAME` (request and host ids redacted).
+struct CredentialCase {
+    name: &'static str,
+    request: fn() -> Request<Body>,
+    status: u16,
+    code: &'static str,
+}
+
+/// `GET /creds/k` signed with `keys` at `time`.
+fn get_creds(keys: &Keys, time: SystemTime) -> Request<Body> {
+    signed("GET", "/creds/k", &[], Vec::new(), None, keys, time).0
+}
+
+/// `request` with `from` replaced by `to` in its `Authorization` header.
+fn with_authorization(mut request: Request<Body>, from: &str, to: &str) -> Request<Body> {
+    let auth = request.headers()["authorization"]
+        .to_str()
+        .unwrap()
+        .replace(from, to);
+    request
+        .headers_mut()
+        .insert("authorization", auth.parse().unwrap());
+    request
+}
+
+/// A GET of `url` (a presigned URL) as a server receives it.
+fn fetch(url: &str) -> Request<Body> {
+    Request::builder()
+        .uri(url)
+        .header("host", HOST)
+        .body(Body::empty())
+        .unwrap()
+}
+
+fn presigned_creds() -> String {
+    presigned_s3("/creds/k", &Keys::user(), start(), Duration::from_secs(60))
+}
+
+const CREDENTIAL_CASES: &[CredentialCase] = &[
+    CredentialCase {
+        name: "anonymous",
+        request: || unsigned("GET", "/creds/k", ""),
+        status: 403,
+        code: "AccessDenied",
+    },
+    CredentialCase {
+        name: "unknown_key",
+        request: || {
+            let stranger = Keys {
+                akid: "AKIAUNKNOWNUNKNOWN00".into(),
+                secret: "x".into(),
+                token: None,
+            };
+            get_creds(&stranger, start())
+        },
+        status: 403,
+        code: "InvalidAccessKeyId",
+    },
+    CredentialCase {
+        name: "forged_token",
+        request: || {
+            let forged = Keys {
+                akid: "ASIAAAAAAAAAAAAAAAAA".into(),
+                secret: "x".into(),
+                token: Some("forged".into()),
+            };
+            get_creds(&forged, start())
+        },
+        status: 400,
+        code: "InvalidToken",
+    },
+    CredentialCase {
+        name: "wrong_secret",
+        request: || {
+            let wrong = Keys {
+                secret: "wrong".into(),
+                ..Keys::user()
+            };
+            get_creds(&wrong, start())
+        },
+        status: 403,
+        code: "SignatureDoesNotMatch",
+    },
+    CredentialCase {
+        name: "skewed_16_minutes",
+        request: || get_creds(&Keys::user(), start() + Duration::from_secs(16 * 60)),
+        status: 403,
+        code: "RequestTimeTooSkewed",
+    },
+    CredentialCase {
+        name: "sigv2",
+        request: || {
+            let mut request = unsigned("GET", "/creds/k", "");
+            request.headers_mut().insert(
+                "authorization",
+                "AWS AKIAIOSFODNN7EXAMPLE:c2lnbmF0dXJl".parse().unwrap(),
+            );
+            request
+        },
+        status: 400,
+        code: "InvalidRequest",
+    },
+    CredentialCase {
+        name: "header_and_query_auth",
+        request: || {
+            signed(
+                "GET",
+                "/creds/k?X-Amz-Algorithm=AWS4-HMAC-SHA256",
+                &[],
+                Vec::new(),
+                None,
+                &Keys::user(),
+                start(),
+            )
+            .0
+        },
+        status: 400,
+        code: "InvalidArgument",
+    },
+    CredentialCase {
+        name: "scope_date_not_the_request_day",
+        request: || {
+            with_authorization(
+                get_creds(&Keys::user(), start()),
+                "/20260101/",
+                "/20251231/",
+            )
+        },
+        status: 400,
+        code: "AuthorizationHeaderMalformed",
+    },
+    CredentialCase {
+        name: "scope_terminator_in_header",
+        request: || {
+            with_authorization(
+                get_creds(&Keys::user(), start()),
+                "/aws4_request,",
+                "/aws4_requesT,",
+            )
+        },
+        status: 400,
+        code: "AuthorizationHeaderMalformed",
+    },
+    CredentialCase {
+        name: "scope_terminator_in_query",
+        request: || fetch(&presigned_creds().replace("%2Faws4_request", "%2Faws4_requesT")),
+        status: 400,
+        code: "AuthorizationQueryParametersError",
+    },
+    CredentialCase {
+        // The untampered URL gets through authentication to the missing key.
+        name: "presigned_for_a_minute",
+        request: || fetch(&presigned_creds()),
+        status: 404,
+        code: "NoSuchKey",
+    },
+    CredentialCase {
+        name: "presigned_for_more_than_a_week",
+        request: || fetch(&presigned_creds().replace("X-Amz-Expires=60", "X-Amz-Expires=604801")),
+        status: 400,
+        code: "AuthorizationQueryParametersError",
+    },
+];
+
 #[tokio::test]
 async fn credential_errors_are_s3s() {
     let aws = mock();
     bucket(&aws, "creds").await;
-    // Anonymous.
-    let reply = call(&aws, unsigned("GET", "/creds/k", "")).await;
-    assert_s3_error(&reply, 403, "AccessDenied", "Access Denied");
-    // Unknown key.
-    let stranger = Keys {
-        akid: "AKIAUNKNOWNUNKNOWN00".into(),
-        secret: "x".into(),
-        token: None,
-    };
-    let (request, _) = signed("GET", "/creds/k", &[], Vec::new(), None, &stranger, start());
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        403,
-        "InvalidAccessKeyId",
-        "The AWS Access Key Id you provided does not exist in our records.",
-    );
-    assert_eq!(
-        reply.xml("AWSAccessKeyId").as_deref(),
-        Some("AKIAUNKNOWNUNKNOWN00")
-    );
-    // Tampered token.
-    let forged = Keys {
-        akid: "ASIAAAAAAAAAAAAAAAAA".into(),
-        secret: "x".into(),
-        token: Some("forged".into()),
-    };
-    let (request, _) = signed("GET", "/creds/k", &[], Vec::new(), None, &forged, start());
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        400,
-        "InvalidToken",
-        "The provided token is malformed or otherwise invalid.",
-    );
-    // Wrong secret.
-    let wrong = Keys {
-        secret: "wrong".into(),
-        ..Keys::user()
-    };
-    let (request, _) = signed("GET", "/creds/k", &[], Vec::new(), None, &wrong, start());
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        403,
-        "SignatureDoesNotMatch",
-        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
-    );
-    for element in [
-        "AWSAccessKeyId",
-        "StringToSign",
-        "SignatureProvided",
-        "StringToSignBytes",
-        "CanonicalRequest",
-        "CanonicalRequestBytes",
-    ] {
-        assert!(reply.xml(element).is_some(), "{element}: {}", reply.body);
+    for case in CREDENTIAL_CASES {
+        let reply = call(&aws, (case.request)()).await;
+        let name = case.name;
+        assert_eq!(reply.status.as_u16(), case.status, "{name}: {}", reply.body);
+        assert_eq!(reply.code(), case.code, "{name}: {}", reply.body);
+        assert_s3_error_shape(&reply);
+        insta::assert_snapshot!(
+            format!("credential_error_{name}"),
+            sts_lab_test_support::redact::aws_xml(&reply.body)
+        );
     }
-    assert!(
-        reply
-            .xml("StringToSign")
-            .unwrap()
-            .starts_with("AWS4-HMAC-SHA256\n20260101T000000Z\n")
-    );
-    // Skewed.
-    let (request, _) = signed(
-        "GET",
-        "/creds/k",
-        &[],
-        Vec::new(),
-        None,
-        &Keys::user(),
-        start() + Duration::from_secs(16 * 60),
-    );
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        403,
-        "RequestTimeTooSkewed",
-        "The difference between the request time and the current time is too large.",
-    );
-    assert_eq!(
-        reply.xml("RequestTime").as_deref(),
-        Some("20260101T001600Z")
-    );
-    assert_eq!(
-        reply.xml("ServerTime").as_deref(),
-        Some("2026-01-01T00:00:00Z")
-    );
-    assert_eq!(
-        reply.xml("MaxAllowedSkewMilliseconds").as_deref(),
-        Some("900000")
-    );
-    // SigV2.
-    let mut request = unsigned("GET", "/creds/k", "");
-    request.headers_mut().insert(
-        "authorization",
-        "AWS AKIAIOSFODNN7EXAMPLE:c2lnbmF0dXJl".parse().unwrap(),
-    );
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        400,
-        "InvalidRequest",
-        "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
-    );
-    // Both auth forms.
-    let (request, _) = signed(
-        "GET",
-        "/creds/k?X-Amz-Algorithm=AWS4-HMAC-SHA256",
-        &[],
-        Vec::new(),
-        None,
-        &Keys::user(),
-        start(),
-    );
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        400,
-        "InvalidArgument",
-        "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
-    );
-    // Credential scope date other than the request's day.
-    let mut request = signed(
-        "GET",
-        "/creds/k",
-        &[],
-        Vec::new(),
-        None,
-        &Keys::user(),
-        start(),
-    )
-    .0;
-    let auth = request.headers()["authorization"]
-        .to_str()
-        .unwrap()
-        .replace("/20260101/", "/20251231/");
-    request
-        .headers_mut()
-        .insert("authorization", auth.parse().unwrap());
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        400,
-        "AuthorizationHeaderMalformed",
-        "The authorization header is malformed; Invalid credential date. Date is not the same as X-Amz-Date.",
-    );
-    // A scope that does not end in aws4_request.
-    let mut request = signed(
-        "GET",
-        "/creds/k",
-        &[],
-        Vec::new(),
-        None,
-        &Keys::user(),
-        start(),
-    )
-    .0;
-    let auth = request.headers()["authorization"]
-        .to_str()
-        .unwrap()
-        .replace("/aws4_request,", "/aws4_requesT,");
-    request
-        .headers_mut()
-        .insert("authorization", auth.parse().unwrap());
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        400,
-        "AuthorizationHeaderMalformed",
-        "The authorization header is malformed; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
-    );
-    let url = presigned_s3("/creds/k", &Keys::user(), start(), Duration::from_secs(60))
-        .replace("%2Faws4_request", "%2Faws4_requesT");
-    let reply = call(
-        &aws,
-        Request::builder()
-            .uri(&url)
-            .header("host", HOST)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
-    assert_s3_error(
-        &reply,
-        400,
-        "AuthorizationQueryParametersError",
-        "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
-    );
-    // A presigned URL that wants more than a week.
-    let url = presigned_s3("/creds/k", &Keys::user(), start(), Duration::from_secs(60));
-    let fetch = |url: &str| {
-        Request::builder()
-            .uri(url)
-            .header("host", HOST)
-            .body(Body::empty())
-            .unwrap()
-    };
-    let reply = call(&aws, fetch(&url)).await;
-    assert_eq!(reply.code(), "NoSuchKey", "{}", reply.body);
-    let tampered = url.replace("X-Amz-Expires=60", "X-Amz-Expires=604801");
-    let reply = call(&aws, fetch(&tampered)).await;
-    assert_s3_error(
-        &reply,
-        400,
-        "AuthorizationQueryParametersError",
-        "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds",
-    );
 }
+
+/// A request about a resource that is missing, in a state that refuses it, or not
+/// supported, and S3's answer; the body is an insta snapshot named `resource_error_NAME`
+/// (it names what is missing: `BucketName`, `Key`, `ActualObjectSize`, `Condition`).
+struct ResourceCase {
+    name: &'static str,
+    method: &'static str,
+    path: &'static str,
+    headers: &'static [(&'static str, &'static str)],
+    body: &'static [u8],
+    status: u16,
+    code: &'static str,
+}
+
+/// Against bucket `res` holding `k` (10 bytes).
+const RESOURCE_CASES: &[ResourceCase] = &[
+    ResourceCase {
+        name: "no_such_bucket",
+        method: "GET",
+        path: "/nobucket/k",
+        headers: &[],
+        body: b"",
+        status: 404,
+        code: "NoSuchBucket",
+    },
+    ResourceCase {
+        name: "no_such_key",
+        method: "GET",
+        path: "/res/none",
+        headers: &[],
+        body: b"",
+        status: 404,
+        code: "NoSuchKey",
+    },
+    ResourceCase {
+        name: "range_past_the_end",
+        method: "GET",
+        path: "/res/k",
+        headers: &[("range", "bytes=10-")],
+        body: b"",
+        status: 416,
+        code: "InvalidRange",
+    },
+    ResourceCase {
+        name: "bucket_not_empty",
+        method: "DELETE",
+        path: "/res",
+        headers: &[],
+        body: b"",
+        status: 409,
+        code: "BucketNotEmpty",
+    },
+    ResourceCase {
+        name: "invalid_bucket_name",
+        method: "PUT",
+        path: "/Bad_Name",
+        headers: &[],
+        body: b"",
+        status: 400,
+        code: "InvalidBucketName",
+    },
+    ResourceCase {
+        name: "tagging_not_implemented",
+        method: "GET",
+        path: "/res/k?tagging",
+        headers: &[],
+        body: b"",
+        status: 501,
+        code: "NotImplemented",
+    },
+    ResourceCase {
+        // DeleteObjects without Content-MD5 or a checksum.
+        name: "delete_objects_without_checksum",
+        method: "POST",
+        path: "/res?delete",
+        headers: &[],
+        body: b"<Delete><Object><Key>k</Key></Object></Delete>",
+        status: 400,
+        code: "InvalidRequest",
+    },
+    ResourceCase {
+        name: "if_match_fails",
+        method: "GET",
+        path: "/res/k",
+        headers: &[("if-match", "\"nope\"")],
+        body: b"",
+        status: 412,
+        code: "PreconditionFailed",
+    },
+];
 
 #[tokio::test]
 async fn resource_errors_name_what_is_missing() {
     let aws = mock();
-    let reply = get(&aws, "/nobucket/k").await;
-    assert_s3_error(
-        &reply,
-        404,
-        "NoSuchBucket",
-        "The specified bucket does not exist",
-    );
-    assert_eq!(reply.xml("BucketName").as_deref(), Some("nobucket"));
     bucket(&aws, "res").await;
-    let reply = get(&aws, "/res/none").await;
-    assert_s3_error(
-        &reply,
-        404,
-        "NoSuchKey",
-        "The specified key does not exist.",
-    );
-    assert_eq!(reply.xml("Key").as_deref(), Some("none"));
     assert_eq!(put(&aws, "/res/k", &[], b"0123456789").await.status, 200);
-    let (request, _) = signed(
-        "GET",
-        "/res/k",
-        &[("range", "bytes=10-")],
-        Vec::new(),
-        None,
-        &Keys::user(),
-        start(),
-    );
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        416,
-        "InvalidRange",
-        "The requested range is not satisfiable",
-    );
-    assert_eq!(reply.xml("ActualObjectSize").as_deref(), Some("10"));
-    let (request, _) = signed(
-        "DELETE",
-        "/res",
-        &[],
-        Vec::new(),
-        None,
-        &Keys::user(),
-        start(),
-    );
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        409,
-        "BucketNotEmpty",
-        "The bucket you tried to delete is not empty",
-    );
-    let reply = put(&aws, "/Bad_Name", &[], b"").await;
-    assert_s3_error(
-        &reply,
-        400,
-        "InvalidBucketName",
-        "The specified bucket is not valid.",
-    );
-    let (request, _) = signed(
-        "GET",
-        "/res/k?tagging",
-        &[],
-        Vec::new(),
-        None,
-        &Keys::user(),
-        start(),
-    );
-    assert_eq!(call(&aws, request).await.code(), "NotImplemented");
-    let (request, _) = signed(
-        "POST",
-        "/res?delete",
-        &[],
-        b"<Delete><Object><Key>k</Key></Object></Delete>".to_vec(),
-        None,
-        &Keys::user(),
-        start(),
-    );
-    let reply = call(&aws, request).await;
-    assert_eq!(reply.code(), "InvalidRequest", "{}", reply.body);
-    let (request, _) = signed(
-        "GET",
-        "/res/k",
-        &[("if-match", "\"nope\"")],
-        Vec::new(),
-        None,
-        &Keys::user(),
-        start(),
-    );
-    let reply = call(&aws, request).await;
-    assert_s3_error(
-        &reply,
-        412,
-        "PreconditionFailed",
-        "At least one of the pre-conditions you specified did not hold",
-    );
-    assert_eq!(reply.xml("Condition").as_deref(), Some("If-Match"));
+    for case in RESOURCE_CASES {
+        let (request, _) = signed(
+            case.method,
+            case.path,
+            case.headers,
+            case.body.to_vec(),
+            None,
+            &Keys::user(),
+            start(),
+        );
+        let reply = call(&aws, request).await;
+        let name = case.name;
+        assert_eq!(reply.status.as_u16(), case.status, "{name}: {}", reply.body);
+        assert_eq!(reply.code(), case.code, "{name}: {}", reply.body);
+        assert_s3_error_shape(&reply);
+        insta::assert_snapshot!(
+            format!("resource_error_{name}"),
+            sts_lab_test_support::redact::aws_xml(&reply.body)
+        );
+    }
 }
 
 #[tokio::test]

@@ -53,7 +53,7 @@ const CEPH_KEYS: [&str; 5] = [
 fn boto3(name: &str, script: &str) -> Option<serde_json::Value> {
     let venv = venv()?;
     // boto3 signs with the real time: no skew check against the frozen clock.
-    let server = Server::spawn(&["--clock", "frozen", "--max-skew", "off"]);
+    let server = spawn_server(&["--clock", "frozen", "--max-skew", "off"]);
     let home = home(name);
     let out = aws_command(venv.join("bin/python"), &server.url, &home)
         .env("AWS_ACCESS_KEY_ID", USER_AKID)
