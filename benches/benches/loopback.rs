@@ -49,7 +49,7 @@ fn bench(c: &mut Criterion) {
     let host = addr.to_string();
     let client_runtime = runtime(2);
     let client = loader::client(64);
-    let now = SimClock::system_now();
+    let now = SimClock::wall().now();
     let user = Keys::user();
     let object = Bytes::from(vec![b'x'; 1024]);
     let setup = [

@@ -63,7 +63,7 @@ fn concurrency_levels() -> Vec<usize> {
 /// The requests for one operation against `host`, signed now.
 fn pool(op: &str, host: &str) -> Vec<Signed> {
     let user = Keys::user();
-    let now = SimClock::system_now();
+    let now = SimClock::wall().now();
     let object = Bytes::from(vec![b'x'; 1024]);
     (0..POOL)
         .map(|_| match op {
@@ -79,7 +79,7 @@ fn pool(op: &str, host: &str) -> Vec<Signed> {
 /// Creates the bucket and the object `GetObject` reads.
 async fn prepare(client: &HttpClient, host: &str) -> Result<(), String> {
     let user = Keys::user();
-    let now = SimClock::system_now();
+    let now = SimClock::wall().now();
     let object = Bytes::from(vec![b'x'; 1024]);
     for request in [
         signing::create_bucket(host, "bench", &user, now),

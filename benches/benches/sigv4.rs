@@ -20,11 +20,11 @@ use std::time::Duration;
 
 use benches::signing::{self, Keys, Signed};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use mock_sts::auth::Authenticator;
 use mock_sts::aws_error::Service;
 use mock_sts::clock::default_virtual_start;
 use mock_sts::credentials::{CredentialAuthority, IssuedBy, ServerKey, SessionClaims};
-use mock_sts::s3::chunked::{self, ChunkVerifier};
+use mock_sts::internals::Authenticator;
+use mock_sts::internals::{ChunkVerifier, decode_chunked};
 use mock_sts::{World, timestamp};
 
 const HOST: &str = "127.0.0.1:4566";
@@ -128,7 +128,7 @@ fn bench(c: &mut Criterion) {
             signature: &verified.signature,
             signing_key: &verified.signing_key,
         };
-        match chunked::decode(&request.body, Some(verifier), false) {
+        match decode_chunked(&request.body, Some(verifier), false) {
             Ok(decoded) => decoded.data,
             Err(e) => panic!("the chunked upload does not decode: {e}"),
         }

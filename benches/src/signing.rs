@@ -279,7 +279,7 @@ pub fn chunked_put_object(
                 ("x-amz-decoded-content-length", data.len().to_string()),
             ],
             body: Bytes::new(),
-            payload: Some(mock_sts::sigv4::STREAMING_PAYLOAD),
+            payload: Some(mock_sts::internals::STREAMING_PAYLOAD),
             rules: Rules::S3,
             presign: None,
         },

@@ -36,7 +36,7 @@ use crate::timestamp;
 use crate::world::{User, World};
 
 /// AWS's request-time tolerance for STS and S3 (aws-facts §2, §3: "15 min.", 900000 ms).
-pub const DEFAULT_MAX_SKEW: Duration = Duration::from_secs(15 * 60);
+pub(crate) const DEFAULT_MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 
 /// Who signed a request.
 #[derive(Debug, Clone)]

@@ -263,7 +263,7 @@ pub enum Fault {
 
 impl AwsError {
     /// An error with the status and message AWS uses for `code` on `service`.
-    pub fn new(service: Service, code: ErrorCode) -> Self {
+    pub(crate) fn new(service: Service, code: ErrorCode) -> Self {
         let (status, message) = defaults(service, code);
         let fault = if status.is_server_error() {
             Fault::Receiver
@@ -281,30 +281,30 @@ impl AwsError {
     }
 
     /// Replaces the message.
-    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+    pub(crate) fn with_message(mut self, message: impl Into<String>) -> Self {
         self.message = message.into();
         self
     }
 
     /// Replaces the status.
-    pub fn with_status(mut self, status: StatusCode) -> Self {
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
         self.status = status;
         self
     }
 
     /// Adds an S3 `<Error>` element after `<Message>`.
-    pub fn with_extra(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+    pub(crate) fn with_extra(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.extra.push((name.into(), value.into()));
         self
     }
 
     /// A `ValidationError` for STS with AWS's message.
-    pub fn validation(message: impl Into<String>) -> Self {
+    pub(crate) fn validation(message: impl Into<String>) -> Self {
         AwsError::new(Service::Sts, ErrorCode::ValidationError).with_message(message)
     }
 
     /// The body AWS would send, given the request id.
-    pub fn body(&self, request_id: &str) -> String {
+    pub(crate) fn body(&self, request_id: &str) -> String {
         match self.service {
             Service::Sts => {
                 let fault = match self.fault {
@@ -345,7 +345,7 @@ impl AwsError {
     }
 
     /// The full HTTP response, with the service's content type and request-id header.
-    pub fn to_response(&self, request_id: &str) -> Response {
+    pub(crate) fn to_response(&self, request_id: &str) -> Response {
         let body = self.body(request_id);
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
@@ -362,7 +362,7 @@ impl AwsError {
 }
 
 /// Puts the service's request-id headers on a response.
-pub fn insert_request_id(service: Service, headers: &mut http::HeaderMap, request_id: &str) {
+pub(crate) fn insert_request_id(service: Service, headers: &mut http::HeaderMap, request_id: &str) {
     let Ok(value) = HeaderValue::from_str(request_id) else {
         return;
     };

@@ -59,7 +59,7 @@ fn json(value: serde_json::Value) -> Response {
 }
 
 /// The clock as `GET /_mock/clock` reports it.
-pub fn clock_json(state: &MockState) -> serde_json::Value {
+pub(crate) fn clock_json(state: &MockState) -> serde_json::Value {
     let mode = state.clock.mode();
     serde_json::json!({
         "now": timestamp::rfc3339_millis(state.clock.now()),
@@ -91,7 +91,7 @@ async fn body_json<T: for<'de> Deserialize<'de>>(body: Body) -> Result<T, Respon
 
 /// A control endpoint, from the path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint<'a> {
+pub(crate) enum Endpoint<'a> {
     /// `/_mock/health`.
     Health,
     /// `/_mock/clock`.
@@ -112,7 +112,7 @@ pub enum Endpoint<'a> {
 
 impl<'a> Endpoint<'a> {
     /// The endpoint a path (without a trailing `/`) names.
-    pub fn parse(path: &'a str) -> Option<Endpoint<'a>> {
+    pub(crate) fn parse(path: &'a str) -> Option<Endpoint<'a>> {
         Some(match path {
             "/_mock/health" => Endpoint::Health,
             "/_mock/clock" => Endpoint::Clock,
@@ -160,7 +160,7 @@ async fn body_bytes(body: Body) -> Result<bytes::Bytes, Response> {
 }
 
 /// Serves one control request.
-pub async fn handle(state: &MockState, request: Request) -> Response {
+pub(crate) async fn handle(state: &MockState, request: Request) -> Response {
     if !state.config.allow_remote_control {
         let peer = request
             .extensions()

@@ -2,30 +2,28 @@
 //!
 //! ## Modules
 //!
+//! The API:
+//!
+//! - [`server`]: [`MockAws`] and its builder (in process or on a socket), the router and the
+//!   settings.
 //! - [`clock`]: the simulated clock (wall, scaled ×N, frozen, virtual) and SDK adapters.
-//! - [`timestamp`]: AWS's timestamp formats.
 //! - [`world`]: accounts, users, roles and OIDC providers, from TOML.
-//! - [`credentials`]: `ASIA…` keys, derived secrets, self-validating session tokens.
-//! - `sdk` (feature `sdk`): an in-process HTTP client for the SDK under test.
-//! - [`sigv4`]: SigV4 parsing and verification from exactly what was received.
-//! - [`auth`]: who signed a request, and whether AWS would accept it now (expiry, skew).
-//! - [`sts`]: the STS query protocol.
-//! - [`s3`]: S3 REST: buckets, objects, multipart, aws-chunked uploads, checksums, storage.
+//! - [`events`]: one event per request, the ground truth for reports, and the types it names:
+//!   [`aws_error`] (the wire error codes), [`credentials`] (how a credential was issued, and the
+//!   self-validating session tokens), [`sts`], [`s3`] and [`imds`] (each service's actions).
+//! - [`faults`]: fault rules (errors, statuses, latency, resets, hangs, quotas).
 //! - [`oidc`]: web-identity JWT verification, inline or discovered keys.
-//! - [`imds`]: EC2 instance metadata (IMDSv2) and container credentials, rotating like EC2's.
-//! - [`aws_error`]: the one wire error type, rendered as STS or S3 XML.
-//! - [`events`]: one event per request, the ground truth for reports.
-//! - [`faults`]: fault rules (errors, statuses, latency, resets, hangs, quotas) and the stage
-//!   of the pipeline that applies them.
-//! - [`control`]: the `/_mock/` control API (clock, events, faults, revocation).
-//! - [`state`]: the state every handler shares ([`state::MockState`]) and the settings.
-//! - [`server`]: the one request pipeline, the server loop and [`MockAws`].
-//! - [`xml`]: escaping and a tiny writer for AWS-shaped XML.
+//! - [`timestamp`]: AWS's timestamp formats.
+//! - `sdk` (feature `sdk`): an in-process HTTP client for the SDK under test.
 //! - `testing` (feature `proptest`): proptest strategies for your own expiry properties.
-pub mod auth;
+//!
+//! Inside (not part of the API): `sigv4` (SigV4 parsing and verification from exactly what
+//! was received), `auth` (who signed a request, and whether AWS would accept it now),
+//! `control` (the `/_mock/` control API), `state` (what every handler shares) and `xml` (a
+//! tiny writer for AWS-shaped XML). [`internals`] re-exports the few pieces the workspace's
+//! benches and fuzz targets exercise directly; it has no stability promise.
 pub mod aws_error;
 pub mod clock;
-pub mod control;
 pub mod credentials;
 pub mod events;
 pub mod faults;
@@ -35,15 +33,29 @@ pub mod s3;
 #[cfg(feature = "sdk")]
 pub mod sdk;
 pub mod server;
-pub mod sigv4;
-pub mod state;
 pub mod sts;
 #[cfg(feature = "proptest")]
 pub mod testing;
 pub mod timestamp;
 pub mod world;
-pub mod xml;
+
+mod auth;
+mod control;
+mod sigv4;
+mod state;
+mod xml;
 
 pub use clock::SimClock;
-pub use server::{MockAws, MockAwsBuilder, router};
+pub use server::{MockAws, MockAwsBuilder};
 pub use world::World;
+
+/// The parsers and verifiers the workspace's benches (and fuzz targets) call directly, below
+/// the HTTP API. Not part of the API: no stability promise, hidden from the docs.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::auth::Authenticator;
+    pub use crate::s3::chunked::{ChunkVerifier, decode as decode_chunked};
+    pub use crate::sigv4::{
+        STREAMING_PAYLOAD, STREAMING_PAYLOAD_TRAILER, STREAMING_UNSIGNED_PAYLOAD_TRAILER,
+    };
+}

@@ -121,7 +121,7 @@ fn parse_clock(spec: &str, start: Option<&str>) -> anyhow::Result<SimClock> {
         Some(s) => timestamp::parse_rfc3339(s).ok_or_else(|| {
             anyhow::anyhow!("--start: `{s}` is not an RFC 3339 time (e.g. 2026-01-01T00:00:00Z)")
         })?,
-        None => timestamp::floor_to_second(SimClock::system_now()),
+        None => timestamp::floor_to_second(SimClock::wall().now()),
     };
     match spec {
         "wall" => Ok(SimClock::wall()),

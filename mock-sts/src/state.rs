@@ -21,11 +21,11 @@ use crate::world::World;
 
 /// The largest request body the mock reads, but for S3 object data (STS bodies and S3's XML
 /// documents are small; object uploads are capped by [`ServerConfig::max_object_size`]).
-pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// Server settings.
 #[derive(Debug, Clone)]
-pub struct ServerConfig {
+pub(crate) struct ServerConfig {
     /// Allowed request-time skew; `None` (`--max-skew off`) disables the check, for clients that
     /// do not share the simulated clock.
     pub max_skew: Option<Duration>,
@@ -50,7 +50,7 @@ impl Default for ServerConfig {
 
 /// Everything the handlers share.
 #[derive(Debug)]
-pub struct MockState {
+pub(crate) struct MockState {
     /// The simulated clock.
     pub clock: SimClock,
     /// Identities.
@@ -80,7 +80,7 @@ impl MockState {
     }
 
     /// A request id in AWS's UUID shape.
-    pub fn next_request_id(&self) -> String {
+    pub(crate) fn next_request_id(&self) -> String {
         self.with_rng(|rng| {
             let a = rng.u32(..);
             let b = rng.u16(..);
@@ -92,7 +92,7 @@ impl MockState {
     }
 
     /// A number in `[0, 1)` from the seeded RNG: the fault stage's dice.
-    pub fn dice(&self) -> f64 {
+    pub(crate) fn dice(&self) -> f64 {
         self.with_rng(|rng| rng.f64())
     }
 
@@ -100,7 +100,7 @@ impl MockState {
     ///
     /// # Errors
     /// [`RevokeError::UnknownRole`] when the world has no such role.
-    pub fn revoke(
+    pub(crate) fn revoke(
         &self,
         role_arn: &str,
         issued_before: Option<SystemTime>,
@@ -115,12 +115,12 @@ impl MockState {
     }
 
     /// A fresh temporary access key id.
-    pub fn new_access_key_id(&self) -> String {
+    pub(crate) fn new_access_key_id(&self) -> String {
         self.with_rng(CredentialAuthority::new_access_key_id)
     }
 
     /// What the metadata endpoints need for a request that arrived at `now`.
-    pub fn imds_context(&self, now: SystemTime) -> imds::Context<'_> {
+    pub(crate) fn imds_context(&self, now: SystemTime) -> imds::Context<'_> {
         imds::Context {
             world: &self.world,
             authority: &self.authority,

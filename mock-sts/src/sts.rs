@@ -20,21 +20,21 @@ use crate::world::{Role, World};
 use crate::xml::XmlWriter;
 
 /// The STS API version every SDK sends.
-pub const API_VERSION: &str = "2011-06-15";
+pub(crate) const API_VERSION: &str = "2011-06-15";
 const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
 /// `AssumeRole`'s default `DurationSeconds` (AssumeRole API reference).
-pub const DEFAULT_ASSUME_ROLE_SECONDS: u32 = 3600;
+pub(crate) const DEFAULT_ASSUME_ROLE_SECONDS: u32 = 3600;
 /// The one-hour cap on sessions from role chaining.
-pub const ROLE_CHAINING_MAX_SECONDS: u32 = 3600;
+pub(crate) const ROLE_CHAINING_MAX_SECONDS: u32 = 3600;
 /// `GetSessionToken`'s default and bounds (GetSessionToken API reference).
-pub const DEFAULT_SESSION_TOKEN_SECONDS: u32 = 43200;
+pub(crate) const DEFAULT_SESSION_TOKEN_SECONDS: u32 = 43200;
 /// `GetSessionToken`'s maximum (36 hours).
-pub const MAX_SESSION_TOKEN_SECONDS: u32 = 129_600;
+pub(crate) const MAX_SESSION_TOKEN_SECONDS: u32 = 129_600;
 /// The shortest session any STS action grants.
-pub const MIN_DURATION_SECONDS: u32 = 900;
+pub(crate) const MIN_DURATION_SECONDS: u32 = 900;
 /// The model's upper bound for `AssumeRole` and `AssumeRoleWithWebIdentity`.
-pub const MAX_ROLE_DURATION_SECONDS: u32 = 43200;
+pub(crate) const MAX_ROLE_DURATION_SECONDS: u32 = 43200;
 
 /// The STS actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,7 +93,7 @@ impl std::fmt::Display for Action {
 
 /// Request parameters, first value wins.
 #[derive(Debug, Default, Clone)]
-pub struct Params(HashMap<String, String>);
+pub(crate) struct Params(HashMap<String, String>);
 
 impl Params {
     /// Parses `application/x-www-form-urlencoded` text strictly: `%` must start two hex
@@ -101,7 +101,7 @@ impl Params {
     ///
     /// # Errors
     /// `MalformedQueryString` for anything else.
-    pub fn parse(raw: &[u8]) -> Result<Params, AwsError> {
+    pub(crate) fn parse(raw: &[u8]) -> Result<Params, AwsError> {
         let malformed = || AwsError::new(Service::Sts, ErrorCode::MalformedQueryString);
         let mut map = HashMap::new();
         for pair in raw.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
@@ -117,12 +117,12 @@ impl Params {
     }
 
     /// A parameter.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
     }
 
     /// Whether any parameter starts with `prefix` (list members like `PolicyArns.member.1.arn`).
-    pub fn has_prefix(&self, prefix: &str) -> bool {
+    pub(crate) fn has_prefix(&self, prefix: &str) -> bool {
         self.0.keys().any(|k| k.starts_with(prefix))
     }
 }
@@ -239,7 +239,7 @@ const SESSION_NAME_SHOWN: &str = "[\\w+=,.@-]*";
 
 /// Everything a handler needs.
 #[derive(Debug, Clone, Copy)]
-pub struct StsContext<'a> {
+pub(crate) struct StsContext<'a> {
     /// Identities.
     pub world: &'a World,
     /// Issues credentials.
@@ -252,7 +252,7 @@ pub struct StsContext<'a> {
 
 /// A successful STS answer: the XML body, and the credentials it issued, if any.
 #[derive(Debug)]
-pub struct StsSuccess {
+pub(crate) struct StsSuccess {
     /// The response body.
     pub body: String,
     /// What was issued, for the event log.
@@ -263,7 +263,7 @@ pub struct StsSuccess {
 ///
 /// # Errors
 /// The AWS error to send.
-pub async fn handle(
+pub(crate) async fn handle(
     ctx: StsContext<'_>,
     action: Action,
     params: &Params,

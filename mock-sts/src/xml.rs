@@ -4,7 +4,7 @@
 //! escapes every text node is all we need, and it lets each response match AWS byte for byte.
 
 /// Escapes text for an XML text node or attribute value.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -21,7 +21,7 @@ pub fn escape(text: &str) -> String {
 
 /// Builds indented XML the way STS formats its responses (two spaces per level).
 #[derive(Debug, Default)]
-pub struct XmlWriter {
+pub(crate) struct XmlWriter {
     out: String,
     depth: usize,
     indent: bool,
@@ -29,7 +29,7 @@ pub struct XmlWriter {
 
 impl XmlWriter {
     /// A writer that indents by two spaces per level, newline after each element (STS style).
-    pub fn indented() -> Self {
+    pub(crate) fn indented() -> Self {
         XmlWriter {
             out: String::new(),
             depth: 0,
@@ -38,7 +38,7 @@ impl XmlWriter {
     }
 
     /// A writer that puts everything on one line (S3 style).
-    pub fn compact() -> Self {
+    pub(crate) fn compact() -> Self {
         XmlWriter::default()
     }
 
@@ -57,14 +57,14 @@ impl XmlWriter {
     }
 
     /// Writes the `<?xml …?>` declaration.
-    pub fn declaration(&mut self) -> &mut Self {
+    pub(crate) fn declaration(&mut self) -> &mut Self {
         self.out
             .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         self
     }
 
     /// Opens `<name>` (with an optional `xmlns`).
-    pub fn open(&mut self, name: &str, xmlns: Option<&str>) -> &mut Self {
+    pub(crate) fn open(&mut self, name: &str, xmlns: Option<&str>) -> &mut Self {
         self.pad();
         self.out.push('<');
         self.out.push_str(name);
@@ -80,7 +80,7 @@ impl XmlWriter {
     }
 
     /// Closes `</name>`.
-    pub fn close(&mut self, name: &str) -> &mut Self {
+    pub(crate) fn close(&mut self, name: &str) -> &mut Self {
         self.depth = self.depth.saturating_sub(1);
         self.pad();
         self.out.push_str("</");
@@ -91,7 +91,7 @@ impl XmlWriter {
     }
 
     /// Writes `<name>text</name>` with the text escaped.
-    pub fn text(&mut self, name: &str, text: &str) -> &mut Self {
+    pub(crate) fn text(&mut self, name: &str, text: &str) -> &mut Self {
         self.pad();
         self.out.push('<');
         self.out.push_str(name);
@@ -105,7 +105,7 @@ impl XmlWriter {
     }
 
     /// The document.
-    pub fn finish(self) -> String {
+    pub(crate) fn finish(self) -> String {
         self.out
     }
 }

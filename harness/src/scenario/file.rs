@@ -63,7 +63,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
         None => mock_sts::clock::default_virtual_start(),
         // The wall-clock time now: with rate = 1, programs that libfaketime cannot reach
         // (static binaries) agree with the server.
-        Some(s) if s.get_ref() == "now" => SimClock::system_now(),
+        Some(s) if s.get_ref() == "now" => SimClock::wall().now(),
         Some(s) => timestamp::parse_rfc3339(s.get_ref()).ok_or_else(|| {
             invalid(
                 Some(s.span()),

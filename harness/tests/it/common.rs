@@ -7,12 +7,12 @@ use sts_harness::report::{self, ScenarioReport};
 use sts_harness::runner;
 use sts_harness::scenario::{ClockSpec, Scenario, StrategyKind};
 
-pub use sts_lab_test_support::external::{missing, venv};
-pub use sts_lab_test_support::seeds::catalog_dir;
+pub(crate) use sts_lab_test_support::external::{missing, venv};
+pub(crate) use sts_lab_test_support::seeds::catalog_dir;
 use sts_lab_test_support::{external, seeds};
 
 /// Every scenario in the catalog.
-pub fn catalog() -> Vec<Scenario> {
+pub(crate) fn catalog() -> Vec<Scenario> {
     let files = sts_harness::scenario::discover(&[catalog_dir()]).unwrap();
     assert!(!files.is_empty());
     files.iter().map(|f| Scenario::load(f).unwrap()).collect()
@@ -20,7 +20,7 @@ pub fn catalog() -> Vec<Scenario> {
 
 /// Runs a scenario and builds its report (programs of `process` runs get the venv's `bin`
 /// first on their PATH, when there is a venv).
-pub fn run(scenario: &Scenario, clock: Option<ClockSpec>) -> ScenarioReport {
+pub(crate) fn run(scenario: &Scenario, clock: Option<ClockSpec>) -> ScenarioReport {
     let options = venv()
         .map(|v| ProcessOptions {
             path_prefix: vec![v.join("bin")],
@@ -31,7 +31,7 @@ pub fn run(scenario: &Scenario, clock: Option<ClockSpec>) -> ScenarioReport {
 }
 
 /// Whether a scenario has `process` runs (they need faketime, and boto3 or the AWS CLI).
-pub fn has_process_runs(scenario: &Scenario) -> bool {
+pub(crate) fn has_process_runs(scenario: &Scenario) -> bool {
     scenario
         .runs
         .iter()
@@ -40,7 +40,7 @@ pub fn has_process_runs(scenario: &Scenario) -> bool {
 
 /// Options for programs that need only libfaketime's `faketime` (shell scripts); `None`
 /// (after saying so) when it is missing.
-pub fn faketime_options() -> Option<ProcessOptions> {
+pub(crate) fn faketime_options() -> Option<ProcessOptions> {
     let options = ProcessOptions::default();
     if process::find_faketime(&options).is_err() {
         missing("libfaketime's `faketime` is not on PATH");
@@ -51,7 +51,7 @@ pub fn faketime_options() -> Option<ProcessOptions> {
 
 /// Options for programs that need faketime and the venv's boto3 and AWS CLI; `None` (after
 /// saying so) when either is missing.
-pub fn external_options() -> Option<ProcessOptions> {
+pub(crate) fn external_options() -> Option<ProcessOptions> {
     let options = faketime_options()?;
     let venv = external::require_venv()?;
     Some(ProcessOptions {
@@ -60,7 +60,7 @@ pub fn external_options() -> Option<ProcessOptions> {
 }
 
 /// The seed scenarios ([`seeds::SEED_FILES`]; `catalog` checks they are the `seed:` ones).
-pub fn seed_scenarios() -> Vec<Scenario> {
+pub(crate) fn seed_scenarios() -> Vec<Scenario> {
     seeds::seed_files()
         .iter()
         .map(|f| Scenario::load(f).unwrap())
@@ -68,12 +68,12 @@ pub fn seed_scenarios() -> Vec<Scenario> {
 }
 
 /// A failure message listing every departed run with its checks and explanation.
-pub fn departures(report: &ScenarioReport) -> String {
+pub(crate) fn departures(report: &ScenarioReport) -> String {
     departures_where(report, |_| true)
 }
 
 /// [`departures`] of the runs for which `include` holds.
-pub fn departures_where(
+pub(crate) fn departures_where(
     report: &ScenarioReport,
     include: impl Fn(&report::RunReport) -> bool,
 ) -> String {
@@ -106,7 +106,7 @@ pub fn departures_where(
 
 /// Serialises the CPU-heavy tests: a scaled run's fidelity suffers when virtual replays compete
 /// for the two cores.
-pub fn exclusive() -> MutexGuard<'static, ()> {
+pub(crate) fn exclusive() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|p| p.into_inner())
 }

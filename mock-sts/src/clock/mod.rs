@@ -179,9 +179,10 @@ impl SimClock {
         Self::with(Source::Tokio(tokio_now()), start, 1.0)
     }
 
-    /// The wall-clock time now. For choosing a default start; everything else reads [`now`](Self::now).
+    /// The wall-clock time now: the one system-clock read of the workspace. Other crates read
+    /// the wall clock as everything else, through [`SimClock::wall`]`().now()`.
     #[allow(clippy::disallowed_methods)] // the one system-clock read of the workspace
-    pub fn system_now() -> SystemTime {
+    pub(crate) fn system_now() -> SystemTime {
         SystemTime::now()
     }
 

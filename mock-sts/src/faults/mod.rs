@@ -2,9 +2,9 @@
 //! the request pipeline that applies them, so a run can see throttling, outages, latency,
 //! dropped connections and quotas exactly when and to whom it asks.
 //!
-//! - [`rule`]: the written form ([`RuleSpec`], JSON or TOML), validation into a [`FaultRule`]
+//! - `rule`: the written form ([`RuleSpec`], JSON or TOML), validation into a [`FaultRule`]
 //!   naming the field at fault ([`FaultError`]);
-//! - [`stage`]: matching, the seeded dice, `limit` counts, quota buckets;
+//! - `stage`: matching, the seeded dice, `limit` counts, quota buckets;
 //! - this module: [`Faults`], the cheap shared handle the server, the control API and
 //!   [`MockAws::faults`](crate::MockAws::faults) hold, and [`AppliedFault`], the mark on events.
 //!
@@ -25,8 +25,8 @@
 //!
 //! **Cost.** With no rules the stage is one atomic load: requests are not even identified.
 
-pub mod rule;
-pub mod stage;
+pub(crate) mod rule;
+mod stage;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};

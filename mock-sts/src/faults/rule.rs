@@ -207,7 +207,7 @@ impl fmt::Display for FaultService {
 
 /// The error codes a rule may inject for a service: the ones that service sends. The metadata
 /// endpoints have none (they answer bare statuses).
-pub fn error_codes_for(service: FaultService) -> &'static [ErrorCode] {
+pub(crate) fn error_codes_for(service: FaultService) -> &'static [ErrorCode] {
     use ErrorCode as C;
     match service {
         FaultService::Sts => &[
@@ -249,7 +249,7 @@ pub fn error_codes_for(service: FaultService) -> &'static [ErrorCode] {
 
 /// The bare statuses the metadata endpoints may be made to answer, and the code each event
 /// records (the endpoints send no code; this one names the status page).
-pub fn bare_status_code(status: u16) -> Option<ErrorCode> {
+pub(crate) fn bare_status_code(status: u16) -> Option<ErrorCode> {
     Some(match status {
         400 => ErrorCode::BadRequest,
         401 => ErrorCode::Unauthorized,

@@ -1,24 +1,24 @@
 //! The metadata credential endpoints: EC2 instance metadata (IMDSv2, under `/latest/`) and the
 //! container credential endpoint (ECS task roles, EKS Pod Identity).
 //!
-//! They share the server's port. [`route`] claims a request for them when it carries no SigV4
+//! They share the server's port. `route` claims a request for them when it carries no SigV4
 //! signature and its path is under `/latest/` (a signed request there is S3: a bucket named
 //! `latest`) or is the world's container path (or under the ECS agent's `/v2/credentials`).
 //! Both serve the world's roles as credentials that rotate the way EC2 rotates instance-profile
-//! credentials ([`rotation`]), and both keep no state: IMDS tokens ([`token`]) and the
+//! credentials (`rotation`), and both keep no state: IMDS tokens (`token`) and the
 //! credentials themselves validate under the server key, on the simulated clock.
 //!
-//! A handler answers with a [`Reply`]: the exact bytes and headers to send (IMDS answers
+//! A handler answers with a `Reply`: the exact bytes and headers to send (IMDS answers
 //! `text/plain` with `Server: EC2ws`, errors as status pages; the container endpoint answers
 //! JSON), plus what the event log records: the action (`GetMetadataToken`,
 //! `GetInstanceCredentials`, `GetMetadata`, `GetContainerCredentials`), the error, and the
 //! credentials issued. The server turns a reply into its usual outcome, so metadata requests
-//! are events like any other, then lets [`Reply::render`] put the exact body on the response.
+//! are events like any other, then lets `Reply::render` put the exact body on the response.
 
 mod container;
 mod instance;
-pub mod rotation;
-pub mod token;
+mod rotation;
+mod token;
 
 use std::fmt;
 use std::time::SystemTime;
@@ -34,11 +34,11 @@ use crate::events::Issued;
 use crate::world::World;
 
 /// The ECS agent's credentials namespace; unknown ids under it answer like the agent does.
-pub const ECS_CREDENTIALS_PREFIX: &str = "/v2/credentials";
+pub(crate) const ECS_CREDENTIALS_PREFIX: &str = "/v2/credentials";
 
 /// Which endpoint a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
+pub(crate) enum Route {
     /// EC2 instance metadata under `/latest/`.
     Instance,
     /// The container credential endpoint.
@@ -46,7 +46,7 @@ pub enum Route {
 }
 
 /// The endpoint an unsigned request is for, if it is for one of them.
-pub fn route(world: &World, parts: &Parts) -> Option<Route> {
+pub(crate) fn route(world: &World, parts: &Parts) -> Option<Route> {
     if is_sigv4_signed(parts) {
         return None;
     }
@@ -109,12 +109,12 @@ impl fmt::Display for Action {
 }
 
 /// Every action instance-metadata events record (`GetMetadataToken`, …).
-pub const INSTANCE_ACTIONS: [Action; 3] = instance::ACTIONS;
+pub(crate) const INSTANCE_ACTIONS: [Action; 3] = instance::ACTIONS;
 /// The action container-credential events record.
-pub const CONTAINER_ACTIONS: [Action; 1] = [container::ACTION];
+pub(crate) const CONTAINER_ACTIONS: [Action; 1] = [container::ACTION];
 
 /// The action a routed request is for, before it is served (fault rules match on it).
-pub fn action(route: Route, parts: &Parts) -> Action {
+pub(crate) fn action(route: Route, parts: &Parts) -> Action {
     match route {
         Route::Instance => instance::action(parts),
         Route::Container => container::ACTION,
@@ -124,7 +124,12 @@ pub fn action(route: Route, parts: &Parts) -> Action {
 /// A bare HTTP `status` in the endpoint's own error shape (IMDS: its status page;
 /// the container endpoint: the ECS agent's JSON), as when the endpoint is down. The event
 /// records `code`, which names the status.
-pub fn status_reply(route: Route, parts: &Parts, code: ErrorCode, status: StatusCode) -> Reply {
+pub(crate) fn status_reply(
+    route: Route,
+    parts: &Parts,
+    code: ErrorCode,
+    status: StatusCode,
+) -> Reply {
     match route {
         Route::Instance => instance::status_reply(instance::action(parts), code, status),
         Route::Container => container::status_reply(code, status),
@@ -133,7 +138,7 @@ pub fn status_reply(route: Route, parts: &Parts, code: ErrorCode, status: Status
 
 /// What a handler needs.
 #[derive(Debug, Clone, Copy)]
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// The instance and container settings, and the roles.
     pub world: &'a World,
     /// Derives the credentials and checks IMDS tokens.
@@ -143,7 +148,7 @@ pub struct Context<'a> {
 }
 
 /// Answers a request [`route`] claimed.
-pub fn handle(ctx: Context<'_>, route: Route, parts: &Parts) -> Reply {
+pub(crate) fn handle(ctx: Context<'_>, route: Route, parts: &Parts) -> Reply {
     match route {
         Route::Instance => instance::handle(ctx, parts),
         Route::Container => container::handle(ctx, parts),
@@ -152,7 +157,7 @@ pub fn handle(ctx: Context<'_>, route: Route, parts: &Parts) -> Reply {
 
 /// A metadata answer: what to send, and what the event log records.
 #[derive(Clone)]
-pub struct Reply {
+pub(crate) struct Reply {
     /// The action the event records.
     pub action: Action,
     /// The HTTP status.
@@ -220,7 +225,7 @@ impl Reply {
     }
 
     /// The outcome the server's event log takes: success (its body is put on by `render`), or the error.
-    pub fn result(&self) -> Result<Response, AwsError> {
+    pub(crate) fn result(&self) -> Result<Response, AwsError> {
         match &self.error {
             // `render` puts the body and headers on the final response.
             None => Ok(Response::new(Body::empty())),
@@ -230,7 +235,7 @@ impl Reply {
 
     /// Puts this reply's status, body and headers on `response` (the server's, which carries
     /// the simulated `Date`).
-    pub fn render(self, response: Response) -> Response {
+    pub(crate) fn render(self, response: Response) -> Response {
         let (mut parts, _) = response.into_parts();
         parts.status = self.status;
         parts.headers.remove(header::CONTENT_LENGTH);

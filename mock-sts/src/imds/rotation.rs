@@ -19,7 +19,7 @@ use crate::world::{Role, Rotation};
 
 /// One rotation epoch: when its credentials were issued and when they expire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Epoch {
+pub(super) struct Epoch {
     /// The epoch number, counted from the Unix epoch.
     pub index: u64,
     /// When its credentials appeared (`LastUpdated`).
@@ -30,7 +30,7 @@ pub struct Epoch {
 
 impl Epoch {
     /// The epoch current at `now`: the newest whose credentials have appeared.
-    pub fn current(rotation: &Rotation, now: SystemTime) -> Epoch {
+    pub(super) fn current(rotation: &Rotation, now: SystemTime) -> Epoch {
         // World files only hold whole seconds of at least 60, so `every` is never zero; the
         // `max` keeps a hand-built `Rotation` from dividing by it.
         let every = rotation.rotate_every.as_secs().max(1);
@@ -47,7 +47,7 @@ impl Epoch {
 
 /// Who the credentials are for: a role, a session name and the endpoint that serves them.
 #[derive(Debug, Clone, Copy)]
-pub struct Holder<'a> {
+pub(super) struct Holder<'a> {
     /// The role the credentials are a session of.
     pub role: &'a Role,
     /// The session name (an instance id, a task id).
@@ -59,7 +59,7 @@ pub struct Holder<'a> {
 }
 
 /// The credentials of `holder` for `epoch`: the same every time for the same server key.
-pub fn credentials(
+pub(super) fn credentials(
     authority: &CredentialAuthority,
     holder: Holder<'_>,
     epoch: Epoch,
@@ -95,7 +95,7 @@ pub fn credentials(
 }
 
 /// What the event log records about credentials handed out.
-pub fn issued_event(issued: &IssuedCredentials) -> Issued {
+pub(super) fn issued_event(issued: &IssuedCredentials) -> Issued {
     let claims = &issued.claims;
     Issued {
         access_key_id: claims.access_key_id.clone(),

@@ -17,11 +17,11 @@ use crate::timestamp;
 
 /// The request header that asks for a TTL, echoed on the answer (and, on metadata answers, the
 /// token's remaining seconds), as the recorded IMDS traffic shows (aws-facts §4.1).
-pub const TTL_HEADER: &str = "x-aws-ec2-metadata-token-ttl-seconds";
+pub(super) const TTL_HEADER: &str = "x-aws-ec2-metadata-token-ttl-seconds";
 /// The request header that carries the token.
-pub const TOKEN_HEADER: &str = "x-aws-ec2-metadata-token";
+pub(super) const TOKEN_HEADER: &str = "x-aws-ec2-metadata-token";
 /// The longest TTL IMDS grants: six hours (EC2 user guide, "Use IMDSv2").
-pub const MAX_TTL_SECONDS: u32 = 21600;
+pub(super) const MAX_TTL_SECONDS: u32 = 21600;
 
 const VERSION: u8 = 1;
 const PURPOSE: &str = "imds-token";
@@ -30,7 +30,7 @@ const TAG_LEN: usize = 32;
 /// Why a token was refused. Every case is `401 Unauthorized` on the wire; the cases differ in
 /// the event's message only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum TokenError {
+pub(super) enum TokenError {
     /// Not base64, the wrong length or an unknown version.
     #[error("the IMDSv2 token is malformed")]
     Malformed,
@@ -43,13 +43,13 @@ pub enum TokenError {
 }
 
 /// The TTL a token request asks for, when it is a whole number of seconds in 1..=21600.
-pub fn parse_ttl(value: Option<&HeaderValue>) -> Option<u32> {
+pub(super) fn parse_ttl(value: Option<&HeaderValue>) -> Option<u32> {
     let seconds: u32 = value?.to_str().ok()?.trim().parse().ok()?;
     (1..=MAX_TTL_SECONDS).contains(&seconds).then_some(seconds)
 }
 
 /// A token valid for `ttl_seconds` from `now`.
-pub fn issue(authority: &CredentialAuthority, now: SystemTime, ttl_seconds: u32) -> String {
+pub(super) fn issue(authority: &CredentialAuthority, now: SystemTime, ttl_seconds: u32) -> String {
     let expires = now + Duration::from_secs(u64::from(ttl_seconds));
     let mut raw = Vec::with_capacity(1 + 8 + TAG_LEN);
     raw.push(VERSION);
@@ -63,7 +63,7 @@ pub fn issue(authority: &CredentialAuthority, now: SystemTime, ttl_seconds: u32)
 ///
 /// # Errors
 /// [`TokenError`] for a malformed, forged or expired token.
-pub fn validate(
+pub(super) fn validate(
     authority: &CredentialAuthority,
     token: &str,
     now: SystemTime,
@@ -88,7 +88,7 @@ pub fn validate(
 }
 
 /// Whole seconds left before `expires`, rounded up, for the TTL header on metadata answers.
-pub fn seconds_left(expires: SystemTime, now: SystemTime) -> u64 {
+pub(super) fn seconds_left(expires: SystemTime, now: SystemTime) -> u64 {
     let left = expires.duration_since(now).unwrap_or_default();
     left.as_secs() + u64::from(left.subsec_nanos() > 0)
 }

@@ -231,7 +231,7 @@ impl Request<'_> {
 
 /// S3's bucket naming rules: 3–63 characters of lower-case letters, digits, `.` and `-`,
 /// starting and ending with a letter or digit, no `..`, not an IPv4 address.
-pub fn valid_bucket_name(name: &str) -> bool {
+pub(crate) fn valid_bucket_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     let edge = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
     (3..=63).contains(&bytes.len())

@@ -19,7 +19,7 @@ use crate::aws_error::{AwsError, ErrorCode, Service};
 
 /// A flexible-checksum algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Algorithm {
+pub(crate) enum Algorithm {
     /// CRC-32 (ISO-HDLC), the SDKs' default.
     Crc32,
     /// CRC-32C (Castagnoli).
@@ -34,7 +34,7 @@ pub enum Algorithm {
 
 impl Algorithm {
     /// Every algorithm, in the SDKs' validation priority order.
-    pub const ALL: [Algorithm; 5] = [
+    pub(crate) const ALL: [Algorithm; 5] = [
         Algorithm::Crc64Nvme,
         Algorithm::Crc32c,
         Algorithm::Crc32,
@@ -43,7 +43,7 @@ impl Algorithm {
     ];
 
     /// The name on the wire (`x-amz-checksum-algorithm: CRC32`).
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Algorithm::Crc32 => "CRC32",
             Algorithm::Crc32c => "CRC32C",
@@ -54,7 +54,7 @@ impl Algorithm {
     }
 
     /// The header (and trailer) that carries the value.
-    pub fn header(self) -> &'static str {
+    pub(crate) fn header(self) -> &'static str {
         match self {
             Algorithm::Crc32 => "x-amz-checksum-crc32",
             Algorithm::Crc32c => "x-amz-checksum-crc32c",
@@ -65,7 +65,7 @@ impl Algorithm {
     }
 
     /// The XML element that carries the value (`ChecksumCRC32`).
-    pub fn element(self) -> &'static str {
+    pub(crate) fn element(self) -> &'static str {
         match self {
             Algorithm::Crc32 => "ChecksumCRC32",
             Algorithm::Crc32c => "ChecksumCRC32C",
@@ -76,21 +76,21 @@ impl Algorithm {
     }
 
     /// Parses a name, case-insensitively.
-    pub fn from_name(name: &str) -> Option<Algorithm> {
+    pub(crate) fn from_name(name: &str) -> Option<Algorithm> {
         Algorithm::ALL
             .into_iter()
             .find(|a| a.name().eq_ignore_ascii_case(name.trim()))
     }
 
     /// The algorithm whose header (or trailer) is `name`, case-insensitively.
-    pub fn from_header(name: &str) -> Option<Algorithm> {
+    pub(crate) fn from_header(name: &str) -> Option<Algorithm> {
         Algorithm::ALL
             .into_iter()
             .find(|a| a.header().eq_ignore_ascii_case(name.trim()))
     }
 
     /// Whether S3 can keep a full-object checksum across multipart uploads (the CRCs).
-    pub fn supports_full_object(self) -> bool {
+    pub(crate) fn supports_full_object(self) -> bool {
         matches!(
             self,
             Algorithm::Crc32 | Algorithm::Crc32c | Algorithm::Crc64Nvme
@@ -98,7 +98,7 @@ impl Algorithm {
     }
 
     /// The raw digest of `data`.
-    pub fn digest(self, data: &[u8]) -> Vec<u8> {
+    pub(crate) fn digest(self, data: &[u8]) -> Vec<u8> {
         use crc_fast::CrcAlgorithm as Crc;
         let crc32 = |algorithm| {
             (crc_fast::checksum(algorithm, data) as u32)
@@ -117,7 +117,7 @@ impl Algorithm {
     }
 
     /// The base64 digest of `data`, as S3 sends it.
-    pub fn base64(self, data: &[u8]) -> String {
+    pub(crate) fn base64(self, data: &[u8]) -> String {
         BASE64.encode(self.digest(data))
     }
 
@@ -133,7 +133,7 @@ impl Algorithm {
 
 /// Whether a checksum covers the whole object or is a checksum of part checksums.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ChecksumType {
+pub(crate) enum ChecksumType {
     /// Over every byte of the object.
     FullObject,
     /// Over the concatenated part checksums of a multipart upload, suffixed `-N`.
@@ -142,7 +142,7 @@ pub enum ChecksumType {
 
 impl ChecksumType {
     /// The wire name (`x-amz-checksum-type`, `<ChecksumType>`).
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ChecksumType::FullObject => "FULL_OBJECT",
             ChecksumType::Composite => "COMPOSITE",
@@ -150,7 +150,7 @@ impl ChecksumType {
     }
 
     /// Parses a wire name.
-    pub fn from_name(name: &str) -> Option<ChecksumType> {
+    pub(crate) fn from_name(name: &str) -> Option<ChecksumType> {
         match name.trim().to_ascii_uppercase().as_str() {
             "FULL_OBJECT" => Some(ChecksumType::FullObject),
             "COMPOSITE" => Some(ChecksumType::Composite),
@@ -161,7 +161,7 @@ impl ChecksumType {
 
 /// A stored checksum.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Checksum {
+pub(crate) struct Checksum {
     /// Its algorithm.
     pub algorithm: Algorithm,
     /// Base64 value; composite ones end in `-N`.
@@ -172,7 +172,7 @@ pub struct Checksum {
 
 impl Checksum {
     /// The full-object checksum of `data`.
-    pub fn full(algorithm: Algorithm, data: &[u8]) -> Checksum {
+    pub(crate) fn full(algorithm: Algorithm, data: &[u8]) -> Checksum {
         Checksum {
             algorithm,
             value: algorithm.base64(data),
@@ -181,12 +181,12 @@ impl Checksum {
     }
 
     /// The raw digest bytes of a full-object value (for composing part checksums).
-    pub fn raw(&self) -> Option<Vec<u8>> {
+    pub(crate) fn raw(&self) -> Option<Vec<u8>> {
         BASE64.decode(&self.value).ok()
     }
 
     /// Puts `x-amz-checksum-<alg>` and `x-amz-checksum-type` on a response.
-    pub fn insert_headers(&self, headers: &mut HeaderMap) {
+    pub(crate) fn insert_headers(&self, headers: &mut HeaderMap) {
         if let Ok(value) = http::HeaderValue::from_str(&self.value) {
             headers.insert(self.algorithm.header(), value);
         }
@@ -200,7 +200,7 @@ impl Checksum {
 /// The checksum a request declares for its payload: a header, or (name only, value to come) a
 /// trailer announced by `x-amz-trailer`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Declared {
+pub(super) enum Declared {
     /// `x-amz-checksum-<alg>: value`.
     Header(Algorithm, String),
     /// `x-amz-trailer: x-amz-checksum-<alg>`: the value comes after the body.
@@ -216,7 +216,7 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 ///
 /// # Errors
 /// S3's `InvalidRequest` for more than one checksum, or a trailer that is not a checksum.
-pub fn declared(headers: &HeaderMap) -> Result<Option<Declared>, AwsError> {
+pub(super) fn declared(headers: &HeaderMap) -> Result<Option<Declared>, AwsError> {
     let mut found: Vec<Declared> = Algorithm::ALL
         .into_iter()
         .filter_map(|a| header_str(headers, a.header()).map(|v| Declared::Header(a, v.to_owned())))
@@ -251,7 +251,7 @@ fn invalid_request(message: &str) -> AwsError {
 /// `InvalidRequest` when the value is not base64 of the digest's length (S3: "Value for
 /// x-amz-checksum-crc32 header is invalid."), `BadDigest` when it does not match ("The CRC32
 /// you specified did not match the calculated checksum.", aws/aws-sdk-ruby#3322).
-pub fn verify(algorithm: Algorithm, value: &str, data: &[u8]) -> Result<Checksum, AwsError> {
+pub(super) fn verify(algorithm: Algorithm, value: &str, data: &[u8]) -> Result<Checksum, AwsError> {
     let value = value.trim();
     let well_formed = BASE64
         .decode(value)
@@ -278,7 +278,7 @@ pub fn verify(algorithm: Algorithm, value: &str, data: &[u8]) -> Result<Checksum
 ///
 /// # Errors
 /// `InvalidDigest` when it is not base64 of 16 bytes, `BadDigest` when it does not match.
-pub fn verify_content_md5(headers: &HeaderMap, data: &[u8]) -> Result<(), AwsError> {
+pub(super) fn verify_content_md5(headers: &HeaderMap, data: &[u8]) -> Result<(), AwsError> {
     let Some(value) = headers.get("content-md5") else {
         return Ok(());
     };
@@ -295,7 +295,7 @@ pub fn verify_content_md5(headers: &HeaderMap, data: &[u8]) -> Result<(), AwsErr
 }
 
 /// MD5 of `data`: ETags of single-part objects and parts.
-pub fn md5(data: &[u8]) -> [u8; 16] {
+pub(super) fn md5(data: &[u8]) -> [u8; 16] {
     Md5::digest(data).into()
 }
 

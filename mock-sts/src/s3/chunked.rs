@@ -26,7 +26,7 @@ const MAX_LINE: usize = 4096;
 
 /// How the payload of a request is hashed and framed, from `x-amz-content-sha256`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PayloadForm {
+pub(crate) enum PayloadForm {
     /// A lower-case hex SHA-256 of the body.
     Hash(String),
     /// `UNSIGNED-PAYLOAD`: the body as is.
@@ -42,7 +42,7 @@ pub enum PayloadForm {
 
 impl PayloadForm {
     /// Parses an `x-amz-content-sha256` value; `None` when it is none of S3's forms.
-    pub fn parse(value: &str) -> Option<PayloadForm> {
+    pub(crate) fn parse(value: &str) -> Option<PayloadForm> {
         match value {
             sigv4::UNSIGNED_PAYLOAD => Some(PayloadForm::Unsigned),
             sigv4::STREAMING_PAYLOAD => Some(PayloadForm::Streaming {
@@ -182,7 +182,7 @@ fn signature_matches(expected: &str, provided: &str) -> bool {
 /// `x-amz-trailer-signature`. Without one, chunk signatures are not expected (unsigned forms).
 ///
 /// # Errors
-/// [`ChunkError`]: truncation, bad framing, or a signature that does not verify.
+/// `ChunkError`: truncation, bad framing, or a signature that does not verify.
 pub fn decode(
     body: &[u8],
     verifier: Option<ChunkVerifier<'_>>,

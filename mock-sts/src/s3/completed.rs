@@ -14,11 +14,11 @@ use std::sync::{Mutex, MutexGuard};
 use super::checksum::Checksum;
 
 /// How many completions are remembered (the oldest is forgotten first).
-pub const REMEMBERED: usize = 10_000;
+pub(super) const REMEMBERED: usize = 10_000;
 
 /// What a completed upload answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Completion {
+pub(crate) struct Completion {
     /// Its bucket.
     pub bucket: String,
     /// Its key.
@@ -33,7 +33,7 @@ pub struct Completion {
 
 /// Completed uploads, by upload id.
 #[derive(Debug, Default)]
-pub struct Completed(Mutex<(HashMap<String, Completion>, VecDeque<String>)>);
+pub(crate) struct Completed(Mutex<(HashMap<String, Completion>, VecDeque<String>)>);
 
 impl Completed {
     fn lock(&self) -> MutexGuard<'_, (HashMap<String, Completion>, VecDeque<String>)> {
@@ -41,7 +41,7 @@ impl Completed {
     }
 
     /// Remembers that upload `id` completed as `completion`.
-    pub fn insert(&self, id: &str, completion: Completion) {
+    pub(crate) fn insert(&self, id: &str, completion: Completion) {
         let mut guard = self.lock();
         let (by_id, order) = &mut *guard;
         if by_id.insert(id.to_owned(), completion).is_none() {
@@ -55,7 +55,7 @@ impl Completed {
     }
 
     /// The completion of upload `id` of `bucket`/`key`, if it completed with `parts`.
-    pub fn resent(
+    pub(crate) fn resent(
         &self,
         id: &str,
         bucket: &str,

@@ -4,44 +4,44 @@
 //! A request goes through the same steps S3 takes, in S3's order:
 //! 1. the operation is told from the method, the target (bucket, key) and the query, so that
 //!    every event names it (`PutObject`), failures included;
-//! 2. SigV4 ([`crate::auth`]): the signature over the canonical request whose payload hash is
+//! 2. SigV4 (`crate::auth`): the signature over the canonical request whose payload hash is
 //!    the `x-amz-content-sha256` value as sent (a hex hash, `UNSIGNED-PAYLOAD` or a
 //!    `STREAMING-…` form), then the session token's expiry on the simulated clock
 //!    (`ExpiredToken`, 400 for S3), then skew or a presigned URL's `X-Amz-Expires`;
 //! 3. the size cap, from the declared length before a byte is read, then from the bytes;
 //! 4. the payload: a hex hash must match the body (`XAmzContentSHA256Mismatch`); aws-chunked
 //!    bodies are decoded with every chunk signature and the trailer signature verified
-//!    ([`chunked`]); `Content-MD5` and flexible checksums, as header or trailer, must match
-//!    the decoded bytes ([`checksum`]);
-//! 5. the handler, against the [`store::Store`] (memory or `--data-dir`) and the uploads in
-//!    progress ([`multipart`]).
+//!    (`chunked`); `Content-MD5` and flexible checksums, as header or trailer, must match
+//!    the decoded bytes (`checksum`);
+//! 5. the handler, against the `store::Store` (memory or `--data-dir`) and the uploads in
+//!    progress (`multipart`).
 //!
 //! Nothing is stored unless every check passed, and stored objects never contain chunk
 //! framing. Buckets belong to the account that created them; other accounts get
 //! `AccessDenied`, S3's default for private buckets.
 //!
 //! Modules, one concept each: `routing` tells the operation (step 1); `payload` reads and checks
-//! the body (step 4); `bucket`, `listing`, `versions`, `object` and [`multipart`] serve the operations
+//! the body (step 4); `bucket`, `listing`, `versions`, `object` and `multipart` serve the operations
 //! (step 5); `headers` maps request headers to stored metadata and back; `conditional` judges
-//! preconditions on writes; [`completed`] remembers finished uploads; [`store`], [`chunked`],
-//! [`checksum`] and [`xml`] are the storage, framing, integrity and XML parts they share. This
-//! file keeps the entry point, [`handle`], the order of checks, and what every handler shares:
+//! preconditions on writes; `completed` remembers finished uploads; `store`, `chunked`,
+//! `checksum` and `xml` are the storage, framing, integrity and XML parts they share. This
+//! file keeps the entry point, `handle`, the order of checks, and what every handler shares:
 //! the request, its lookups and S3's error constructors.
 
 mod bucket;
-pub mod checksum;
-pub mod chunked;
-pub mod completed;
+mod checksum;
+pub(crate) mod chunked;
+mod completed;
 mod conditional;
 mod headers;
 mod listing;
-pub mod multipart;
+mod multipart;
 mod object;
 mod payload;
 mod routing;
-pub mod store;
+pub(crate) mod store;
 mod versions;
-pub mod xml;
+mod xml;
 
 use std::time::SystemTime;
 
@@ -50,10 +50,10 @@ use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
-pub use self::bucket::valid_bucket_name;
 use self::completed::Completed;
 use self::multipart::Uploads;
-pub use self::routing::{Operation, action_of};
+pub use self::routing::Operation;
+pub(crate) use self::routing::action_of;
 use self::routing::{Query, Target, classify};
 use self::store::{BucketMeta, Store, StoreError};
 use crate::auth::{Authenticator, Permission, Rejection, Verified};
@@ -63,15 +63,15 @@ use crate::sigv4::{self, AuthKind};
 use crate::state::MockState;
 
 /// S3's largest single `PutObject` (5 GiB), the default `--max-object-size`.
-pub const DEFAULT_MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 /// S3's longest key, bytes.
-pub const MAX_KEY_BYTES: usize = 1024;
+pub(crate) const MAX_KEY_BYTES: usize = 1024;
 /// Most keys in one `DeleteObjects` and most entries in one listing page.
 const MAX_KEYS: usize = 1000;
 
 /// S3's state: objects, uploads in progress and the size cap.
 #[derive(Debug)]
-pub struct S3 {
+pub(crate) struct S3 {
     /// Buckets and objects.
     pub store: Store,
     /// Multipart uploads in progress.
@@ -90,7 +90,7 @@ impl Default for S3 {
 
 impl S3 {
     /// S3 over `store` with a size cap.
-    pub fn new(store: Store, max_object_size: u64) -> S3 {
+    pub(crate) fn new(store: Store, max_object_size: u64) -> S3 {
         S3 {
             store,
             uploads: Uploads::default(),
@@ -102,7 +102,7 @@ impl S3 {
 
 /// What an S3 request produced, for the server to send and record.
 #[derive(Debug)]
-pub struct Handled {
+pub(crate) struct Handled {
     /// The S3 operation (`PutObject`, …), as events name it.
     pub action: Operation,
     /// Who signed it, when known.
@@ -112,7 +112,7 @@ pub struct Handled {
 }
 
 /// Serves one S3 request (module docs for the order of checks).
-pub async fn handle(
+pub(crate) async fn handle(
     state: &MockState,
     parts: &Parts,
     body: Body,

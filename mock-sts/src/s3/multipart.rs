@@ -18,7 +18,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
-use std::time::SystemTime;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -43,13 +42,13 @@ use crate::timestamp;
 use crate::xml::XmlWriter;
 
 /// Smallest part other than the last (S3: 5 MiB).
-pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+pub(super) const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 /// Largest part number (S3: 10,000).
-pub const MAX_PART_NUMBER: u32 = 10_000;
+pub(super) const MAX_PART_NUMBER: u32 = 10_000;
 
 /// One uploaded part.
 #[derive(Debug, Clone)]
-pub struct Part {
+pub(crate) struct Part {
     /// Its number, 1..=10000.
     pub number: u32,
     /// Its ETag (quoted MD5 hex).
@@ -66,15 +65,13 @@ pub struct Part {
 
 /// An upload in progress.
 #[derive(Debug, Clone)]
-pub struct Upload {
+pub(crate) struct Upload {
     /// The upload id.
     pub id: String,
     /// Its bucket.
     pub bucket: String,
     /// Its key.
     pub key: String,
-    /// When `CreateMultipartUpload` ran.
-    pub initiated: SystemTime,
     /// Content headers and user metadata for the object (size, ETag and checksum unset).
     pub template: ObjectMeta,
     /// `x-amz-checksum-algorithm` given at creation.
@@ -90,7 +87,7 @@ pub struct Upload {
 
 /// Uploads in progress, by id.
 #[derive(Debug, Default)]
-pub struct Uploads(Mutex<HashMap<String, Upload>>);
+pub(crate) struct Uploads(Mutex<HashMap<String, Upload>>);
 
 impl Uploads {
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Upload>> {
@@ -98,12 +95,12 @@ impl Uploads {
     }
 
     /// Registers a new upload.
-    pub fn insert(&self, upload: Upload) {
+    pub(crate) fn insert(&self, upload: Upload) {
         self.lock().insert(upload.id.clone(), upload);
     }
 
     /// Runs `f` on the upload `id` of `bucket`/`key`; `None` when there is no such upload.
-    pub fn with<T>(
+    pub(crate) fn with<T>(
         &self,
         id: &str,
         bucket: &str,
@@ -118,7 +115,7 @@ impl Uploads {
     }
 
     /// Removes and returns the upload `id` of `bucket`/`key`.
-    pub fn remove(&self, id: &str, bucket: &str, key: &str) -> Option<Upload> {
+    pub(crate) fn remove(&self, id: &str, bucket: &str, key: &str) -> Option<Upload> {
         let mut uploads = self.lock();
         if uploads
             .get(id)
@@ -133,7 +130,7 @@ impl Uploads {
 
 /// A part as `CompleteMultipartUpload` names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Requested {
+pub(super) struct Requested {
     /// `PartNumber`.
     pub number: u32,
     /// `ETag` (quotes optional).
@@ -151,7 +148,7 @@ fn malformed_xml() -> AwsError {
 /// # Errors
 /// `MalformedXML` when it is not well-formed, has another root, no parts, or a part without
 /// a numeric `PartNumber` or an `ETag`.
-pub fn parse_complete(body: &[u8]) -> Result<Vec<Requested>, AwsError> {
+pub(super) fn parse_complete(body: &[u8]) -> Result<Vec<Requested>, AwsError> {
     let root = xml::parse(body).map_err(|_| malformed_xml())?;
     if root.name != "CompleteMultipartUpload" {
         return Err(malformed_xml());
@@ -184,7 +181,7 @@ pub fn parse_complete(body: &[u8]) -> Result<Vec<Requested>, AwsError> {
 
 /// The object a completed upload becomes.
 #[derive(Debug, Clone)]
-pub struct Assembled {
+pub(super) struct Assembled {
     /// The concatenated parts.
     pub data: Bytes,
     /// `"md5-of-md5s-N"`.
@@ -200,7 +197,7 @@ fn unquote(etag: &str) -> &str {
 }
 
 /// The ETag of a multipart object: MD5 of the concatenated binary part MD5s, `-N`.
-pub fn multipart_etag(md5s: &[[u8; 16]]) -> String {
+pub(super) fn multipart_etag(md5s: &[[u8; 16]]) -> String {
     let concatenated: Vec<u8> = md5s.iter().flatten().copied().collect();
     format!(
         "\"{}-{}\"",
@@ -213,7 +210,7 @@ pub fn multipart_etag(md5s: &[[u8; 16]]) -> String {
 ///
 /// # Errors
 /// `InvalidPartOrder`, `InvalidPart`, `EntityTooSmall` (with S3's extra elements).
-pub fn assemble(upload: &Upload, requested: &[Requested]) -> Result<Assembled, AwsError> {
+pub(super) fn assemble(upload: &Upload, requested: &[Requested]) -> Result<Assembled, AwsError> {
     if requested.windows(2).any(|w| w[0].number >= w[1].number) {
         return Err(AwsError::new(Service::S3, ErrorCode::InvalidPartOrder)
             .with_extra("UploadId", upload.id.clone()));
@@ -344,7 +341,6 @@ impl Request<'_> {
             id: id.clone(),
             bucket: self.bucket_name().to_owned(),
             key: self.key().to_owned(),
-            initiated: self.now,
             template: object_meta_from_headers(self.headers(), self.key()),
             algorithm,
             checksum_type,
@@ -624,7 +620,6 @@ mod tests {
             id: "u".into(),
             bucket: "b".into(),
             key: "k".into(),
-            initiated: SystemTime::UNIX_EPOCH,
             template: ObjectMeta {
                 key: "k".into(),
                 size: 0,

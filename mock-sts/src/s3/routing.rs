@@ -90,7 +90,7 @@ impl std::fmt::Display for Operation {
 
 /// The operation a request asks for, told from its method, target and query alone (before
 /// authentication or the body), as its event will name it.
-pub fn action_of(parts: &Parts) -> Operation {
+pub(crate) fn action_of(parts: &Parts) -> Operation {
     let query = Query::parse(parts.uri.query());
     match Target::from_parts(parts) {
         Ok(target) => classify(&parts.method, &target, &query, &parts.headers),

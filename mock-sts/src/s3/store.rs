@@ -36,7 +36,7 @@ use crate::timestamp;
 
 /// A bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BucketMeta {
+pub(crate) struct BucketMeta {
     /// Its name.
     pub name: String,
     /// The account that created it; only that account may use it.
@@ -54,14 +54,14 @@ pub struct BucketMeta {
 
 impl BucketMeta {
     /// Creation time.
-    pub fn created(&self) -> SystemTime {
+    pub(crate) fn created(&self) -> SystemTime {
         timestamp::from_unix_millis(self.created_ms)
     }
 }
 
 /// An object's metadata: everything but its bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ObjectMeta {
+pub(crate) struct ObjectMeta {
     /// The key.
     pub key: String,
     /// Size in bytes.
@@ -85,14 +85,14 @@ pub struct ObjectMeta {
 
 impl ObjectMeta {
     /// Last-modified time.
-    pub fn last_modified(&self) -> SystemTime {
+    pub(crate) fn last_modified(&self) -> SystemTime {
         timestamp::from_unix_millis(self.last_modified_ms)
     }
 }
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub(crate) enum StoreError {
     /// The bucket does not exist.
     #[error("no such bucket")]
     NoSuchBucket,
@@ -128,7 +128,7 @@ fn io_error(context: impl FnOnce() -> String) -> impl FnOnce(io::Error) -> Store
 
 /// Where an object's bytes are.
 #[derive(Debug, Clone)]
-pub enum Blob {
+pub(crate) enum Blob {
     /// In memory, shared.
     Memory(Bytes),
     /// In the object's file; read on demand.
@@ -136,7 +136,7 @@ pub enum Blob {
 }
 
 /// Where bytes are kept. Called with the catalog locked, so calls for one store never overlap.
-pub trait Backend: Send + Sync + fmt::Debug {
+pub(crate) trait Backend: Send + Sync + fmt::Debug {
     /// Persists a new bucket.
     ///
     /// # Errors
@@ -176,7 +176,7 @@ pub trait Backend: Send + Sync + fmt::Debug {
 
 /// Keeps bytes in memory: nothing to persist.
 #[derive(Debug, Default)]
-pub struct MemoryBackend;
+pub(crate) struct MemoryBackend;
 
 impl Backend for MemoryBackend {
     fn save_bucket(&self, _: &BucketMeta) -> Result<(), StoreError> {
@@ -202,7 +202,7 @@ impl Backend for MemoryBackend {
 
 /// Keeps buckets and objects under a directory (module docs for the layout and invariants).
 #[derive(Debug)]
-pub struct DirBackend {
+pub(crate) struct DirBackend {
     root: PathBuf,
 }
 
@@ -218,7 +218,7 @@ impl DirBackend {
     ///
     /// # Errors
     /// When the directory cannot be created or read.
-    pub fn open(root: &Path) -> Result<DirBackend, StoreError> {
+    pub(crate) fn open(root: &Path) -> Result<DirBackend, StoreError> {
         let buckets = root.join("buckets");
         fs::create_dir_all(&buckets)
             .map_err(io_error(|| format!("cannot create {}", buckets.display())))?;
@@ -480,7 +480,7 @@ struct BucketEntry {
 
 /// The buckets and objects of one mock: a catalog in memory over a [`Backend`].
 #[derive(Debug)]
-pub struct Store {
+pub(crate) struct Store {
     catalog: Mutex<BTreeMap<String, BucketEntry>>,
     backend: Box<dyn Backend>,
 }
@@ -493,7 +493,7 @@ impl Default for Store {
 
 impl Store {
     /// Everything in memory.
-    pub fn memory() -> Store {
+    pub(crate) fn memory() -> Store {
         Store {
             catalog: Mutex::new(BTreeMap::new()),
             backend: Box::new(MemoryBackend),
@@ -504,7 +504,7 @@ impl Store {
     ///
     /// # Errors
     /// When the directory cannot be created, cleaned or read.
-    pub fn open_dir(root: &Path) -> Result<Store, StoreError> {
+    pub(crate) fn open_dir(root: &Path) -> Result<Store, StoreError> {
         let backend = DirBackend::open(root)?;
         let mut catalog = BTreeMap::new();
         for (bucket, objects) in backend.load()? {
@@ -542,7 +542,7 @@ impl Store {
     ///
     /// # Errors
     /// `BucketExists` with the owner when the name is taken; I/O failures.
-    pub fn create_bucket(&self, meta: BucketMeta) -> Result<(), StoreError> {
+    pub(crate) fn create_bucket(&self, meta: BucketMeta) -> Result<(), StoreError> {
         let mut catalog = self.lock();
         if let Some(existing) = catalog.get(&meta.name) {
             return Err(StoreError::BucketExists(
@@ -561,12 +561,12 @@ impl Store {
     }
 
     /// A bucket's metadata.
-    pub fn bucket(&self, name: &str) -> Option<BucketMeta> {
+    pub(crate) fn bucket(&self, name: &str) -> Option<BucketMeta> {
         self.lock().get(name).map(|b| b.meta.clone())
     }
 
     /// Every bucket, by name.
-    pub fn buckets(&self) -> Vec<BucketMeta> {
+    pub(crate) fn buckets(&self) -> Vec<BucketMeta> {
         self.lock().values().map(|b| b.meta.clone()).collect()
     }
 
@@ -574,7 +574,7 @@ impl Store {
     ///
     /// # Errors
     /// `NoSuchBucket`, `BucketNotEmpty`, I/O failures.
-    pub fn delete_bucket(&self, name: &str) -> Result<(), StoreError> {
+    pub(crate) fn delete_bucket(&self, name: &str) -> Result<(), StoreError> {
         let mut catalog = self.lock();
         let bucket = catalog.get(name).ok_or(StoreError::NoSuchBucket)?;
         if !bucket.objects.is_empty() {
@@ -585,11 +585,12 @@ impl Store {
         Ok(())
     }
 
+    #[cfg(test)]
     /// Stores an object, replacing any with the same key.
     ///
     /// # Errors
     /// `NoSuchBucket`, I/O failures (then nothing changed).
-    pub fn put_object(
+    pub(crate) fn put_object(
         &self,
         bucket: &str,
         meta: ObjectMeta,
@@ -607,7 +608,7 @@ impl Store {
     ///
     /// # Errors
     /// `NoSuchBucket`, I/O failures (then nothing changed); the check's own error inside.
-    pub fn put_object_if<E>(
+    pub(crate) fn put_object_if<E>(
         &self,
         bucket: &str,
         meta: ObjectMeta,
@@ -630,7 +631,7 @@ impl Store {
     ///
     /// # Errors
     /// `NoSuchBucket`, `NoSuchKey`.
-    pub fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta, StoreError> {
+    pub(crate) fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta, StoreError> {
         let catalog = self.lock();
         let entry = catalog.get(bucket).ok_or(StoreError::NoSuchBucket)?;
         entry
@@ -645,7 +646,11 @@ impl Store {
     ///
     /// # Errors
     /// `NoSuchBucket`, `NoSuchKey`, I/O failures.
-    pub fn get_object(&self, bucket: &str, key: &str) -> Result<(ObjectMeta, Bytes), StoreError> {
+    pub(crate) fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<(ObjectMeta, Bytes), StoreError> {
         let found = {
             let catalog = self.lock();
             let entry = catalog.get(bucket).ok_or(StoreError::NoSuchBucket)?;
@@ -665,7 +670,7 @@ impl Store {
     ///
     /// # Errors
     /// `NoSuchBucket`, I/O failures.
-    pub fn delete_object(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
+    pub(crate) fn delete_object(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
         let mut catalog = self.lock();
         let entry = catalog.get_mut(bucket).ok_or(StoreError::NoSuchBucket)?;
         if entry.objects.contains_key(key) {
@@ -680,7 +685,7 @@ impl Store {
     ///
     /// # Errors
     /// `NoSuchBucket`.
-    pub fn scan(
+    pub(crate) fn scan(
         &self,
         bucket: &str,
         prefix: &str,
@@ -706,7 +711,7 @@ impl Store {
 }
 
 /// A time floored to whole seconds, as S3 keeps `LastModified`.
-pub fn whole_seconds_ms(t: SystemTime) -> u64 {
+pub(crate) fn whole_seconds_ms(t: SystemTime) -> u64 {
     let ms = timestamp::unix_millis(t);
     ms - ms % 1000
 }

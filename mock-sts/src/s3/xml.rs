@@ -9,14 +9,14 @@
 use xmlparser::{ElementEnd, Token, Tokenizer};
 
 /// The namespace of every S3 response document.
-pub const S3_NAMESPACE: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+pub(super) const S3_NAMESPACE: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
 /// Deepest nesting accepted (S3's request documents are three levels deep).
 const MAX_DEPTH: usize = 16;
 
 /// An element: its local name (prefix dropped), text and children.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Element {
+pub(super) struct Element {
     /// Local name.
     pub name: String,
     /// Concatenated text content directly inside it.
@@ -27,24 +27,24 @@ pub struct Element {
 
 impl Element {
     /// The first child called `name`.
-    pub fn child(&self, name: &str) -> Option<&Element> {
+    pub(super) fn child(&self, name: &str) -> Option<&Element> {
         self.children.iter().find(|c| c.name == name)
     }
 
     /// Every child called `name`.
-    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> {
+    pub(super) fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> {
         self.children.iter().filter(move |c| c.name == name)
     }
 
     /// The text of the first child called `name`.
-    pub fn child_text(&self, name: &str) -> Option<&str> {
+    pub(super) fn child_text(&self, name: &str) -> Option<&str> {
         self.child(name).map(|c| c.text.as_str())
     }
 }
 
 /// Why a document was refused (S3 answers `MalformedXML` for all of them).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum XmlError {
+pub(super) enum XmlError {
     /// Not UTF-8.
     #[error("the document is not UTF-8")]
     NotUtf8,
@@ -63,7 +63,7 @@ pub enum XmlError {
 ///
 /// # Errors
 /// [`XmlError`] for anything that is not one well-formed element tree.
-pub fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
+pub(super) fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
     let text = std::str::from_utf8(bytes).map_err(|_| XmlError::NotUtf8)?;
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;

@@ -247,11 +247,6 @@ impl MockAws {
         &self.state.world
     }
 
-    /// The shared state.
-    pub fn state(&self) -> &Arc<MockState> {
-        &self.state
-    }
-
     /// The fault rules: add, list, remove, clear (a cheap handle on the live rules).
     pub fn faults(&self) -> Faults {
         self.state.faults.clone()
@@ -262,7 +257,7 @@ impl MockAws {
     /// `AccessDenied`, newer sessions work. Returns the instant used.
     ///
     /// # Errors
-    /// [`RevokeError::UnknownRole`] when the world has no such role.
+    /// `RevokeError::UnknownRole` when the world has no such role.
     pub fn revoke(
         &self,
         role_arn: &str,

@@ -1,11 +1,11 @@
 //! The server: the one request pipeline, the server loop, and [`MockAws`], the handle tests
-//! and the harness hold. The state it shares lives in [`crate::state`].
+//! and the harness hold. The state it shares lives in `crate::state`.
 //!
-//! Every request goes through [`router`]'s single entry point, in this order:
-//! 1. **parse and route**: the control API by path (handed to [`crate::control`] whole),
+//! Every request goes through `router`'s single entry point, in this order:
+//! 1. **parse and route**: the control API by path (handed to `crate::control` whole),
 //!    instance metadata and container credentials for unsigned requests to their paths, signed
 //!    S3 by its SigV4 scope (S3 reads its own body, so that uploads are capped by
-//!    `--max-object-size` rather than [`MAX_BODY_BYTES`]), otherwise the body is read and an
+//!    `--max-object-size` rather than `MAX_BODY_BYTES`), otherwise the body is read and an
 //!    `Action` parameter means STS;
 //! 2. **faults** ([`crate::faults`]), only when rules are installed: the request is
 //!    identified (service, action, key id, session role and principal) and the first rule that
@@ -13,13 +13,13 @@
 //!    the simulated clock; this runs before authentication so latency moves the time
 //!    authentication judges expiry at;
 //! 3. **authenticate and serve**: the service handler, which authenticates first
-//!    ([`crate::auth`]: signature, expiry, revocation, skew);
+//!    (`crate::auth`: signature, expiry, revocation, skew);
 //! 4. **record**: the outcome becomes the response, stamped with a `Date` from the simulated
 //!    clock (SDKs correct their signing clock from it, aws-facts §0.2) and the service's
 //!    request-id headers, and exactly one event.
 //!
 //! Two seams for tests, as STYLE.md asks: the `Router` for in-process `oneshot` calls, and
-//! [`MockAwsBuilder::start`] for a real socket on `127.0.0.1:0`, served by [`serve`].
+//! [`MockAwsBuilder::start`] for a real socket on `127.0.0.1:0`, served by `serve`.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -45,10 +45,10 @@ use crate::sigv4;
 use crate::sts::{self, Action, Params, StsContext};
 use crate::timestamp;
 
-pub use crate::state::{MAX_BODY_BYTES, MockState, ServerConfig};
+pub(crate) use crate::state::{MAX_BODY_BYTES, MockState};
 
 /// The router serving every service and the control API.
-pub fn router(state: Arc<MockState>) -> Router {
+pub(crate) fn router(state: Arc<MockState>) -> Router {
     Router::new().fallback(entry).with_state(state)
 }
 
@@ -710,4 +710,4 @@ mod serve;
 
 pub use handle::{MockAws, MockAwsBuilder};
 use serve::Closing;
-pub use serve::serve;
+pub(crate) use serve::serve;

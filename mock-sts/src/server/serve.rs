@@ -32,7 +32,7 @@ use crate::faults::ResetConnection;
 /// # Errors
 /// None at present: accept errors are logged and the loop goes on (the signature keeps room
 /// for fatal ones).
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,

@@ -22,7 +22,7 @@ pub(super) const SIGV4_ENCODE_PATH: &AsciiSet = &SIGV4_ENCODE.remove(b'/');
 
 /// Which canonicalisation rules apply to the path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PathRule {
+pub(crate) enum PathRule {
     /// Every service but S3: remove dot segments, merge repeated slashes, then encode each
     /// character of the (already encoded) path again, so `%` becomes `%25`. This is aws-sigv4's
     /// default (`UriPathNormalizationMode::Enabled`, `PercentEncodingMode::Double`) and
@@ -193,7 +193,7 @@ pub(super) fn authority_host(uri: &http::Uri) -> Option<String> {
 ///
 /// Headers appear in the order of `SignedHeaders` as received. Fails with
 /// [`SigV4Error::MissingSignedHeader`] when a signed header is absent.
-pub fn canonical_request(
+pub(crate) fn canonical_request(
     parts: &Parts,
     sig: &ParsedSignature,
     payload_hash: &str,
@@ -227,7 +227,7 @@ pub fn canonical_request(
 /// The canonical form of trailing headers whose hash a trailer signature covers, as aws-sigv4's
 /// `sign_trailer` builds it: sorted by lower-case name, each `name:value\n` with the name
 /// lower-cased and the value trimmed.
-pub fn canonical_trailers(trailers: &[(&str, &str)]) -> String {
+pub(crate) fn canonical_trailers(trailers: &[(&str, &str)]) -> String {
     let mut lines: Vec<(String, &str)> = trailers
         .iter()
         .map(|(name, value)| (name.to_ascii_lowercase(), value.trim()))

@@ -10,32 +10,31 @@ use std::fmt;
 use super::TERMINATOR;
 
 /// STS's (and every Coral service's) text for a wrong signature (aws-facts §2; moto tests;
-/// mhart/dynalite `index.js` quoting DynamoDB). Many services append the canonical request and
-/// string to sign: see [`SigV4Error::message_with_detail`].
-pub const SIGNATURE_DOES_NOT_MATCH_MESSAGE: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
-/// S3's text for a wrong signature; its `<Error>` also carries `StringToSign`,
-/// `CanonicalRequest` and their bytes (aws-facts §3, minio/minio#2986).
-pub const S3_SIGNATURE_DOES_NOT_MATCH_MESSAGE: &str = "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
+/// mhart/dynalite `index.js` quoting DynamoDB). Many Coral services append the canonical
+/// request and string to sign; whether STS's `<Message>` does is unconfirmed, so the mock
+/// does not (S3 puts the two strings in elements of their own).
+pub(crate) const SIGNATURE_DOES_NOT_MATCH_MESSAGE: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 /// S3's text (code `InvalidRequest`, 400) for an `Authorization` that is not
 /// `AWS4-HMAC-SHA256`, e.g. SigV2 on a SigV4-only region (an aws-sdk-php
 /// `InvalidRequestException` log in public code; s3tools/s3cmd matches on this exact text).
-pub const S3_UNSUPPORTED_AUTHORIZATION_MESSAGE: &str =
+pub(crate) const S3_UNSUPPORTED_AUTHORIZATION_MESSAGE: &str =
     "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.";
 /// S3's text (code `InvalidArgument`, 400) when a request carries both an `Authorization`
 /// header and `X-Amz-Algorithm` (many public reports of presigned S3 URLs fetched with a
 /// bearer token, e.g. GitHub release assets).
-pub const S3_CONFLICTING_AUTH_MESSAGE: &str = "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified";
+pub(crate) const S3_CONFLICTING_AUTH_MESSAGE: &str = "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified";
 /// S3's text (code `AuthorizationQueryParametersError`, 400) for a presigned URL missing any of
 /// its six parameters; unlike Coral, S3 requires `X-Amz-Expires` (minio, swift `s3api`).
-pub const S3_QUERY_PARAMETERS_MISSING_MESSAGE: &str = "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
+pub(crate) const S3_QUERY_PARAMETERS_MISSING_MESSAGE: &str = "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
 /// S3's text (code `AuthorizationQueryParametersError`, 400) for a presigned URL whose
 /// `X-Amz-Algorithm` is not `AWS4-HMAC-SHA256` (minio; S3-compatible servers agree).
-pub const S3_QUERY_ALGORITHM_MESSAGE: &str = "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"";
+pub(crate) const S3_QUERY_ALGORITHM_MESSAGE: &str =
+    "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"";
 
 /// Why a request's SigV4 signature was refused. `Display` is the message AWS sends; the caller
 /// picks the code (noted on each variant) for the service that raised it.
 #[derive(thiserror::Error, Clone, PartialEq, Eq)]
-pub enum SigV4Error {
+pub(crate) enum SigV4Error {
     /// The signature is incomplete or malformed: a required `Authorization` parameter, date or
     /// presigned query parameter is missing, a parameter is not `key=value`, or the credential
     /// does not have five parts. Code `IncompleteSignature`, 400 (STS and Coral services).
@@ -147,28 +146,6 @@ impl fmt::Debug for SigV4Error {
             Self::MissingSignedHeader(h) => f.debug_tuple("MissingSignedHeader").field(h).finish(),
             Self::HostNotSigned(m) => f.debug_tuple("HostNotSigned").field(m).finish(),
             Self::ConflictingAuth(m) => f.debug_tuple("ConflictingAuth").field(m).finish(),
-        }
-    }
-}
-
-impl SigV4Error {
-    /// The message with, for [`SigV4Error::SignatureDoesNotMatch`], the detail Coral services
-    /// append: `\n\nThe Canonical String for this request should have been\n'…'\n\nThe
-    /// String-to-Sign should have been\n'…'\n` (real DynamoDB, API Gateway, Cognito and
-    /// OpenSearch answers: mhart/dynalite's notes, aws/aws-sdk-cpp#17, aws/aws-sdk-js#2372).
-    /// Whether STS's awsQuery `<Message>` carries it is unconfirmed; S3 puts the two strings in
-    /// elements of their own instead. The canonical request can hold the session token: this
-    /// text is for the response body, never for logs.
-    pub fn message_with_detail(&self) -> String {
-        match self {
-            Self::SignatureDoesNotMatch {
-                canonical_request,
-                string_to_sign,
-                ..
-            } => format!(
-                "{SIGNATURE_DOES_NOT_MATCH_MESSAGE}\n\nThe Canonical String for this request should have been\n'{canonical_request}'\n\nThe String-to-Sign should have been\n'{string_to_sign}'\n"
-            ),
-            other => other.to_string(),
         }
     }
 }

@@ -40,31 +40,30 @@ mod signing;
 mod test_support;
 mod verification;
 
-pub use canonical::{PathRule, canonical_request, canonical_trailers};
-pub use error::{
+pub(crate) use canonical::{PathRule, canonical_request, canonical_trailers};
+pub(crate) use error::{
     S3_CONFLICTING_AUTH_MESSAGE, S3_QUERY_ALGORITHM_MESSAGE, S3_QUERY_PARAMETERS_MISSING_MESSAGE,
-    S3_SIGNATURE_DOES_NOT_MATCH_MESSAGE, S3_UNSUPPORTED_AUTHORIZATION_MESSAGE,
-    SIGNATURE_DOES_NOT_MATCH_MESSAGE, SigV4Error,
+    S3_UNSUPPORTED_AUTHORIZATION_MESSAGE, SigV4Error,
 };
-pub use parser::parse;
-pub use signature::{AuthKind, CredentialScope, ParsedSignature};
-pub use signing::{
+pub(crate) use parser::parse;
+pub(crate) use signature::{AuthKind, CredentialScope, ParsedSignature};
+pub(crate) use signing::{
     chunk_string_to_sign, hex_sha256, hmac_hex, signing_key, string_to_sign, trailer_string_to_sign,
 };
-pub use verification::verify;
+pub(crate) use verification::verify;
 
 /// The only algorithm this module verifies.
-pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// Algorithm line of an aws-chunked chunk signature (S3 streaming SigV4 docs,
 /// `sigv4-streaming.html`; aws-sigv4 `sign::v4::sign_chunk`).
-pub const CHUNK_ALGORITHM: &str = "AWS4-HMAC-SHA256-PAYLOAD";
+pub(crate) const CHUNK_ALGORITHM: &str = "AWS4-HMAC-SHA256-PAYLOAD";
 /// Algorithm line of an aws-chunked trailer signature (S3 docs `sigv4-streaming-trailers.html`;
 /// aws-sigv4 `sign::v4::sign_trailer`).
-pub const TRAILER_ALGORITHM: &str = "AWS4-HMAC-SHA256-TRAILER";
+pub(crate) const TRAILER_ALGORITHM: &str = "AWS4-HMAC-SHA256-TRAILER";
 /// The credential scope terminator.
-pub const TERMINATOR: &str = "aws4_request";
+pub(crate) const TERMINATOR: &str = "aws4_request";
 /// Payload hash of a request whose body is not signed (S3, and every presigned S3 URL).
-pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+pub(crate) const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// Payload hash of an aws-chunked body with chunk signatures and no trailer.
 pub const STREAMING_PAYLOAD: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
 /// Payload hash of an aws-chunked body with chunk signatures and a signed trailer.
@@ -72,7 +71,8 @@ pub const STREAMING_PAYLOAD_TRAILER: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-
 /// Payload hash of an aws-chunked body without chunk signatures, with an unsigned trailer.
 pub const STREAMING_UNSIGNED_PAYLOAD_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
 /// SHA-256 of the empty string, hex: the payload hash of an empty body.
-pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+pub(crate) const EMPTY_SHA256: &str =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 /// Longest presigned lifetime AWS accepts: one week (S3 SigV4 query-auth docs; botocore and
 /// aws-sigv4 refuse to presign longer).
-pub const MAX_PRESIGNED_EXPIRES_SECONDS: u64 = 604_800;
+pub(crate) const MAX_PRESIGNED_EXPIRES_SECONDS: u64 = 604_800;

@@ -43,7 +43,7 @@ const MSG_EXPIRES_TOO_LARGE: &str = "X-Amz-Expires must be less than a week (in 
 /// scratchstack-aws-signature): `key=value` syntax, required parameters and date, date format,
 /// `host` signed, algorithm, five-part credential. AWS checks clock skew between the date
 /// format and the rest; the caller does that after this returns.
-pub fn parse(parts: &Parts) -> Result<Option<ParsedSignature>, SigV4Error> {
+pub(crate) fn parse(parts: &Parts) -> Result<Option<ParsedSignature>, SigV4Error> {
     let query = decoded_query(parts.uri.query().unwrap_or(""));
     let presigned = query.iter().any(|(k, _)| k == "X-Amz-Algorithm");
     match (parts.headers.get(http::header::AUTHORIZATION), presigned) {

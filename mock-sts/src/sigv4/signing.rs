@@ -15,7 +15,7 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// `AWS4-HMAC-SHA256\n<amz_date>\n<date>/<region>/<service>/aws4_request\n<sha256 hex of the
 /// canonical request>`.
-pub fn string_to_sign(sig: &ParsedSignature, canonical_request: &str) -> String {
+pub(crate) fn string_to_sign(sig: &ParsedSignature, canonical_request: &str) -> String {
     format!(
         "{ALGORITHM}\n{}\n{}\n{}",
         sig.amz_date,
@@ -27,7 +27,7 @@ pub fn string_to_sign(sig: &ParsedSignature, canonical_request: &str) -> String 
 /// The string to sign of one aws-chunked chunk (S3 streaming SigV4, `sigv4-streaming.html`):
 /// `AWS4-HMAC-SHA256-PAYLOAD\n<amz_date>\n<scope>\n<previous signature>\n<sha256 of "">\n<sha256
 /// of the chunk data>`. The first chunk's previous signature is the request's (seed) signature.
-pub fn chunk_string_to_sign(
+pub(crate) fn chunk_string_to_sign(
     sig: &ParsedSignature,
     previous_signature: &str,
     chunk_data_hash: &str,
@@ -43,7 +43,7 @@ pub fn chunk_string_to_sign(
 /// `AWS4-HMAC-SHA256-TRAILER\n<amz_date>\n<scope>\n<previous signature>\n<sha256 of the
 /// canonical trailers>` (no empty-string hash line; see [`canonical_trailers`](super::canonical_trailers)). The previous
 /// signature is the final, zero-length chunk's.
-pub fn trailer_string_to_sign(
+pub(crate) fn trailer_string_to_sign(
     sig: &ParsedSignature,
     previous_signature: &str,
     trailer_hash: &str,
@@ -56,7 +56,12 @@ pub fn trailer_string_to_sign(
 }
 
 /// `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`.
-pub fn signing_key(secret_access_key: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
+pub(crate) fn signing_key(
+    secret_access_key: &str,
+    date: &str,
+    region: &str,
+    service: &str,
+) -> [u8; 32] {
     let k_secret = format!("AWS4{secret_access_key}");
     let k_date = hmac(k_secret.as_bytes(), date.as_bytes());
     let k_region = hmac(&k_date, region.as_bytes());
@@ -65,12 +70,12 @@ pub fn signing_key(secret_access_key: &str, date: &str, region: &str, service: &
 }
 
 /// Lower-case hex HMAC-SHA256 of `msg` under a signing key: a signature.
-pub fn hmac_hex(key: &[u8; 32], msg: &str) -> String {
+pub(crate) fn hmac_hex(key: &[u8; 32], msg: &str) -> String {
     hex::encode(hmac(key, msg.as_bytes()))
 }
 
 /// Lower-case hex SHA-256: payload hashes, the canonical request's hash.
-pub fn hex_sha256(data: &[u8]) -> String {
+pub(crate) fn hex_sha256(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 

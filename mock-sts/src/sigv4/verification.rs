@@ -22,7 +22,7 @@ use super::{
 /// [`ParsedSignature::payload_hash_for`] the body. Errors: [`SigV4Error::BadTerminator`],
 /// [`SigV4Error::ScopeDateMismatch`], [`SigV4Error::MissingSignedHeader`], and
 /// [`SigV4Error::SignatureDoesNotMatch`] with the canonical request and string to sign.
-pub fn verify(
+pub(crate) fn verify(
     parts: &Parts,
     sig: &ParsedSignature,
     payload_hash: &str,
@@ -62,6 +62,7 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::super::canonical::{SIGV4_ENCODE, SIGV4_ENCODE_PATH, lossy};
+    use super::super::error::SIGNATURE_DOES_NOT_MATCH_MESSAGE;
     use super::super::test_support::*;
     use super::super::*;
     use super::*;
@@ -393,9 +394,6 @@ mod tests {
         assert!(string_to_sign.starts_with("AWS4-HMAC-SHA256\n20150830T123600Z\n"));
         assert_eq!(signature_provided, &sig.signature);
         assert_eq!(err.to_string(), SIGNATURE_DOES_NOT_MATCH_MESSAGE);
-        assert!(err.message_with_detail().ends_with(&format!(
-            "details.\n\nThe Canonical String for this request should have been\n'{canonical_request}'\n\nThe String-to-Sign should have been\n'{string_to_sign}'\n"
-        )));
         verify(
             &parts,
             &sig,

@@ -15,11 +15,11 @@ use http_body_util::BodyExt;
 use mock_sts::MockAws;
 use mock_sts::clock::SimClock;
 use sts_lab_test_support::signing::{SignableBody, Signer};
-pub use sts_lab_test_support::world::{Keys, LONG_ROLE, USER_AKID, USER_SECRET, start};
+pub(crate) use sts_lab_test_support::world::{Keys, LONG_ROLE, USER_AKID, USER_SECRET, start};
 use tower::ServiceExt;
 
 /// An in-process mock on a frozen clock at [`start`].
-pub fn frozen_mock() -> MockAws {
+pub(crate) fn frozen_mock() -> MockAws {
     MockAws::builder()
         .clock(SimClock::frozen(start()))
         .seed(42)
@@ -27,13 +27,13 @@ pub fn frozen_mock() -> MockAws {
 }
 
 /// A form POST to STS signed with `keys` at `time` by the real aws-sigv4 crate.
-pub fn sts_post(body: &str, keys: &Keys, time: SystemTime) -> Request<Body> {
+pub(crate) fn sts_post(body: &str, keys: &Keys, time: SystemTime) -> Request<Body> {
     signed_request("POST", "http://localhost/", body, keys, time, "sts")
 }
 
 /// A request signed by aws-sigv4 for `service` (STS's rules), with the headers an SDK sends
 /// for the query protocol.
-pub fn signed_request(
+pub(crate) fn signed_request(
     method: &str,
     uri: &str,
     body: &str,
@@ -45,7 +45,7 @@ pub fn signed_request(
 }
 
 /// A URL presigned by aws-sigv4 (signature and token in the query), valid for `expires`.
-pub fn presigned_request(
+pub(crate) fn presigned_request(
     uri: &str,
     keys: &Keys,
     time: SystemTime,
@@ -64,7 +64,7 @@ fn signed_with(signer: Signer<'_>, method: &str, uri: &str, body: &str) -> Reque
 }
 
 /// An unsigned request.
-pub fn unsigned(method: &str, uri: &str, body: &str) -> Request<Body> {
+pub(crate) fn unsigned(method: &str, uri: &str, body: &str) -> Request<Body> {
     Request::builder()
         .method(method)
         .uri(uri)
@@ -76,7 +76,7 @@ pub fn unsigned(method: &str, uri: &str, body: &str) -> Request<Body> {
 
 /// A response, collected.
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
@@ -84,18 +84,18 @@ pub struct Reply {
 
 impl Reply {
     /// The text of the first `<tag>…</tag>`.
-    pub fn xml(&self, tag: &str) -> Option<String> {
+    pub(crate) fn xml(&self, tag: &str) -> Option<String> {
         xml_text(&self.body, tag)
     }
 
     /// The STS error code.
-    pub fn code(&self) -> String {
+    pub(crate) fn code(&self) -> String {
         self.xml("Code").unwrap_or_default()
     }
 
     /// Asserts an STS error: status, code and the exact message.
     #[track_caller]
-    pub fn assert_sts_error(&self, status: u16, code: &str, message: &str) {
+    pub(crate) fn assert_sts_error(&self, status: u16, code: &str, message: &str) {
         assert_eq!(self.status.as_u16(), status, "{}", self.body);
         assert_eq!(self.code(), code, "{}", self.body);
         assert_eq!(
@@ -121,7 +121,7 @@ impl Reply {
 }
 
 /// The text of the first `<tag>…</tag>` in `body`, unescaped for the basic entities.
-pub fn xml_text(body: &str, tag: &str) -> Option<String> {
+pub(crate) fn xml_text(body: &str, tag: &str) -> Option<String> {
     let open = format!("<{tag}>");
     let close = format!("</{tag}>");
     let start = body.find(&open)? + open.len();
@@ -137,7 +137,7 @@ pub fn xml_text(body: &str, tag: &str) -> Option<String> {
 }
 
 /// Calls the mock's router in process.
-pub async fn call(aws: &MockAws, request: Request<Body>) -> Reply {
+pub(crate) async fn call(aws: &MockAws, request: Request<Body>) -> Reply {
     let response = aws.router().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
@@ -150,7 +150,7 @@ pub async fn call(aws: &MockAws, request: Request<Body>) -> Reply {
 }
 
 /// Temporary credentials from an STS response body.
-pub fn keys_from(reply: &Reply) -> Keys {
+pub(crate) fn keys_from(reply: &Reply) -> Keys {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     Keys {
         akid: reply.xml("AccessKeyId").unwrap(),
@@ -161,12 +161,16 @@ pub fn keys_from(reply: &Reply) -> Keys {
 
 /// SDK configuration against `aws`: its endpoint, us-east-1, a plain-HTTP client, the mock's
 /// clock as the SDK's time source (sleeps stay real: a frozen clock would never wake them).
-pub fn sdk_config(aws: &MockAws, credentials: Credentials) -> SdkConfig {
+pub(crate) fn sdk_config(aws: &MockAws, credentials: Credentials) -> SdkConfig {
     sdk_config_for(&aws.endpoint_url(), aws.clock(), credentials)
 }
 
 /// [`sdk_config`] for any endpoint and clock.
-pub fn sdk_config_for(endpoint: &str, clock: &SimClock, credentials: Credentials) -> SdkConfig {
+pub(crate) fn sdk_config_for(
+    endpoint: &str,
+    clock: &SimClock,
+    credentials: Credentials,
+) -> SdkConfig {
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -179,7 +183,7 @@ pub fn sdk_config_for(endpoint: &str, clock: &SimClock, credentials: Credentials
 }
 
 /// A plain HTTP request to a running server: (status, body).
-pub async fn http(method: &str, url: &str, body: Option<&str>) -> (u16, String) {
+pub(crate) async fn http(method: &str, url: &str, body: Option<&str>) -> (u16, String) {
     use hyper_util::client::legacy::Client;
     use hyper_util::rt::TokioExecutor;
     let client: Client<_, http_body_util::Full<bytes::Bytes>> =
@@ -198,15 +202,15 @@ pub async fn http(method: &str, url: &str, body: Option<&str>) -> (u16, String) 
     (status, String::from_utf8(bytes.to_vec()).unwrap())
 }
 
-pub use sts_lab_test_support::server::Server;
+pub(crate) use sts_lab_test_support::server::Server;
 
 /// Starts this build's `mock-sts serve --addr 127.0.0.1:0 ARGS…` and waits until it listens.
-pub fn spawn_server(args: &[&str]) -> Server {
+pub(crate) fn spawn_server(args: &[&str]) -> Server {
     Server::spawn(std::path::Path::new(env!("CARGO_BIN_EXE_mock-sts")), args)
 }
 
 /// Runs the `mock-sts` binary to completion: (exit code, stdout, stderr).
-pub fn run_binary(args: &[&str]) -> (i32, String, String) {
+pub(crate) fn run_binary(args: &[&str]) -> (i32, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mock-sts"))
         .args(args)
         .env("MOCK_STS_LOG", "warn")
@@ -220,7 +224,7 @@ pub fn run_binary(args: &[&str]) -> (i32, String, String) {
 }
 
 /// An aws-sdk-s3 client against `endpoint` on `clock`, path-style (`http://127.0.0.1:PORT/bucket`).
-pub fn s3_client_for(
+pub(crate) fn s3_client_for(
     endpoint: &str,
     clock: &SimClock,
     credentials: Credentials,
@@ -234,17 +238,17 @@ pub fn s3_client_for(
 }
 
 /// [`s3_client_for`] the running mock.
-pub fn s3_client(aws: &MockAws, credentials: Credentials) -> aws_sdk_s3::Client {
+pub(crate) fn s3_client(aws: &MockAws, credentials: Credentials) -> aws_sdk_s3::Client {
     s3_client_for(&aws.endpoint_url(), aws.clock(), credentials)
 }
 
 /// The default world user's credentials for an SDK.
-pub fn user_credentials() -> Credentials {
+pub(crate) fn user_credentials() -> Credentials {
     Credentials::new(USER_AKID, USER_SECRET, None, None, "test")
 }
 
 /// A raw HTTP exchange with bytes: (status, headers, body).
-pub async fn http_bytes(
+pub(crate) async fn http_bytes(
     method: &str,
     url: &str,
     headers: &[(&str, &str)],
@@ -269,10 +273,10 @@ pub async fn http_bytes(
 }
 
 /// A scratch directory under the system temp dir, removed on drop.
-pub struct TempDir(pub std::path::PathBuf);
+pub(crate) struct TempDir(pub std::path::PathBuf);
 
 impl TempDir {
-    pub fn new(name: &str) -> TempDir {
+    pub(crate) fn new(name: &str) -> TempDir {
         use std::sync::atomic::{AtomicU32, Ordering};
         static N: AtomicU32 = AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
@@ -285,7 +289,7 @@ impl TempDir {
         TempDir(dir)
     }
 
-    pub fn path(&self) -> &std::path::Path {
+    pub(crate) fn path(&self) -> &std::path::Path {
         &self.0
     }
 }
@@ -297,7 +301,7 @@ impl Drop for TempDir {
 }
 
 /// Deterministic bytes that do not compress.
-pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
+pub(crate) fn pattern(len: usize, seed: u32) -> Vec<u8> {
     let mut x = seed | 1;
     (0..len)
         .map(|_| {
@@ -310,13 +314,13 @@ pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
 }
 
 /// S3's ETag of a single-part object: the quoted MD5 hex.
-pub fn md5_etag(data: &[u8]) -> String {
+pub(crate) fn md5_etag(data: &[u8]) -> String {
     use md5::Digest;
     format!("\"{}\"", hex::encode(md5::Md5::digest(data)))
 }
 
 /// Base64 CRC32, as `x-amz-checksum-crc32` carries it.
-pub fn crc32(data: &[u8]) -> String {
+pub(crate) fn crc32(data: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(
         (crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32IsoHdlc, data) as u32).to_be_bytes(),
@@ -325,7 +329,7 @@ pub fn crc32(data: &[u8]) -> String {
 
 /// Runs `work` on a current-thread runtime with every log line (TRACE and up) captured, and
 /// returns its output with the logs, for tests that prove secrets never reach the logs.
-pub fn with_captured_logs<T>(work: impl Future<Output = T>) -> (T, String) {
+pub(crate) fn with_captured_logs<T>(work: impl Future<Output = T>) -> (T, String) {
     use std::io::Write;
     use std::sync::{Arc, Mutex};
 
@@ -358,7 +362,10 @@ pub fn with_captured_logs<T>(work: impl Future<Output = T>) -> (T, String) {
 /// A property test's configuration: `default_cases` cases unless `PROPTEST_CASES` says
 /// otherwise ([`mock_sts::testing::config`]), failures persisted to `regressions` (a path under
 /// `mock-sts/proptest-regressions/`, committed so every run replays them first).
-pub fn prop_config(default_cases: u32, regressions: &'static str) -> proptest::test_runner::Config {
+pub(crate) fn prop_config(
+    default_cases: u32,
+    regressions: &'static str,
+) -> proptest::test_runner::Config {
     proptest::test_runner::Config {
         failure_persistence: Some(Box::new(
             proptest::test_runner::FileFailurePersistence::Direct(regressions),
@@ -370,7 +377,7 @@ pub fn prop_config(default_cases: u32, regressions: &'static str) -> proptest::t
 /// An S3 request without a body, signed by aws-sigv4 with aws-sdk-s3's rules (path encoded
 /// once, never normalised; `x-amz-content-sha256` sent): in the `Authorization` header, or
 /// presigned for `presigned` when given. `path_and_query` is sent as given (already encoded).
-pub fn s3_request(
+pub(crate) fn s3_request(
     method: &str,
     path_and_query: &str,
     keys: &Keys,

@@ -25,7 +25,7 @@ const EXTENDED_CREDS: &str =
 const CONTAINER_PATH: &str = "/v2/credentials/6d1e8f2a-4b7c-4e9d-a3f5-0c2b9e7d1a48";
 
 /// The default world's principals, then `extra` sections.
-pub fn world_with(extra: &str) -> World {
+pub(crate) fn world_with(extra: &str) -> World {
     let text = format!(
         "[[account]]\nid = \"123456789012\"\n[[user]]\nname = \"pipeline\"\naccess_key_id = \"{USER_AKID}\"\nsecret_access_key = \"{USER_SECRET}\"\n[[role]]\nname = \"cross-account-s3\"\nmax_session_duration = 43200\n[[role]]\nname = \"instance-role\"\ntrusted = [\"ec2.amazonaws.com\"]\n[[role]]\nname = \"task-role\"\n{extra}"
     );

@@ -483,14 +483,14 @@ fn sign_case(case: &Case, keys: &Keys, time: SystemTime) -> Wire {
         Payload::Signed => SignableBody::Bytes(&body),
         Payload::Unsigned => SignableBody::UnsignedPayload,
         Payload::Chunked { trailer: false } => {
-            SignableBody::Precomputed(mock_sts::sigv4::STREAMING_PAYLOAD.into())
+            SignableBody::Precomputed(mock_sts::internals::STREAMING_PAYLOAD.into())
         }
         Payload::Chunked { trailer: true } => {
-            SignableBody::Precomputed(mock_sts::sigv4::STREAMING_PAYLOAD_TRAILER.into())
+            SignableBody::Precomputed(mock_sts::internals::STREAMING_PAYLOAD_TRAILER.into())
         }
-        Payload::UnsignedTrailer => {
-            SignableBody::Precomputed(mock_sts::sigv4::STREAMING_UNSIGNED_PAYLOAD_TRAILER.into())
-        }
+        Payload::UnsignedTrailer => SignableBody::Precomputed(
+            mock_sts::internals::STREAMING_UNSIGNED_PAYLOAD_TRAILER.into(),
+        ),
     };
     let header_refs: Vec<(&str, &str)> = headers
         .iter()

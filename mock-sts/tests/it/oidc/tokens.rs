@@ -15,7 +15,7 @@ use rsa::signature::{SignatureEncoding as _, Signer as _};
 use rsa::traits::PublicKeyParts as _;
 use serde_json::{Value, json};
 
-pub const RSA_A_PKCS8_DER: &str = concat!(
+pub(crate) const RSA_A_PKCS8_DER: &str = concat!(
     "MIIEvwIBADANBgkqhkiG9w0BAQEFAASCBKkwggSlAgEAAoIBAQDWRvmHFC3O9dl46shkQuEfUkqPasFKBUqqY7Yf",
     "HmjS6q5cPIdL7nUtiucv2pxnwQUZFTo7WDaFAfe8YAls5135nJCcKwhmnKKyKwnYMjZdBn72LR1G2n/TnTH7QQ9Z",
     "Wp2xpf+vmMUnA0hEvJWOC1nbB9Mitr+WOASeMJQXs/1uWSAgdX7f2X6GGazbr9UxMcuF4EnkK2CsBY0X3sCcu3JS",
@@ -36,7 +36,7 @@ pub const RSA_A_PKCS8_DER: &str = concat!(
     "/NR6nOfw+E2TCOsZnF18XPHA2ruXQ8aBPenkA9B/4sOr7UdifknjKhZ2jMDh6oHap5FB5I4CoMcDMPU+vh2/IRBS",
     "9rXKNUxuNkVKxwwsjiu4joZJ0VD3YU5Tiqtw/5N/Sw==",
 );
-pub const RSA_B_PKCS8_DER: &str = concat!(
+pub(crate) const RSA_B_PKCS8_DER: &str = concat!(
     "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC1vhJV+Q297SE8zkqt0+Mjl2L/GhjfrRvt7wvr",
     "0i9gkwH30jd+TMJH61BgOcCdss42O6oI3BAMGsj3CdFEcwx5kWn02mNuRY11xH0luLsjZAGMUNzy9AEPegMi5HcH",
     "DWJuvreTp63MrKhXLTGw0tfI4/NA0AC0at54VSUiaY0itoz7esTOaZ3Gx7D0eiXS6nSmvrSEbwk7yoSM8xHDORn5",
@@ -59,36 +59,36 @@ pub const RSA_B_PKCS8_DER: &str = concat!(
 );
 
 /// The P-256 private scalar `d`, base64url.
-pub const EC_D: &str = "B32cUNlodJ3TZ4rJRDVKJcZrt1mqS_8oZ0XWqRSwExE";
+pub(crate) const EC_D: &str = "B32cUNlodJ3TZ4rJRDVKJcZrt1mqS_8oZ0XWqRSwExE";
 
 /// 2026-01-01T00:00:00Z, the simulated "now" of every test.
-pub const NOW: i64 = 1_767_225_600;
-pub const ISSUER: &str = "https://token.actions.githubusercontent.com";
-pub const AUDIENCE: &str = "sts.amazonaws.com";
-pub const SUBJECT: &str = "repo:octo-org/octo-repo:ref:refs/heads/main";
+pub(crate) const NOW: i64 = 1_767_225_600;
+pub(crate) const ISSUER: &str = "https://token.actions.githubusercontent.com";
+pub(crate) const AUDIENCE: &str = "sts.amazonaws.com";
+pub(crate) const SUBJECT: &str = "repo:octo-org/octo-repo:ref:refs/heads/main";
 
-pub static RSA_A: LazyLock<rsa::PrivateKey> = LazyLock::new(|| rsa_private(RSA_A_PKCS8_DER));
-pub static RSA_B: LazyLock<rsa::PrivateKey> = LazyLock::new(|| rsa_private(RSA_B_PKCS8_DER));
-pub static EC: LazyLock<p256::ecdsa::SigningKey> =
+pub(crate) static RSA_A: LazyLock<rsa::PrivateKey> = LazyLock::new(|| rsa_private(RSA_A_PKCS8_DER));
+pub(crate) static RSA_B: LazyLock<rsa::PrivateKey> = LazyLock::new(|| rsa_private(RSA_B_PKCS8_DER));
+pub(crate) static EC: LazyLock<p256::ecdsa::SigningKey> =
     LazyLock::new(|| p256::ecdsa::SigningKey::from_slice(&B64URL.decode(EC_D).unwrap()).unwrap());
 
-pub fn rsa_private(der_b64: &str) -> rsa::PrivateKey {
+pub(crate) fn rsa_private(der_b64: &str) -> rsa::PrivateKey {
     rsa::PrivateKey::from_pkcs8_der(&STANDARD.decode(der_b64).unwrap()).unwrap()
 }
 
-pub fn now() -> SystemTime {
+pub(crate) fn now() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(NOW.unsigned_abs())
 }
 
 #[derive(Clone, Copy)]
-pub enum Key {
+pub(crate) enum Key {
     RsaA,
     RsaB,
     Ec,
 }
 
 impl Key {
-    pub fn jwk(self, kid: &str) -> Value {
+    pub(crate) fn jwk(self, kid: &str) -> Value {
         let be = |u: &BoxedUint| B64URL.encode(strip_leading_zeros(&u.to_be_bytes()));
         match self {
             Key::RsaA | Key::RsaB => {
@@ -108,7 +108,7 @@ impl Key {
         }
     }
 
-    pub fn sign(self, alg: &str, message: &[u8]) -> Vec<u8> {
+    pub(crate) fn sign(self, alg: &str, message: &[u8]) -> Vec<u8> {
         use rsa::pkcs1v15::SigningKey;
         let rsa = |key: &rsa::PrivateKey| -> Vec<u8> {
             match alg {
@@ -134,12 +134,12 @@ impl Key {
     }
 }
 
-pub fn jwks(keys: &[(Key, &str)]) -> Value {
+pub(crate) fn jwks(keys: &[(Key, &str)]) -> Value {
     json!({"keys": keys.iter().map(|(k, kid)| k.jwk(kid)).collect::<Vec<_>>()})
 }
 
 /// A JWT with this header and payload, signed by `key` with the header's `alg`.
-pub fn token_with(header: &Value, claims: &Value, key: Key) -> String {
+pub(crate) fn token_with(header: &Value, claims: &Value, key: Key) -> String {
     let input = format!(
         "{}.{}",
         B64URL.encode(header.to_string()),
@@ -150,12 +150,12 @@ pub fn token_with(header: &Value, claims: &Value, key: Key) -> String {
     format!("{input}.{}", B64URL.encode(signature))
 }
 
-pub fn claims() -> Value {
+pub(crate) fn claims() -> Value {
     json!({"iss": ISSUER, "sub": SUBJECT, "aud": AUDIENCE, "iat": NOW - 60, "nbf": NOW - 60,
            "exp": NOW + 3600, "repository": "octo-org/octo-repo"})
 }
 
-pub fn rs256(claims: &Value) -> String {
+pub(crate) fn rs256(claims: &Value) -> String {
     token_with(
         &json!({"alg": "RS256", "typ": "JWT", "kid": "a"}),
         claims,
@@ -163,7 +163,7 @@ pub fn rs256(claims: &Value) -> String {
     )
 }
 
-pub fn es256(claims: &Value) -> String {
+pub(crate) fn es256(claims: &Value) -> String {
     token_with(
         &json!({"alg": "ES256", "typ": "JWT", "kid": "e"}),
         claims,
