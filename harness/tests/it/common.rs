@@ -83,6 +83,40 @@ pub fn external_options() -> Option<ProcessOptions> {
     })
 }
 
+/// Whether a scenario runs `node` (the JS v3 example clients in `scenarios/clients/js`).
+pub fn runs_node(scenario: &Scenario) -> bool {
+    scenario.runs.iter().any(|r| {
+        r.process
+            .as_ref()
+            .is_some_and(|p| p.command.first().is_some_and(|c| c == "node"))
+    })
+}
+
+/// Whether `node` and the JS clients' pinned packages (`scenarios/clients/js/node_modules`,
+/// installed by scripts/test with `npm ci`) are there; `false` after saying which is missing.
+pub fn node_clients_ready() -> bool {
+    let path = ProcessOptions::default().program_path();
+    if process::find_on_path("node", &path).is_none() {
+        missing(
+            "`node` is not on PATH: the JS v3 scenarios need Node.js 20 or later, which scripts/test does not install (Debian: apt-get install nodejs npm)",
+        );
+        return false;
+    }
+    let js = catalog_dir().join("clients/js");
+    if !js
+        .join("node_modules/@aws-sdk/client-s3/package.json")
+        .exists()
+    {
+        missing(&format!(
+            "the JS v3 clients' packages are not installed in {}/node_modules (npm ci --prefix {})",
+            js.display(),
+            js.display()
+        ));
+        return false;
+    }
+    true
+}
+
 /// The scenarios whose names start with "seed:".
 pub fn seed_scenarios() -> Vec<Scenario> {
     catalog()
