@@ -98,7 +98,7 @@ pub fn node_clients_ready() -> bool {
     let path = ProcessOptions::default().program_path();
     if process::find_on_path("node", &path).is_none() {
         missing(
-            "`node` is not on PATH: the JS v3 scenarios need Node.js 20 or later, which scripts/test does not install (Debian: apt-get install nodejs npm)",
+            "`node` is not on PATH: install Node.js 20 or later with npm for the JS v3 scenarios (Debian 12's nodejs is 18, too old for the pinned SDK)",
         );
         return false;
     }
