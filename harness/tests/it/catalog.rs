@@ -1,9 +1,10 @@
 //! Every scenario file is a test: its expectations are the assertions.
 //!
 //! In-process scenarios run all at once, as before. Scenarios with `process` runs (boto3, the
-//! AWS CLI, under libfaketime at ×360) follow, two at a time: each is tens of seconds of real
-//! programs on an accelerated clock, and on two cores more at once would starve them. They
-//! need faketime and the venv; without them the test fails saying how to get them, unless
+//! AWS CLI, JS v3 under libfaketime at ×360) follow, two at a time: each is tens of seconds of
+//! real programs on an accelerated clock, and on two cores more at once would starve them. They
+//! need faketime and the venv, the JS ones node and `scenarios/clients/js/node_modules` too;
+//! without them the test fails saying how to get them, unless
 //! `STS_LAB_SKIP_EXTERNAL_CLIENTS=1` skips them on purpose.
 
 use std::sync::Mutex;
@@ -34,6 +35,10 @@ fn every_scenario_in_the_catalog_meets_its_expectations() {
         "the catalog has boto3 and CLI scenarios"
     );
     if external_options().is_some() {
+        // JS v3 scenarios also need node and their node_modules (checked once: a missing one
+        // fails the test, or is skipped on purpose, while the others still run).
+        let node = external.iter().any(runs_node) && node_clients_ready();
+        let external: Vec<&Scenario> = external.iter().filter(|s| node || !runs_node(s)).collect();
         let next = AtomicUsize::new(0);
         let done = Mutex::new(Vec::new());
         std::thread::scope(|scope| {

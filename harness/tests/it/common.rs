@@ -59,6 +59,40 @@ pub(crate) fn external_options() -> Option<ProcessOptions> {
     })
 }
 
+/// Whether a scenario runs `node` (the JS v3 example clients in `scenarios/clients/js`).
+pub(crate) fn runs_node(scenario: &Scenario) -> bool {
+    scenario.runs.iter().any(|r| {
+        r.process
+            .as_ref()
+            .is_some_and(|p| p.command.first().is_some_and(|c| c == "node"))
+    })
+}
+
+/// Whether `node` and the JS clients' pinned packages (`scenarios/clients/js/node_modules`,
+/// installed by scripts/test with `npm ci`) are there; `false` after saying which is missing.
+pub(crate) fn node_clients_ready() -> bool {
+    let path = ProcessOptions::default().program_path();
+    if process::find_on_path("node", &path).is_none() {
+        missing(
+            "`node` is not on PATH: install Node.js 20 or later with npm for the JS v3 scenarios (Debian 12's nodejs is 18, too old for the pinned SDK)",
+        );
+        return false;
+    }
+    let js = catalog_dir().join("clients/js");
+    if !js
+        .join("node_modules/@aws-sdk/client-s3/package.json")
+        .exists()
+    {
+        missing(&format!(
+            "the JS v3 clients' packages are not installed in {}/node_modules (npm ci --prefix {})",
+            js.display(),
+            js.display()
+        ));
+        return false;
+    }
+    true
+}
+
 /// The seed scenarios ([`seeds::SEED_FILES`]; `catalog` checks they are the `seed:` ones).
 pub(crate) fn seed_scenarios() -> Vec<Scenario> {
     seeds::seed_files()
