@@ -171,6 +171,7 @@ async fn setup(strategy: StrategyKind) -> Setup {
         source_access_key_id: user.access_key_id.clone(),
         source_secret_access_key: user.secret_access_key.clone(),
         partition: format!("bench::{}", strategy.as_str()),
+        container: None,
     };
     let run = RunSpec {
         name: strategy.as_str().to_owned(),

@@ -337,6 +337,12 @@ async fn drive(
         source_access_key_id: user.access_key_id.clone(),
         source_secret_access_key: user.secret_access_key.clone(),
         partition: format!("{}::{}::{seed}", scenario.name, run.name),
+        container: scenario.world.container.as_ref().map(|c| {
+            (
+                format!("{}{}", aws.endpoint_url(), c.relative_uri),
+                c.authorization_token.clone(),
+            )
+        }),
     };
 
     let records = Arc::new(Mutex::new(Vec::new()));

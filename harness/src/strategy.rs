@@ -53,6 +53,9 @@ pub struct ClientEnv {
     pub source_secret_access_key: String,
     /// A name unique to the run (retry partitions are process-global in the SDK).
     pub partition: String,
+    /// The world's container credential endpoint, for `sdk-container`: its full URI and
+    /// authorization token.
+    pub container: Option<(String, Option<String>)>,
 }
 
 impl ClientEnv {
@@ -86,6 +89,34 @@ impl ClientEnv {
             .with_sleep_impl(SharedAsyncSleep::new(self.clock.clone()))
             .with_region(Some(isolated_region()))
             .with_behavior_version(Some(BehaviorVersion::latest()))
+    }
+
+    /// aws-config's default credential chain as a container sees it: an environment with
+    /// only `AWS_CONTAINER_CREDENTIALS_FULL_URI` (and the authorization token) and no config
+    /// files, so the chain resolves to its container provider. The environment is the
+    /// loader's own (`ConfigLoader::env`, aws-config's `test-util`): runs share the process,
+    /// so none may set a process-wide variable.
+    async fn container_chain(
+        &self,
+        uri: &str,
+        token: Option<&str>,
+    ) -> Result<SharedCredentialsProvider, StartupError> {
+        let mut vars = vec![("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri)];
+        if let Some(token) = token {
+            vars.push(("AWS_CONTAINER_AUTHORIZATION_TOKEN", token));
+        }
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .env(aws_types::os_shim_internal::Env::from_slice(&vars))
+            .fs(aws_types::os_shim_internal::Fs::from_slice(&[]))
+            .http_client(self.http.clone())
+            .time_source(SharedTimeSource::new(self.client_clock.clone()))
+            .sleep_impl(SharedAsyncSleep::new(self.clock.clone()))
+            .region(isolated_region())
+            .load()
+            .await;
+        config.credentials_provider().ok_or_else(|| StartupError {
+            message: "aws-config's default chain built no credentials provider".into(),
+        })
     }
 
     /// An STS client on the base config with the run's own retry partition.
@@ -247,6 +278,14 @@ pub async fn build_clients(env: &ClientEnv, run: &RunSpec) -> Result<Clients, St
                 .build();
             (SharedCredentialsProvider::new(provider), None)
         }
+        StrategyKind::SdkContainer => {
+            let Some((uri, token)) = &env.container else {
+                return Err(StartupError {
+                    message: "sdk-container needs a [container] in the scenario's world".into(),
+                });
+            };
+            (env.container_chain(uri, token.as_deref()).await?, None)
+        }
         StrategyKind::NaiveRefresh => {
             let provider = NaiveRefresh {
                 sts: env.sts_client(&base),
@@ -372,7 +411,7 @@ pub fn remedy(strategy: StrategyKind) -> &'static str {
         StrategyKind::NaiveRefresh => {
             "refresh before expiry, not at it: the SDK's identity cache refreshes 5-10 s early (botocore 15 min) and lets one caller refresh while the others wait; use the SDK's provider (strategy sdk-profile)"
         }
-        StrategyKind::SdkProfile | StrategyKind::SdkImds => {
+        StrategyKind::SdkProfile | StrategyKind::SdkImds | StrategyKind::SdkContainer => {
             "the SDK's provider refreshes on its own; a failure here means the refresh itself failed (STS refused it, or the source credentials were unusable): see the failing call"
         }
         StrategyKind::Process => {
@@ -385,7 +424,9 @@ pub fn remedy(strategy: StrategyKind) -> &'static str {
 pub fn refresh_buffer(strategy: StrategyKind) -> Duration {
     match strategy {
         // aws-sdk-rust's lazy identity cache: 10 s minus up to 50 % jitter (aws-facts §6.1).
-        StrategyKind::SdkProfile | StrategyKind::SdkImds => Duration::from_secs(5),
+        StrategyKind::SdkProfile | StrategyKind::SdkImds | StrategyKind::SdkContainer => {
+            Duration::from_secs(5)
+        }
         // Refresh exactly at expiry: any request latency can carry a request past it.
         StrategyKind::NaiveRefresh | StrategyKind::ManualEnv => Duration::ZERO,
         // Unknown: the program's SDK decides; metrics judge its fidelity by its expectation.

@@ -228,6 +228,9 @@ pub enum StrategyKind {
     SdkProfile,
     /// A profile with `role_arn` + `credential_source = Ec2InstanceMetadata`.
     SdkImds,
+    /// aws-config's default chain in a container: the world's container credential endpoint
+    /// (`AWS_CONTAINER_CREDENTIALS_FULL_URI`, and its authorization token when it has one).
+    SdkContainer,
     /// A hand-rolled cache that refreshes only once the credentials have expired.
     NaiveRefresh,
     /// Any program, run under libfaketime on the scenario's scaled clock, with the endpoint,
@@ -242,16 +245,18 @@ impl StrategyKind {
             StrategyKind::ManualEnv => "manual-env",
             StrategyKind::SdkProfile => "sdk-profile",
             StrategyKind::SdkImds => "sdk-imds",
+            StrategyKind::SdkContainer => "sdk-container",
             StrategyKind::NaiveRefresh => "naive-refresh",
             StrategyKind::Process => "process",
         }
     }
 
     /// All strategies, for messages.
-    pub const ALL: [StrategyKind; 5] = [
+    pub const ALL: [StrategyKind; 6] = [
         StrategyKind::ManualEnv,
         StrategyKind::SdkProfile,
         StrategyKind::SdkImds,
+        StrategyKind::SdkContainer,
         StrategyKind::NaiveRefresh,
         StrategyKind::Process,
     ];
