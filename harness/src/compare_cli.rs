@@ -47,9 +47,12 @@ pub fn compare(args: &CompareArgs) -> Result<bool, BadInput> {
         .map(str::parse)
         .transpose()
         .map_err(|e| BadInput(format!("--partition: {e}")))?;
-    if args.json.as_ref().zip(args.markdown.as_ref()).is_some_and(|(j, m)| {
-        j.as_os_str() == "-" && m.as_os_str() == "-"
-    }) {
+    if args
+        .json
+        .as_ref()
+        .zip(args.markdown.as_ref())
+        .is_some_and(|(j, m)| j.as_os_str() == "-" && m.as_os_str() == "-")
+    {
         return Err(BadInput(
             "--json - and --markdown -: only one of them can have standard output".into(),
         ));

@@ -342,9 +342,9 @@ mod tests {
     fn every_fault_is_a_valid_rule() {
         for c in CONDITIONS {
             if let Some(fault) = c.fault {
-                let rule = fault
-                    .rule_spec()
-                    .validate(TimeBase::SinceStart(mock_sts::clock::default_virtual_start()));
+                let rule = fault.rule_spec().validate(TimeBase::SinceStart(
+                    mock_sts::clock::default_virtual_start(),
+                ));
                 assert!(rule.is_ok(), "{}: {rule:?}", c.name);
             }
         }

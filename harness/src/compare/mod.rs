@@ -74,7 +74,9 @@ pub enum PlanError {
         known: String,
     },
     /// `--strategy` named a program whose client is not in the clients folder.
-    #[error("--strategy: `{name}` runs {path}, which does not exist (--clients DIR names the folder)")]
+    #[error(
+        "--strategy: `{name}` runs {path}, which does not exist (--clients DIR names the folder)"
+    )]
     ClientMissing {
         /// The strategy.
         name: String,
@@ -149,6 +151,7 @@ impl Plan {
                 known: names(STRATEGIES.iter().map(|s| s.name)),
             }
         })?;
+        let given = clients;
         let clients = std::path::absolute(clients).unwrap_or_else(|_| clients.to_path_buf());
         let mut kept = Vec::new();
         let mut left_out = Vec::new();
@@ -173,7 +176,8 @@ impl Plan {
             }
             left_out.push(LeftOut {
                 strategy: s.name,
-                reason: format!("{} is not there", file.display()),
+                // As the flag gave it, so the note reads the same on every machine.
+                reason: format!("{} is not there", given.join(script).display()),
             });
         }
         let mut cells = Vec::new();
@@ -189,7 +193,9 @@ impl Plan {
             if let Some(fault) = c.fault {
                 fault
                     .rule_spec()
-                    .validate(TimeBase::SinceStart(mock_sts::clock::default_virtual_start()))
+                    .validate(TimeBase::SinceStart(
+                        mock_sts::clock::default_virtual_start(),
+                    ))
                     .map_err(|source| PlanError::Fault {
                         name: c.name.to_string(),
                         source,
@@ -204,7 +210,11 @@ impl Plan {
             clients,
             cells,
         };
-        if plan.cells.iter().any(|&(_, c, _)| plan.strategies[c].is_program()) {
+        if plan
+            .cells
+            .iter()
+            .any(|&(_, c, _)| plan.strategies[c].is_program())
+        {
             process::find_faketime(options)?;
         }
         Ok(plan)
@@ -576,12 +586,12 @@ pub fn run(plan: &Plan, options: &ProcessOptions, mut progress: impl FnMut(&Cell
         })
         .collect();
     for group in [in_process, programs] {
-        for r in 0..plan.conditions.len() {
+        for (r, scenario) in scenarios.iter().enumerate() {
             let jobs: Vec<&Job1> = group.iter().filter(|j| j.row == r).collect();
             if jobs.is_empty() {
                 continue;
             }
-            let outcomes = run_group(&scenarios[r], &jobs, options);
+            let outcomes = run_group(scenario, &jobs, options);
             for (job, outcome) in jobs.iter().zip(outcomes) {
                 let (_, c, index) = plan.cells[job.slot];
                 let cell = Cell {

@@ -23,7 +23,10 @@ fn failures(m: &Measured) -> String {
         Some(f) => format!("{} fail ({} +{})", m.failures, f.code, secs(f.at_seconds)),
         None => format!("{} fail", m.failures),
     };
-    if let Some(exit) = m.exit.filter(|e| *e != crate::process::Exit::Code { code: 0 }) {
+    if let Some(exit) = m
+        .exit
+        .filter(|e| *e != crate::process::Exit::Code { code: 0 })
+    {
         let _ = write!(text, " · {}", exit.describe());
     }
     if m.startup_error.is_some() {
@@ -53,7 +56,10 @@ fn cell_lines(cell: &Cell) -> Vec<String> {
     match &cell.outcome {
         Outcome::Measured(m) => {
             let mut first = format!("{} fail", m.failures);
-            if let Some(exit) = m.exit.filter(|e| *e != crate::process::Exit::Code { code: 0 }) {
+            if let Some(exit) = m
+                .exit
+                .filter(|e| *e != crate::process::Exit::Code { code: 0 })
+            {
                 let _ = write!(first, " · {}", exit.describe());
             }
             if m.startup_error.is_some() {
@@ -94,7 +100,11 @@ fn notes(table: &Table) -> String {
     for cell in &table.cells {
         match &cell.outcome {
             Outcome::NotApplicable { reason } => {
-                let _ = writeln!(out, "n/a: {} under {}: {reason}", cell.strategy, cell.condition);
+                let _ = writeln!(
+                    out,
+                    "n/a: {} under {}: {reason}",
+                    cell.strategy, cell.condition
+                );
             }
             Outcome::DidNotRun { run, reason } => {
                 let _ = writeln!(

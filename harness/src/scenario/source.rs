@@ -79,13 +79,21 @@ expect = { passes = true }
     #[test]
     fn bad_sources_name_line_and_key() {
         let cases = [
-            (CHAIN.replace("sdk-profile", "naive-refresh"), "takes no source role"),
             (
-                CHAIN.replace("sdk-profile", "manual-env").replace(" }\nexpect", ", copied = false }\nexpect"),
+                CHAIN.replace("sdk-profile", "naive-refresh"),
+                "takes no source role",
+            ),
+            (
+                CHAIN
+                    .replace("sdk-profile", "manual-env")
+                    .replace(" }\nexpect", ", copied = false }\nexpect"),
                 "manual-env copies every key",
             ),
             (
-                CHAIN.replace("short-session\" }", "short-session\", duration_seconds = 900 }"),
+                CHAIN.replace(
+                    "short-session\" }",
+                    "short-session\", duration_seconds = 900 }",
+                ),
                 "set copied = true",
             ),
             (CHAIN.replace("role = ", "rol = "), "unknown field `rol`"),
@@ -94,7 +102,10 @@ expect = { passes = true }
             let e = Scenario::parse(&text, Path::new("s.toml"))
                 .unwrap_err()
                 .to_string();
-            assert!(e.starts_with("s.toml:8:") && e.contains(want), "{want}: {e}");
+            assert!(
+                e.starts_with("s.toml:8:") && e.contains(want),
+                "{want}: {e}"
+            );
         }
     }
 }

@@ -65,7 +65,11 @@ fn the_in_process_table_shows_what_the_catalog_shows() {
     assert_eq!(t.summary.did_not_run, 0, "{text}");
 
     // Healthy: the SDK's provider renews before the expiry and nothing fails.
-    let healthy = t.cell("healthy", "sdk-profile").unwrap().measured().unwrap();
+    let healthy = t
+        .cell("healthy", "sdk-profile")
+        .unwrap()
+        .measured()
+        .unwrap();
     assert_eq!(healthy.failures, 0, "{text}");
     // One session at start-up, one renewal before 1 h, and one before 2 h when the drifting
     // rounds reach it before the job ends.
@@ -89,7 +93,11 @@ fn the_in_process_table_shows_what_the_catalog_shows() {
         }
         let (code, at) = first_failure(&t, c.name, "manual-env").unwrap();
         assert_eq!(code, "ExpiredToken", "{}: {text}", c.name);
-        assert!((3600.0..=3630.0).contains(&at), "{}: at {at}: {text}", c.name);
+        assert!(
+            (3600.0..=3630.0).contains(&at),
+            "{}: at {at}: {text}",
+            c.name
+        );
     }
 
     // STS throttled through the SDK's last-seconds refresh: calls fail in the client.
@@ -113,13 +121,21 @@ fn the_in_process_table_shows_what_the_catalog_shows() {
     assert_eq!(code, "ExpiredToken", "{text}");
 
     // Instance metadata down: the SDK's IMDS provider falls back to what it has.
-    let imds = t.cell("imds-down", "sdk-profile").unwrap().measured().unwrap();
+    let imds = t
+        .cell("imds-down", "sdk-profile")
+        .unwrap()
+        .measured()
+        .unwrap();
     assert_eq!(imds.run, "sdk-imds");
     assert_eq!(imds.failures, 0, "{text}");
 
     // The Markdown has a line per condition and a cell per strategy.
     let md = compare::markdown(&t);
-    assert_eq!(md.lines().filter(|l| l.starts_with("| ")).count(), 1 + 6, "{md}");
+    assert_eq!(
+        md.lines().filter(|l| l.starts_with("| ")).count(),
+        1 + 6,
+        "{md}"
+    );
     assert!(md.contains("| healthy | 0 fail · "), "{md}");
 }
 
@@ -167,7 +183,10 @@ fn partitions_one_and_two_of_two_cover_every_cell_once() {
             &json_arg,
         ]);
         assert_eq!(code, 0, "{stdout}{stderr}");
-        assert!(stderr.contains(&format!("partition {shard}: 3 cell(s)")), "{stderr}");
+        assert!(
+            stderr.contains(&format!("partition {shard}: 3 cell(s)")),
+            "{stderr}"
+        );
         assert!(stdout.contains(&format!("partition {shard}")), "{stdout}");
         all.extend(cells_of(&json));
     }
@@ -181,7 +200,11 @@ fn partitions_one_and_two_of_two_cover_every_cell_once() {
         all.iter().map(|(c, s, _)| (c.clone(), s.clone())).collect();
     let want: BTreeSet<(String, String)> = ["healthy", "imds-down"]
         .iter()
-        .flat_map(|c| IN_PROCESS.iter().map(|s| ((*c).to_string(), (*s).to_string())))
+        .flat_map(|c| {
+            IN_PROCESS
+                .iter()
+                .map(|s| ((*c).to_string(), (*s).to_string()))
+        })
         .collect();
     assert_eq!(pairs, want);
 }
@@ -189,8 +212,14 @@ fn partitions_one_and_two_of_two_cover_every_cell_once() {
 #[test]
 fn bad_flags_exit_2_naming_the_flag() {
     let cases: [(&[&str], &str); 6] = [
-        (&["--condition", "sunny"], "--condition: unknown condition `sunny`"),
-        (&["--strategy", "boto4"], "--strategy: unknown strategy `boto4`"),
+        (
+            &["--condition", "sunny"],
+            "--condition: unknown condition `sunny`",
+        ),
+        (
+            &["--strategy", "boto4"],
+            "--strategy: unknown strategy `boto4`",
+        ),
         (&["--partition", "3/2"], "--partition: `3/2`"),
         (&["--partition", "x"], "--partition: `x` is not K/N"),
         (
@@ -200,7 +229,9 @@ fn bad_flags_exit_2_naming_the_flag() {
         (&["--json", "-", "--markdown", "-"], "only one of them"),
     ];
     for (flags, want) in cases {
-        let args: Vec<&str> = std::iter::once("compare").chain(flags.iter().copied()).collect();
+        let args: Vec<&str> = std::iter::once("compare")
+            .chain(flags.iter().copied())
+            .collect();
         let (code, stdout, stderr) = harness(&args);
         assert_eq!(code, 2, "{flags:?}: {stdout}{stderr}");
         assert!(stderr.contains(want), "{flags:?}: {stderr}");
