@@ -13,8 +13,10 @@
 //!   endpoint and generated AWS config files wired in.
 //! - [`metrics`]: metrics and verdicts from the events.
 //! - [`report`]: the table, JSON and JUnit reports.
+//! - [`compare`]: the fault-tolerance table: every strategy under the same conditions.
 //! - [`timeline`]: the timeline picture, one self-contained HTML file.
 //! - [`partition`]: a deterministic share of the scenario × run matrix for one CI runner.
+pub mod compare;
 pub mod metrics;
 pub mod outcome;
 pub mod partition;

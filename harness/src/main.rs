@@ -1,13 +1,16 @@
-//! `sts-harness`: run, check or list scenario files.
+//! `sts-harness`: run, check or list scenario files, or compare every strategy under the same
+//! conditions (`compare`, in `compare_cli`).
 //!
 //! Exit status: 0 when every run met its expectation, 1 when any departed, 2 on bad input
 //! (unreadable or invalid scenario files, bad flags, `process` runs without libfaketime's
-//! `faketime` or on a virtual clock).
+//! `faketime` or on a virtual clock). `compare`: 0 every cell ran, 1 a cell could not run.
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+mod compare_cli;
 
 use clap::{Args, Parser, Subcommand};
 use sts_harness::partition::Partition;
@@ -39,6 +42,9 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// The fault-tolerance table: every strategy under the same conditions (exit 0 when every
+    /// cell ran, 1 when one could not run, 2 on bad flags).
+    Compare(compare_cli::CompareArgs),
     /// List the scenarios and their runs.
     List {
         /// Scenario files or directories.
@@ -250,6 +256,7 @@ fn main() -> ExitCode {
         .init();
     let outcome = match cli.command {
         Command::Run(args) => run(&args),
+        Command::Compare(args) => compare_cli::compare(&args),
         Command::Check { paths } => load_all(&paths).map(|scenarios| {
             let mut out = String::new();
             for s in &scenarios {

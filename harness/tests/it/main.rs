@@ -6,6 +6,8 @@
 //! - `clock_faults`: a client's clock behind, ahead or jumping, judged by the server's;
 //! - `client_outcomes`: calls that fail in the SDK count; the SDK's log is captured per run;
 //! - `faults`: `[[fault]]` and `[[revoke]]`: bad rules, seeded dice, injected failures apart;
+//! - `compare`: the fault-tolerance table: the in-process half computed and checked, a boto3
+//!   cell through the real program, `--partition` shards, bad flags;
 //! - `cli`: the binary's exit codes, bad scenario files, JSON and JUnit output;
 //! - `process`: real programs (shell scripts, boto3) under libfaketime: exit status, output,
 //!   hung programs, children on one clock, missing commands, the boto3 expiry's accuracy.
@@ -20,6 +22,7 @@ mod cli;
 mod client_outcomes;
 mod clock_faults;
 mod common;
+mod compare;
 mod determinism;
 mod faults;
 mod process;
