@@ -184,13 +184,15 @@ fn make_clock(scenario: &Scenario, spec: ClockSpec) -> Result<SimClock, String> 
 }
 
 /// Starts the run's mock, the one way both paths start it: on `clock`, with the scenario's
-/// world, seed and `[[fault]]` rules; in process for a virtual clock, on a loopback socket
-/// for a scaled one (the SDK over real HTTP, or a program).
+/// world, seed and `[[fault]]` rules (a program's rules later: `drive_program`); in process
+/// for a virtual clock, on a loopback socket for a scaled one (the SDK over real HTTP, or a
+/// program).
 async fn start_mock(
     scenario: &Scenario,
     clock: &SimClock,
     spec: ClockSpec,
     seed: u64,
+    process_run: bool,
 ) -> Result<MockAws, String> {
     let builder = MockAws::builder()
         .clock(clock.clone())
@@ -203,7 +205,10 @@ async fn start_mock(
             .await
             .map_err(|e| format!("cannot start the mock: {e}"))?,
     };
-    install_faults(&aws, scenario);
+    // A program's rules wait for its first request (`drive_program`).
+    if !process_run {
+        install_faults(&aws, scenario, Duration::ZERO);
+    }
     Ok(aws)
 }
 
@@ -244,17 +249,30 @@ async fn drive_program(
             return;
         }
     };
-    let aws = match start_mock(scenario, &clock, result.clock, seed).await {
+    let aws = match start_mock(scenario, &clock, result.clock, seed, true).await {
         Ok(aws) => aws,
         Err(e) => {
             result.startup_error = Some(e);
             return;
         }
     };
-    let revocations = revoke_on_schedule(&aws, &clock, clock.now(), &scenario.revocations);
+    // A program's fault windows and revocations count from its first request, as every time
+    // in its report does: an interpreter's start-up alone takes simulated minutes at ×360,
+    // and more on a loaded machine. The rules go in once that request has been answered.
+    let anchored = async {
+        aws.event_log().wait_beyond(0).await;
+        let first = aws
+            .events()
+            .0
+            .first()
+            .map_or_else(|| clock.now(), |e| e.sim_time);
+        let offset = first.duration_since(scenario.start).unwrap_or_default();
+        install_faults(&aws, scenario, offset);
+        revoke_on_schedule(&aws, &clock, first, &scenario.revocations).await
+    };
     let outcome = tokio::select! {
         outcome = process::run(&prepared, scenario, run, &aws, &clock, seed) => outcome,
-        never = revocations => match never {},
+        never = anchored => match never {},
     };
     collect(result, &aws).await;
     match outcome {
@@ -287,7 +305,7 @@ async fn drive(
     // `[[revoke]]` times.
     let origin = clock.now();
     let job_end = origin + scenario.workload.length;
-    let aws = match start_mock(scenario, &clock, clock_spec, seed).await {
+    let aws = match start_mock(scenario, &clock, clock_spec, seed, false).await {
         Ok(aws) => aws,
         Err(e) => {
             result.startup_error = Some(e);
@@ -379,11 +397,14 @@ async fn drive(
     collect(result, &aws).await;
 }
 
-/// Gives the mock the scenario's `[[fault]]` rules, in order.
-fn install_faults(aws: &MockAws, scenario: &Scenario) {
+/// Installs the scenario's `[[fault]]` rules with their windows moved `offset` later.
+fn install_faults(aws: &MockAws, scenario: &Scenario, offset: Duration) {
     let faults = aws.faults();
     for rule in &scenario.faults {
-        faults.add(rule.clone());
+        let mut rule = rule.clone();
+        rule.from = rule.from.map(|t| t + offset);
+        rule.until = rule.until.map(|t| t + offset);
+        faults.add(rule);
     }
 }
 
