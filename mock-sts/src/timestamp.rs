@@ -104,19 +104,11 @@ pub fn from_unix_millis(ms: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(ms)
 }
 
-/// Truncates to whole seconds: STS issues and expires credentials on second boundaries.
+/// Truncates to whole seconds: STS stamps `Expiration` on the whole second (see
+/// `sts::session_expiration`), and `--start` defaults to the current second.
 pub fn floor_to_second(t: SystemTime) -> SystemTime {
     let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     UNIX_EPOCH + Duration::from_secs(since.as_secs())
-}
-
-/// Rounds up to whole seconds: STS's `Expiration` is the request's arrival rounded up plus
-/// `DurationSeconds` (a recorded AWS response to a request signed at 17:41:25 expires at
-/// 18:41:26, aws-facts §1.1), so credentials never live less than they were granted.
-pub fn ceil_to_second(t: SystemTime) -> SystemTime {
-    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs() + u64::from(since.subsec_nanos() > 0);
-    UNIX_EPOCH + Duration::from_secs(secs)
 }
 
 #[cfg(test)]
@@ -155,7 +147,6 @@ mod tests {
         assert_eq!(unix_millis(t(5, 999)), 5999);
         assert_eq!(from_unix_millis(5999), t(5, 999));
         assert_eq!(floor_to_second(t(5, 999)), t(5, 0));
-        assert_eq!(ceil_to_second(t(5, 1)), t(6, 0));
-        assert_eq!(ceil_to_second(t(5, 0)), t(5, 0));
+        assert_eq!(floor_to_second(t(5, 0)), t(5, 0));
     }
 }

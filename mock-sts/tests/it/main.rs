@@ -26,6 +26,8 @@
 //!   `ListObjectVersions` for bucket emptying, conditional writes), through boto3 and aws-sdk-s3;
 //! - `external_s3`: the AWS CLI's `s3` commands and boto3's transfers against the binary, and
 //!   `--data-dir` across restarts.
+//! - `sts_fidelity`: STS behaviours SDKs key on: `Expiration`'s whole second and the
+//!   `InvalidClientTokenId` variants, through aws-sdk-sts;
 //! - `prop_expiry`: property: signed requests are accepted before `Expiration` and get
 //!   `ExpiredToken` from it on, for any role limits, start and clock;
 //! - `prop_sigv4`: property: aws-sigv4-signed requests of any shape verify through the router,
@@ -49,5 +51,6 @@ mod s3;
 mod s3_bad_input;
 mod s3_fidelity;
 mod sdk;
+mod sts_fidelity;
 mod virtual_replay;
 mod web_identity;
