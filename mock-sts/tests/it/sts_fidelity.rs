@@ -97,3 +97,52 @@ async fn expiration_truncates_issue_time_plus_duration_and_is_judged_there() {
     assert_eq!(err.raw_response().unwrap().status().as_u16(), 403);
     aws.shutdown().await;
 }
+
+/// A session key sent without its token is a key STS does not know: 403
+/// `InvalidClientTokenId`, "…is invalid." with a period, as the AWS CLI prints it for a
+/// forgotten `aws_session_token` and for unknown keys (facebookresearch/Ego4d#413,
+/// barnybug/cli53#278 from Go's SDK).
+#[tokio::test]
+async fn a_session_key_without_its_token_is_an_unknown_key() {
+    let aws = started_at(start()).await;
+    let creds = assume(&aws, 900).await;
+    let (status, code, message) = caller_identity_error(&aws, sdk_credentials(&creds, None)).await;
+    assert_eq!(
+        (status, code.as_str(), message.as_str()),
+        (
+            403,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid."
+        )
+    );
+    let stranger = Credentials::new("AKIAUNKNOWNKEY000000", USER_SECRET, None, None, "test");
+    assert_eq!(
+        caller_identity_error(&aws, stranger).await,
+        (status, code, message)
+    );
+    aws.shutdown().await;
+}
+
+/// A token STS cannot use gets 403 `InvalidClientTokenId` without the period: the raw body
+/// aws-azure-login/aws-azure-login#251 recorded (305 bytes, `Sender`). A malformed token is
+/// that case; another session's valid token is the mock's answer, **unconfirmed**.
+#[tokio::test]
+async fn malformed_and_mismatched_tokens_are_invalid_client_token_id() {
+    let aws = started_at(start()).await;
+    let creds = assume(&aws, 900).await;
+    let other = assume(&aws, 900).await;
+    for token in ["not-a-session-token", other.session_token()] {
+        let (status, code, message) =
+            caller_identity_error(&aws, sdk_credentials(&creds, Some(token))).await;
+        assert_eq!(
+            (status, code.as_str(), message.as_str()),
+            (
+                403,
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid"
+            ),
+            "token {token:.20}"
+        );
+    }
+    aws.shutdown().await;
+}
