@@ -77,6 +77,19 @@ pub fn parse_amz_date(s: &str) -> Option<SystemTime> {
         .map(|p| p.assume_utc().into())
 }
 
+/// Parses an HTTP `Date` as S3 takes it in a signed request: RFC 7231's three forms
+/// (`Tue, 01 Dec 2026 07:10:31 GMT`, RFC 850, asctime) and RFC 2822's with a numeric zone,
+/// `Tue, 01 Dec 2026 07:10:31 -0000`, which botocore sends (`email.utils.formatdate`, no
+/// `X-Amz-Date`) when the caller sets `Date` (botocore `auth.py` `_set_necessary_date_headers`).
+pub fn parse_http_date(s: &str) -> Option<SystemTime> {
+    let s = s.trim();
+    httpdate::parse_http_date(s).ok().or_else(|| {
+        OffsetDateTime::parse(s, &time::format_description::well_known::Rfc2822)
+            .ok()
+            .map(SystemTime::from)
+    })
+}
+
 /// Parses an RFC 3339 timestamp (`2026-01-01T00:00:00Z`, offsets and fractions allowed).
 pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
@@ -139,6 +152,19 @@ mod tests {
         assert_eq!(parse_amz_date("2026-01-01"), None);
         assert_eq!(parse_amz_date("20261301T010000Z"), None);
         assert_eq!(parse_rfc3339("yesterday"), None);
+        for form in [
+            "Thu, 01 Jan 2026 01:00:00 GMT",
+            "Thursday, 01-Jan-26 01:00:00 GMT",
+            "Thu Jan  1 01:00:00 2026",
+            "Thu, 01 Jan 2026 01:00:00 -0000",
+            "Thu, 01 Jan 2026 01:00:00 +0000",
+            "Thu, 01 Jan 2026 02:00:00 +0100",
+            "01 Jan 2026 01:00:00 +0000",
+        ] {
+            assert_eq!(parse_http_date(form), Some(at), "{form}");
+        }
+        assert_eq!(parse_http_date("20260101T010000Z"), None);
+        assert_eq!(parse_http_date("Thu, 01 Jan 2026 01:00:00"), None);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use mock_sts::MockAws;
 use mock_sts::clock::SimClock;
 
 use crate::common::*;
+use crate::s3_fidelity::boto3;
 
 async fn started() -> MockAws {
     MockAws::builder()
@@ -97,4 +98,52 @@ async fn malformed_and_mismatched_tokens_are_invalid_token() {
         assert_eq!(xml_text(&body, "Token-0"), Some(token));
     }
     aws.shutdown().await;
+}
+
+/// boto3 with a `Date` header set by the caller: botocore signs with it instead of
+/// `X-Amz-Date`, rewritten as `email.utils.formatdate` spells it, an RFC 2822 date with the
+/// numeric zone `-0000` (botocore `auth.py`, `SigV4Auth._set_necessary_date_headers`); the
+/// string to sign keeps the ISO 8601 basic timestamp. The script records what was sent.
+const BOTO3_DATE_SIGNED: &str = r#"
+import json
+import boto3
+
+s3 = boto3.client("s3")
+sent = []
+
+def add_date(request, **kwargs):
+    request.headers["Date"] = "set by the caller"
+
+def text(value):
+    return value.decode() if isinstance(value, bytes) else value
+
+def record(request, **kwargs):
+    sent.append({"date": text(request.headers.get("Date")),
+                 "x_amz_date": text(request.headers.get("X-Amz-Date")),
+                 "signed": "date;" in text(request.headers["Authorization"])})
+
+s3.meta.events.register("before-sign.s3.*", add_date)
+s3.meta.events.register("before-send.s3.*", record)
+s3.create_bucket(Bucket="dated")
+s3.put_object(Bucket="dated", Key="k", Body=b"dated by Date")
+body = s3.get_object(Bucket="dated", Key="k")["Body"].read().decode()
+print(json.dumps({"body": body, "sent": sent}))
+"#;
+
+#[test]
+fn boto3_requests_dated_by_the_date_header_verify() {
+    let Some(out) = boto3("date-signed", BOTO3_DATE_SIGNED) else {
+        return;
+    };
+    assert_eq!(out["body"], "dated by Date");
+    let sent = out["sent"].as_array().unwrap();
+    assert_eq!(sent.len(), 3, "{out}");
+    for request in sent {
+        assert!(request["x_amz_date"].is_null(), "{request}");
+        assert!(request["signed"].as_bool().unwrap(), "{request}");
+        assert!(
+            request["date"].as_str().unwrap().ends_with(" -0000"),
+            "{request}"
+        );
+    }
 }
