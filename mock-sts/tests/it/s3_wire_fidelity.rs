@@ -184,3 +184,41 @@ async fn content_encoding_round_trips_with_its_spaces() {
     std::fs::remove_file(file).unwrap();
     aws.shutdown().await;
 }
+
+/// A key S3 cannot parse in a URI: a C1 control (U+008A) gets 400 `InvalidURI` "Couldn't parse
+/// the specified URI." on upload and read alike, not 404 (apache/ozone PR 10860 reproduces AWS's
+/// answer for the key `\xae\x8a-`; larrabee/s3sync#45 shows it on upload). `\xae` alone is
+/// stored.
+const BOTO3_UNPARSABLE_KEY: &str = r#"
+import json
+import boto3
+from botocore.exceptions import ClientError
+
+s3 = boto3.client("s3")
+s3.create_bucket(Bucket="keys")
+s3.put_object(Bucket="keys", Key="\xae-", Body=b"ok")
+out = {"stored": s3.get_object(Bucket="keys", Key="\xae-")["Body"].read().decode()}
+for name, call in [
+    ("put", lambda: s3.put_object(Bucket="keys", Key="\xae\x8a-", Body=b"x")),
+    ("get", lambda: s3.get_object(Bucket="keys", Key="\xae\x8a-")),
+]:
+    try:
+        call()
+        out[name] = "accepted"
+    except ClientError as e:
+        out[name] = [e.response["ResponseMetadata"]["HTTPStatusCode"],
+                     e.response["Error"]["Code"], e.response["Error"]["Message"]]
+print(json.dumps(out))
+"#;
+
+#[test]
+fn boto3_keys_with_c1_controls_are_invalid_uri() {
+    let Some(out) = boto3("unparsable-key", BOTO3_UNPARSABLE_KEY) else {
+        return;
+    };
+    let invalid = serde_json::json!([400, "InvalidURI", "Couldn't parse the specified URI."]);
+    assert_eq!(
+        out,
+        serde_json::json!({"stored": "ok", "put": invalid, "get": invalid})
+    );
+}
