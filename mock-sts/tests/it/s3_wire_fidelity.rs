@@ -222,3 +222,35 @@ fn boto3_keys_with_c1_controls_are_invalid_uri() {
         serde_json::json!({"stored": "ok", "put": invalid, "get": invalid})
     );
 }
+
+/// A CORS preflight (`OPTIONS`, unsigned, as browsers send it) on an object URL without
+/// `Origin`: 400 `BadRequest` "Insufficient information. Origin request header needed.", S3's
+/// answer before any authentication (Eucalyptus's S3 `CorsPreflightNoOriginException`, written
+/// "to match AWS's response", and its boto test run against both).
+#[tokio::test]
+async fn a_preflight_without_origin_is_a_bad_request() {
+    let aws = started().await;
+    s3_client(&aws, user_credentials())
+        .create_bucket()
+        .bucket("cors")
+        .send()
+        .await
+        .unwrap();
+    let url = format!("{}/cors/some/key", aws.endpoint_url());
+    let (status, headers, body) = http_bytes(
+        "OPTIONS",
+        &url,
+        &[("access-control-request-method", "PUT")],
+        Vec::new(),
+    )
+    .await;
+    let body = String::from_utf8(body.to_vec()).unwrap();
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(xml_text(&body, "Code").as_deref(), Some("BadRequest"));
+    assert_eq!(
+        xml_text(&body, "Message").as_deref(),
+        Some("Insufficient information. Origin request header needed.")
+    );
+    assert_eq!(headers["content-type"], "application/xml");
+    aws.shutdown().await;
+}
