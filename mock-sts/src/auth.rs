@@ -410,15 +410,27 @@ fn missing_signature(service: Service) -> AwsError {
     }
 }
 
+/// A key nobody issued, or a session key sent without its token. S3: 403
+/// `InvalidAccessKeyId` naming the key (databendlabs/databend#8069 quotes AWS's body for an
+/// `ASIA` key without its token). STS: 403 `InvalidClientTokenId`, its message ending in a
+/// period, as clients print it for unknown keys (barnybug/cli53#278, facebookresearch/Ego4d#413).
 fn unknown_key(service: Service, akid: &str) -> AwsError {
     match service {
         Service::S3 => {
             AwsError::new(service, ErrorCode::InvalidAccessKeyId).with_extra("AWSAccessKeyId", akid)
         }
-        _ => AwsError::new(service, ErrorCode::InvalidClientTokenId),
+        _ => AwsError::new(service, ErrorCode::InvalidClientTokenId)
+            .with_message(UNKNOWN_KEY_MESSAGE),
     }
 }
 
+/// STS's `InvalidClientTokenId` text for a key it does not know; a token it cannot use gets the
+/// same words without the period (aws-azure-login/aws-azure-login#251, a raw 403 body).
+const UNKNOWN_KEY_MESSAGE: &str = "The security token included in the request is invalid.";
+
+/// A session token that does not authenticate: malformed, tampered, or another session's.
+/// S3: 400 `InvalidToken` with `Token-0` (awslabs/mountpoint-s3 `s3_crt_client.rs`
+/// `parse_400_invalid_token` keeps AWS's body); STS: 403 `InvalidClientTokenId`.
 fn invalid_token(service: Service, token: &str) -> AwsError {
     match service {
         Service::S3 => AwsError::new(service, ErrorCode::InvalidToken).with_extra("Token-0", token),

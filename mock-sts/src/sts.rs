@@ -5,7 +5,8 @@
 //! AWS's order: model constraints first (lengths, patterns, `DurationSeconds` 900..=43200,
 //! reported together as "N validation errors detected: …"), then authorisation (trust, external
 //! id), then the role's limits (`MaxSessionDuration`, the one-hour role-chaining cap).
-//! Credentials expire on whole seconds: `Expiration = ceil(now) + DurationSeconds`.
+//! Credentials expire on whole seconds: `Expiration = floor(now + DurationSeconds)`, the same
+//! instant the token carries and authentication judges (`now >= Expiration` is expired).
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -456,6 +457,19 @@ fn assume_role(
     Ok(role_session_success(body, &issued, role))
 }
 
+/// The `Expiration` of credentials issued at `now` for `granted` seconds: issue time plus the
+/// duration, truncated to the second, so they live between `granted - 1` and `granted` seconds.
+///
+/// Decided from smithy-rs's recorded STS answers (`aws/rust-runtime/aws-config/test-data`):
+/// three of four (`web_identity_token_env`, `web_identity_token_profile`, `e2e_assume_role`)
+/// carry `Expiration` = response `Date` + D exactly, what truncation gives whenever the request
+/// is served within one second, while rounding up would give `Date` + D + 1 unless a second
+/// boundary fell inside each round trip. The fourth (`imds_assume_role`: `Date` 17:41:25,
+/// `Expiration` 18:41:26) fits truncation only if its `Date` was stamped before the issue.
+pub(crate) fn session_expiration(now: SystemTime, granted: u32) -> SystemTime {
+    timestamp::floor_to_second(now) + Duration::from_secs(u64::from(granted))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn issue_role_session(
     ctx: StsContext<'_>,
@@ -468,7 +482,7 @@ fn issue_role_session(
     chained: bool,
     source_identity: Option<String>,
 ) -> IssuedCredentials {
-    let expires = timestamp::ceil_to_second(ctx.now) + Duration::from_secs(u64::from(granted));
+    let expires = session_expiration(ctx.now, granted);
     let claims = SessionClaims {
         access_key_id,
         account_id: role.account_id.clone(),
@@ -532,9 +546,9 @@ fn issued_event(issued: &IssuedCredentials, max_session_duration: Option<u32>) -
         role_arn: c.role_arn.clone(),
         session_name: c.session_name.clone(),
         duration_seconds_requested: c.duration_requested,
-        // As STS counts it: Expiration = ceil(now) + granted.
+        // As STS counts it: Expiration = floor(now) + granted.
         duration_seconds_granted: u32::try_from(
-            (c.expires_at_ms / 1000).saturating_sub(c.issued_at_ms.div_ceil(1000)),
+            (c.expires_at_ms / 1000).saturating_sub(c.issued_at_ms / 1000),
         )
         .unwrap_or(u32::MAX),
         max_session_duration,
@@ -584,7 +598,7 @@ fn get_session_token(
             .with_message("Cannot call GetSessionToken with session credentials"));
     };
     let granted = duration.unwrap_or(DEFAULT_SESSION_TOKEN_SECONDS);
-    let expires = timestamp::ceil_to_second(ctx.now) + Duration::from_secs(u64::from(granted));
+    let expires = session_expiration(ctx.now, granted);
     let claims = SessionClaims {
         access_key_id,
         account_id: user.account_id.clone(),

@@ -340,10 +340,10 @@ pub struct ExpiryCase {
 
 impl ExpiryCase {
     /// The `Expiration` AWS stamps on credentials issued at [`start`](Self::start):
-    /// `ceil(start) + granted`, on whole seconds, so they never live less than granted.
+    /// `floor(start + granted)`, on whole seconds, so they may live up to a second less than
+    /// granted.
     pub fn expected_expiry(&self) -> SystemTime {
-        crate::timestamp::ceil_to_second(self.start)
-            + Duration::from_secs(u64::from(self.limits.granted_seconds()))
+        crate::sts::session_expiration(self.start, self.limits.granted_seconds())
     }
 }
 
@@ -447,9 +447,10 @@ mod tests {
             clock: ClockKind::Frozen,
             offsets: Vec::new(),
         };
+        // 1.5 s + 3600 s, truncated to the second.
         assert_eq!(
             case.expected_expiry(),
-            UNIX_EPOCH + Duration::from_secs(3602)
+            UNIX_EPOCH + Duration::from_secs(3601)
         );
     }
 

@@ -77,6 +77,19 @@ pub fn parse_amz_date(s: &str) -> Option<SystemTime> {
         .map(|p| p.assume_utc().into())
 }
 
+/// Parses an HTTP `Date` as S3 takes it in a signed request: RFC 7231's three forms
+/// (`Tue, 01 Dec 2026 07:10:31 GMT`, RFC 850, asctime) and RFC 2822's with a numeric zone,
+/// `Tue, 01 Dec 2026 07:10:31 -0000`, which botocore sends (`email.utils.formatdate`, no
+/// `X-Amz-Date`) when the caller sets `Date` (botocore `auth.py` `_set_necessary_date_headers`).
+pub fn parse_http_date(s: &str) -> Option<SystemTime> {
+    let s = s.trim();
+    httpdate::parse_http_date(s).ok().or_else(|| {
+        OffsetDateTime::parse(s, &time::format_description::well_known::Rfc2822)
+            .ok()
+            .map(SystemTime::from)
+    })
+}
+
 /// Parses an RFC 3339 timestamp (`2026-01-01T00:00:00Z`, offsets and fractions allowed).
 pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
@@ -104,19 +117,11 @@ pub fn from_unix_millis(ms: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(ms)
 }
 
-/// Truncates to whole seconds: STS issues and expires credentials on second boundaries.
+/// Truncates to whole seconds: STS stamps `Expiration` on the whole second (see
+/// `sts::session_expiration`), and `--start` defaults to the current second.
 pub fn floor_to_second(t: SystemTime) -> SystemTime {
     let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     UNIX_EPOCH + Duration::from_secs(since.as_secs())
-}
-
-/// Rounds up to whole seconds: STS's `Expiration` is the request's arrival rounded up plus
-/// `DurationSeconds` (a recorded AWS response to a request signed at 17:41:25 expires at
-/// 18:41:26, aws-facts §1.1), so credentials never live less than they were granted.
-pub fn ceil_to_second(t: SystemTime) -> SystemTime {
-    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs() + u64::from(since.subsec_nanos() > 0);
-    UNIX_EPOCH + Duration::from_secs(secs)
 }
 
 #[cfg(test)]
@@ -147,6 +152,19 @@ mod tests {
         assert_eq!(parse_amz_date("2026-01-01"), None);
         assert_eq!(parse_amz_date("20261301T010000Z"), None);
         assert_eq!(parse_rfc3339("yesterday"), None);
+        for form in [
+            "Thu, 01 Jan 2026 01:00:00 GMT",
+            "Thursday, 01-Jan-26 01:00:00 GMT",
+            "Thu Jan  1 01:00:00 2026",
+            "Thu, 01 Jan 2026 01:00:00 -0000",
+            "Thu, 01 Jan 2026 01:00:00 +0000",
+            "Thu, 01 Jan 2026 02:00:00 +0100",
+            "01 Jan 2026 01:00:00 +0000",
+        ] {
+            assert_eq!(parse_http_date(form), Some(at), "{form}");
+        }
+        assert_eq!(parse_http_date("20260101T010000Z"), None);
+        assert_eq!(parse_http_date("Thu, 01 Jan 2026 01:00:00"), None);
     }
 
     #[test]
@@ -155,7 +173,6 @@ mod tests {
         assert_eq!(unix_millis(t(5, 999)), 5999);
         assert_eq!(from_unix_millis(5999), t(5, 999));
         assert_eq!(floor_to_second(t(5, 999)), t(5, 0));
-        assert_eq!(ceil_to_second(t(5, 1)), t(6, 0));
-        assert_eq!(ceil_to_second(t(5, 0)), t(5, 0));
+        assert_eq!(floor_to_second(t(5, 0)), t(5, 0));
     }
 }

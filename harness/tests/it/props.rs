@@ -175,10 +175,10 @@ proptest! {
         prop_assert_eq!(issued.len(), 1, "manual-env assumes the role once");
         let expiry = issued[0].issued.as_ref().unwrap().expires_at;
         let granted = u64::from(generated.duration_seconds.unwrap_or(3600));
-        // STS: Expiration = ceil(arrival) + granted (latency delays the arrival).
+        // STS: Expiration = floor(arrival + granted) (latency delays the arrival).
         prop_assert_eq!(
             expiry,
-            mock_sts::timestamp::ceil_to_second(issued[0].sim_time) + Duration::from_secs(granted)
+            mock_sts::timestamp::floor_to_second(issued[0].sim_time + Duration::from_secs(granted))
         );
 
         let requests = data_plane(&generated, &result);

@@ -31,6 +31,22 @@ const CONTENT_HEADERS: [&str; 5] = [
     "expires",
 ];
 
+/// `Content-Encoding` as stored: `aws-chunked` is framing, not a content coding of the object,
+/// so it is dropped; the other codings keep their bytes, separators and spaces included
+/// (`deflate, gzip` comes back as sent). `None` when nothing is left.
+fn without_aws_chunked(value: &str) -> Option<String> {
+    let kept: Vec<&str> = value
+        .split(',')
+        .filter(|c| !c.trim().eq_ignore_ascii_case("aws-chunked") && !c.trim().is_empty())
+        .collect();
+    if kept.len() == value.split(',').count() {
+        return Some(value.to_owned());
+    }
+    let joined = kept.join(",");
+    let joined = joined.trim_start();
+    (!joined.is_empty()).then(|| joined.to_owned())
+}
+
 /// The metadata an upload sets: content headers and `x-amz-meta-*` (size, ETag, time and
 /// checksum are the caller's to fill in).
 pub(super) fn object_meta_from_headers(headers: &HeaderMap, key: &str) -> ObjectMeta {
@@ -39,17 +55,8 @@ pub(super) fn object_meta_from_headers(headers: &HeaderMap, key: &str) -> Object
         .iter()
         .filter_map(|name| {
             let value = headers.get(*name).map(text)?;
-            // aws-chunked is framing, not a content coding of the object.
             let value = if *name == "content-encoding" {
-                let codings: Vec<&str> = value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|c| !c.eq_ignore_ascii_case("aws-chunked") && !c.is_empty())
-                    .collect();
-                if codings.is_empty() {
-                    return None;
-                }
-                codings.join(",")
+                without_aws_chunked(&value)?
             } else {
                 value
             };
@@ -121,5 +128,27 @@ impl Request<'_> {
                 insert(headers, name, value);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_aws_chunked;
+
+    #[test]
+    fn content_encoding_keeps_its_bytes_but_not_aws_chunked() {
+        assert_eq!(
+            without_aws_chunked("deflate, gzip").as_deref(),
+            Some("deflate, gzip")
+        );
+        assert_eq!(
+            without_aws_chunked("deflate, gzip,aws-chunked").as_deref(),
+            Some("deflate, gzip")
+        );
+        assert_eq!(
+            without_aws_chunked("aws-chunked, gzip").as_deref(),
+            Some("gzip")
+        );
+        assert_eq!(without_aws_chunked("AWS-Chunked"), None);
     }
 }

@@ -136,6 +136,16 @@ pub(crate) async fn handle(
         // S3 denies a revoked session with its plain `Access Denied`, naming nothing.
         permission: Permission::default(),
     };
+    // A CORS preflight is unsigned; without `Origin` S3 refuses it before any authentication
+    // (Eucalyptus's S3 `CorsPreflightNoOriginException`, "to match AWS's response").
+    if parts.method == http::Method::OPTIONS && !parts.headers.contains_key(header::ORIGIN) {
+        return Handled {
+            action,
+            signed_by: None,
+            result: Err(s3_error(ErrorCode::BadRequest)
+                .with_message("Insufficient information. Origin request header needed.")),
+        };
+    }
     // SigV2 query authentication (`AWSAccessKeyId`, `Signature`, `Expires`), as AWS CLI v1
     // presigns by default: S3 refuses it for buckets created since June 2020.
     if !parts.headers.contains_key(header::AUTHORIZATION)

@@ -126,7 +126,7 @@ fn parse_header_auth(
     let (amz_date, request_time) = match (x_amz_date, date) {
         (Some(raw), _) => (raw.clone(), parse_basic_date(&raw)?),
         (None, Some(raw)) => {
-            let time = httpdate::parse_http_date(&raw).map_err(|_| bad_date(&raw))?;
+            let time = crate::timestamp::parse_http_date(&raw).ok_or_else(|| bad_date(&raw))?;
             (crate::timestamp::amz_date(time), time)
         }
         // Ruled out by the missing-parameter check above.

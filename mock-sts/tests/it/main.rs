@@ -24,8 +24,12 @@
 //! - `s3_bad_input`: every kind of bad S3 input in process, asserting status, code and body;
 //! - `s3_fidelity`: S3 behaviours real code notices (paging to the end, URL-encoded listings,
 //!   `ListObjectVersions` for bucket emptying, conditional writes), through boto3 and aws-sdk-s3;
+//! - `s3_wire_fidelity`: S3 at the wire: credential error variants, `Date`-dated signatures,
+//!   header bytes, keys S3 cannot parse, CORS preflights;
 //! - `external_s3`: the AWS CLI's `s3` commands and boto3's transfers against the binary, and
 //!   `--data-dir` across restarts.
+//! - `sts_fidelity`: STS behaviours SDKs key on: `Expiration`'s whole second and the
+//!   `InvalidClientTokenId` variants, through aws-sdk-sts;
 //! - `prop_expiry`: property: signed requests are accepted before `Expiration` and get
 //!   `ExpiredToken` from it on, for any role limits, start and clock;
 //! - `prop_sigv4`: property: aws-sigv4-signed requests of any shape verify through the router,
@@ -48,6 +52,8 @@ mod router;
 mod s3;
 mod s3_bad_input;
 mod s3_fidelity;
+mod s3_wire_fidelity;
 mod sdk;
+mod sts_fidelity;
 mod virtual_replay;
 mod web_identity;

@@ -92,8 +92,8 @@ async fn check(case: ExpiryCase, clock: SimClock) -> Result<(), TestCaseError> {
     let expiration = timestamp::parse_rfc3339(&reply.xml("Expiration").unwrap()).unwrap();
     let issued = aws.events().iter().last().unwrap().sim_time;
     let granted = Duration::from_secs(u64::from(case.limits.granted_seconds()));
-    // STS counts whole seconds: Expiration = ceil(now) + granted.
-    prop_assert_eq!(expiration, timestamp::ceil_to_second(issued) + granted);
+    // STS counts whole seconds: Expiration = floor(now + granted) (sts::session_expiration).
+    prop_assert_eq!(expiration, timestamp::floor_to_second(issued + granted));
     if case.clock.is_exact() {
         prop_assert_eq!(expiration, case.expected_expiry());
     }

@@ -156,10 +156,11 @@ const STS_ERROR_CASES: &[StsErrorCase] = &[
     StsErrorCase {
         name: "invalid_client_token_id",
         at_seconds: 0,
-        request: |_, t| {
+        // A token STS cannot use: the body aws-azure-login/aws-azure-login#251 recorded.
+        request: |temp, t| {
             let keys = Keys {
-                akid: "AKIAUNKNOWNKEY000000".into(),
-                ..Keys::user()
+                token: Some("not-a-session-token".into()),
+                ..temp.clone()
             };
             sts_post(IDENTITY, &keys, t)
         },
@@ -502,7 +503,7 @@ async fn unknown_key_is_invalid_client_token_id() {
     reply.assert_sts_error(
         403,
         "InvalidClientTokenId",
-        "The security token included in the request is invalid",
+        "The security token included in the request is invalid.",
     );
 }
 

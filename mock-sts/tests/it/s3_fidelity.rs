@@ -50,7 +50,7 @@ const CEPH_KEYS: [&str; 5] = [
 ];
 
 /// Runs a boto3 script against the `mock-sts` binary and parses the JSON it prints.
-fn boto3(name: &str, script: &str) -> Option<serde_json::Value> {
+pub(crate) fn boto3(name: &str, script: &str) -> Option<serde_json::Value> {
     let venv = venv()?;
     // boto3 signs with the real time: no skew check against the frozen clock.
     let server = spawn_server(&["--clock", "frozen", "--max-skew", "off"]);
