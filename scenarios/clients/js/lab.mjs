@@ -12,12 +12,16 @@
 // accelerates both (shared/measured-clients.md §3), so a 4-hour job takes 40 s at x360.
 
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 
@@ -44,6 +48,12 @@ export const ROLE_ARN =
 export const DURATION_SECONDS = env.STS_LAB_DURATION_SECONDS;
 
 const KEY = "pipeline/part-0000";
+
+// MultipartUpload: parts, their sizes (bytes) and the bandwidth (bytes per simulated second).
+const PARTS = Number(env.STS_LAB_PARTS ?? "3");
+const PART_SIZE = Number(env.STS_LAB_PART_SIZE ?? String(5 * 1024 * 1024));
+const LAST_PART_SIZE = Number(env.STS_LAB_LAST_PART_SIZE ?? String(PART_SIZE));
+const BANDWIDTH = Number(env.STS_LAB_BANDWIDTH ?? String(10 * 1024 * 1024));
 
 /** One line on stdout, stamped with the (faked) UTC time, as lab.py's log. */
 export function log(message) {
@@ -85,7 +95,7 @@ export async function runPipeline({ s3, sts }) {
   const put = () =>
     call("PutObject", () => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: body })));
   await call("CreateBucket", () => s3.send(new CreateBucketCommand({ Bucket: BUCKET })));
-  if (!OPERATIONS.includes("PutObject")) await put();
+  if (!OPERATIONS.some((o) => ["PutObject", "MultipartUpload"].includes(o))) await put();
   const every = EVERY_SECONDS * 1000;
   const end = JOB_START + LENGTH_SECONDS * 1000;
   let tick = 0;
@@ -118,6 +128,13 @@ export async function runPipeline({ s3, sts }) {
         case "GetCallerIdentity":
           await call("GetCallerIdentity", () => sts.send(new GetCallerIdentityCommand({})));
           break;
+        case "MultipartUpload":
+          await multipartUpload(s3, call);
+          break;
+        case "PresignedGetObject":
+        case "PresignedPutObject":
+          // Presigning needs @aws-sdk/s3-request-presigner, which the lock file does not pin yet.
+          throw new Error(`${operation} is not implemented by the JS example clients (lab.py has it)`);
         default:
           throw new Error(`unknown operation ${operation}`);
       }
@@ -126,6 +143,56 @@ export async function runPipeline({ s3, sts }) {
     tick = Math.max(tick + 1, Math.ceil((Date.now() - JOB_START) / every));
   }
   return calls;
+}
+
+/**
+ * One upload of PARTS parts, each taking its size / BANDWIDTH of (faked) time on the wire;
+ * aborted after a failed part, as the AWS CLI does, and the part's error thrown.
+ */
+async function multipartUpload(s3, call) {
+  const created = await call("CreateMultipartUpload", () =>
+    s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: KEY })),
+  );
+  const UploadId = created.UploadId;
+  const parts = [];
+  for (let n = 1; n <= PARTS; n += 1) {
+    const size = n === PARTS ? LAST_PART_SIZE : PART_SIZE;
+    let out;
+    try {
+      out = await call("UploadPart", () =>
+        s3.send(
+          new UploadPartCommand({
+            Bucket: BUCKET,
+            Key: KEY,
+            UploadId,
+            PartNumber: n,
+            Body: Buffer.alloc(size, n % 251),
+          }),
+        ),
+      );
+    } catch (e) {
+      await s3
+        .send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: KEY, UploadId }))
+        .catch(() => {});
+      throw e;
+    }
+    const part = { PartNumber: n, ETag: out.ETag };
+    for (const checksum of ["ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME"]) {
+      if (out[checksum]) part[checksum] = out[checksum];
+    }
+    parts.push(part);
+    await sleep((size / BANDWIDTH) * 1000);
+  }
+  await call("CompleteMultipartUpload", () =>
+    s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: KEY,
+        UploadId,
+        MultipartUpload: { Parts: parts },
+      }),
+    ),
+  );
 }
 
 /**
