@@ -26,7 +26,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use mock_sts::MockAws;
 use mock_sts::clock::{SimClock, SkewedClock, Stopwatch};
-use mock_sts::events::Event;
+use mock_sts::events::{Event, EventLog, Retention};
 use mock_sts::sdk::InProcessClient;
 use mock_sts::timestamp;
 
@@ -192,9 +192,12 @@ async fn start_mock(
     spec: ClockSpec,
     seed: u64,
 ) -> Result<MockAws, String> {
+    // Every event stays in memory: the run's metrics, timeline and report read all of them
+    // (`collect`), and the log goes when the run ends. (A served mock keeps a window.)
     let builder = MockAws::builder()
         .clock(clock.clone())
         .world(scenario.world.clone())
+        .events(EventLog::retaining(Retention::All))
         .seed(seed);
     let aws = match spec {
         ClockSpec::Virtual => builder.build(),

@@ -5,22 +5,24 @@
 //! it issued credentials, what it issued. Reports derive failures, refreshes and latencies from
 //! these events alone, so they describe what the server saw, not what a client believes.
 //!
-//! The log is append-only and ordered by `seq` (1, 2, …). It can also stream to a JSON-lines
-//! file (`mock-sts serve --events FILE`), one line per event, flushed as it is written.
+//! The log ([`EventLog`], in `log`) is append-only and ordered by `seq` (1, 2, …); it keeps
+//! a bounded or unbounded window in memory ([`Retention`]) and can stream every event to a
+//! JSON-lines file (`mock-sts serve --events FILE`) from a writer thread (`sink`).
 
 use std::fmt;
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use serde::Serialize;
-use tokio::sync::Notify;
 
 use crate::aws_error::{ErrorCode, Service};
 use crate::credentials::IssuedBy;
 use crate::faults::AppliedFault;
 use crate::{imds, s3, sts, timestamp};
+
+mod log;
+mod sink;
+
+pub use log::{EventLog, Retention, RetentionError, Tail};
 
 /// Serialises a `SystemTime` as RFC 3339 with milliseconds.
 fn ser_time<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
@@ -278,106 +280,13 @@ impl Events {
     }
 }
 
-#[derive(Debug, Default)]
-struct LogState {
-    events: Vec<Event>,
-    sink: Option<BufWriter<File>>,
-    sink_failed: bool,
-}
-
-/// The append-only, shareable event log.
-#[derive(Debug, Clone, Default)]
-pub struct EventLog {
-    state: Arc<Mutex<LogState>>,
-    appended: Arc<Notify>,
-}
-
-impl EventLog {
-    /// An empty in-memory log.
-    pub fn new() -> Self {
-        EventLog::default()
-    }
-
-    /// An in-memory log that also writes every event as a JSON line to `file`.
-    pub fn with_sink(file: File) -> Self {
-        let log = EventLog::default();
-        log.lock().sink = Some(BufWriter::new(file));
-        log
-    }
-
-    fn lock(&self) -> MutexGuard<'_, LogState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Appends an event, assigning its `seq`, and returns that seq.
-    pub fn append(&self, mut event: Event) -> u64 {
-        let seq = {
-            let mut state = self.lock();
-            let seq = state.events.len() as u64 + 1;
-            event.seq = seq;
-            if let Some(sink) = state.sink.as_mut() {
-                let written = serde_json::to_writer(&mut *sink, &event)
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| sink.write_all(b"\n"))
-                    .and_then(|()| sink.flush());
-                if let Err(e) = written
-                    && !state.sink_failed
-                {
-                    tracing::error!(error = %e, "cannot write the events file; events stay in memory");
-                    state.sink_failed = true;
-                }
-            }
-            state.events.push(event);
-            seq
-        };
-        self.appended.notify_waiters();
-        seq
-    }
-
-    /// All events so far.
-    pub fn snapshot(&self) -> Events {
-        Events(self.lock().events.clone())
-    }
-
-    /// Events with `seq > since`.
-    pub fn since(&self, since: u64) -> Events {
-        let state = self.lock();
-        let start = usize::try_from(since)
-            .unwrap_or(usize::MAX)
-            .min(state.events.len());
-        Events(state.events[start..].to_vec())
-    }
-
-    /// Number of events so far (also the last seq).
-    pub fn len(&self) -> u64 {
-        self.lock().events.len() as u64
-    }
-
-    /// Whether nothing has been logged.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Waits until the log has more than `seq` events.
-    pub async fn wait_beyond(&self, seq: u64) {
-        loop {
-            let notified = self.appended.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.len() > seq {
-                return;
-            }
-            notified.await;
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::time::UNIX_EPOCH;
 
-    fn event(action: impl Into<Action>, code: Option<ErrorCode>) -> Event {
+    /// An event for `action`, failed with `code` if given.
+    pub(crate) fn event(action: impl Into<Action>, code: Option<ErrorCode>) -> Event {
         Event {
             seq: 0,
             sim_time: UNIX_EPOCH,
@@ -395,27 +304,6 @@ mod tests {
             sim_latency_ms: 0.0,
             fault: None,
         }
-    }
-
-    #[test]
-    fn seqs_count_from_one_and_since_is_exclusive() {
-        let log = EventLog::new();
-        assert_eq!(log.append(event(sts::Action::AssumeRole, None)), 1);
-        assert_eq!(
-            log.append(event(
-                s3::Operation::PutObject,
-                Some(ErrorCode::ExpiredToken)
-            )),
-            2
-        );
-        assert_eq!(log.since(1).0.len(), 1);
-        assert_eq!(
-            log.since(1).0[0].action,
-            Action::S3(s3::Operation::PutObject)
-        );
-        assert!(log.since(99).is_empty());
-        assert_eq!(log.snapshot().errors().count(), 1);
-        assert_eq!(log.snapshot().action(sts::Action::AssumeRole).count(), 1);
     }
 
     #[test]
@@ -461,20 +349,5 @@ mod tests {
             Action::sts_parameter(Some("ListRoles")),
             Action::Unrecognized("ListRoles".into())
         );
-    }
-
-    #[test]
-    fn sink_gets_one_json_line_per_event() {
-        let dir = std::env::temp_dir().join(format!("mock-sts-events-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("events.jsonl");
-        let log = EventLog::with_sink(File::create(&path).unwrap());
-        log.append(event(sts::Action::AssumeRole, None));
-        log.append(event(s3::Operation::PutObject, None));
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(text.lines().count(), 2);
-        let second: serde_json::Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
-        assert_eq!(second["seq"], 2);
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }
