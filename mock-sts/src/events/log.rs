@@ -217,7 +217,7 @@ impl EventLog {
     /// # Errors
     /// When writing the file failed (the first failure ends the file; it was logged).
     pub fn flush(&self) -> io::Result<()> {
-        let flusher = self.lock().sink.as_ref().and_then(Sink::flusher);
+        let flusher = self.lock().sink.as_ref().map(Sink::flusher);
         flusher.map_or(Ok(()), |f| f.flush())
     }
 
