@@ -210,10 +210,12 @@ async fn start_mock(
     Ok(aws)
 }
 
-/// Takes the mock's events into the result, times them from the run's first request, and
+/// Moves the mock's events into the result, times them from the run's first request, and
 /// stops the mock.
 async fn collect(result: &mut RunResult, aws: &MockAws) {
-    result.events = aws.events().0;
+    // Moved, not copied: the log and a snapshot of it would be two copies of every event at
+    // the run's end, its peak.
+    result.events = aws.event_log().drain().0;
     // Times are reported from the run's first request: on a scaled clock, starting the server
     // and the client takes real milliseconds that are simulated seconds.
     if let Some(first) = result.events.first() {

@@ -82,8 +82,9 @@ pub struct Tail {
 
 #[derive(Debug, Default)]
 struct LogState {
-    /// The most recent events, oldest first; the last one has seq `last_seq`.
-    window: VecDeque<Event>,
+    /// The most recent events, oldest first; the last one has seq `last_seq`. Shared with
+    /// the events file's writer, which gets the same event without a copy.
+    window: VecDeque<Arc<Event>>,
     last_seq: u64,
     retention: Retention,
     sink: Option<Sink>,
@@ -148,13 +149,12 @@ impl EventLog {
                     n > 0
                 }
             };
+            let event = Arc::new(event);
+            if let Some(sink) = &state.sink {
+                sink.send(event.clone());
+            }
             if keep {
-                if let Some(sink) = &state.sink {
-                    sink.send(event.clone());
-                }
                 state.window.push_back(event);
-            } else if let Some(sink) = &state.sink {
-                sink.send(event);
             }
             seq
         };
@@ -164,7 +164,16 @@ impl EventLog {
 
     /// The events in memory (every event, unless the retention let some go).
     pub fn snapshot(&self) -> Events {
-        Events(self.lock().window.iter().cloned().collect())
+        Events(self.lock().window.iter().map(|e| Event::clone(e)).collect())
+    }
+
+    /// Moves the events in memory out of the log, in order, leaving it empty (they count as
+    /// dropped from then on; `seq` carries on). For a run that is over: its report gets the
+    /// events without a second copy of them.
+    pub fn drain(&self) -> Events {
+        let window = std::mem::take(&mut self.lock().window);
+        // Unique unless the writer has not written it yet: then one copy of that event.
+        Events(window.into_iter().map(Arc::unwrap_or_clone).collect())
     }
 
     /// Events with `seq > since` still in memory.
@@ -180,7 +189,13 @@ impl EventLog {
             .unwrap_or(usize::MAX)
             .min(state.window.len());
         Tail {
-            events: Events(state.window.range(skip..).cloned().collect()),
+            events: Events(
+                state
+                    .window
+                    .range(skip..)
+                    .map(|e| Event::clone(e))
+                    .collect(),
+            ),
             dropped: dropped.saturating_sub(since),
             last_seq: state.last_seq,
         }
@@ -286,6 +301,20 @@ mod tests {
         let tail = log.tail(10);
         assert_eq!((tail.events.len(), tail.dropped), (0, 0));
         assert_eq!(log.tail(u64::MAX).dropped, 0);
+    }
+
+    #[test]
+    fn drain_moves_the_events_out_and_seqs_carry_on() {
+        let log = EventLog::new();
+        log.append(event(sts::Action::AssumeRole, None));
+        log.append(event(sts::Action::AssumeRole, None));
+        let drained = log.drain();
+        assert_eq!(drained.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+        assert!(log.snapshot().is_empty());
+        assert_eq!((log.len(), log.dropped()), (2, 2));
+        assert_eq!(log.append(event(sts::Action::AssumeRole, None)), 3);
+        let tail = log.tail(0);
+        assert_eq!((tail.events.len(), tail.dropped), (1, 2));
     }
 
     #[test]

@@ -26,14 +26,73 @@ pub use log::{EventLog, Retention, RetentionError, Tail};
 
 /// Serialises a `SystemTime` as RFC 3339 with milliseconds.
 fn ser_time<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&timestamp::rfc3339_millis(*t))
+    let mut buf = [0u8; 24];
+    match rfc3339_millis_into(*t, &mut buf) {
+        Some(text) => s.serialize_str(text),
+        None => s.serialize_str(&timestamp::rfc3339_millis(*t)),
+    }
 }
 
 fn ser_opt_time<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+    struct Time(SystemTime);
+    impl Serialize for Time {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            ser_time(&self.0, s)
+        }
+    }
     match t {
-        Some(t) => s.serialize_some(&timestamp::rfc3339_millis(*t)),
+        Some(t) => s.serialize_some(&Time(*t)),
         None => s.serialize_none(),
     }
+}
+
+/// `2026-01-01T01:00:00.123Z`, exactly as [`timestamp::rfc3339_millis`] writes it, into `buf`
+/// without allocating or going through a format description: the events file serialises up
+/// to five of these per event on its writer thread, which shares the cores with the server.
+/// `None` (the caller falls back) before 1970 or after 9999.
+fn rfc3339_millis_into(t: SystemTime, buf: &mut [u8; 24]) -> Option<&str> {
+    let since = t.duration_since(std::time::UNIX_EPOCH).ok()?;
+    let secs = since.as_secs();
+    let (days, in_day) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's `civil_from_days`, for days since 1970-01-01 (non-negative here).
+    let z = days.checked_add(719_468)?;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    if year > 9999 {
+        return None;
+    }
+    let mut put = |at: usize, value: u64, width: usize| {
+        let mut v = value;
+        for i in (at..at + width).rev() {
+            buf[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year, 4);
+    put(5, month, 2);
+    put(8, day, 2);
+    put(11, in_day / 3600, 2);
+    put(14, in_day % 3600 / 60, 2);
+    put(17, in_day % 60, 2);
+    put(20, u64::from(since.subsec_millis()), 3);
+    for (at, c) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+        (23, b'Z'),
+    ] {
+        buf[at] = c;
+    }
+    std::str::from_utf8(buf).ok()
 }
 
 /// What a request asked for, as its event names it: each service's own operations, reused
@@ -304,6 +363,42 @@ pub(crate) mod tests {
             sim_latency_ms: 0.0,
             fault: None,
         }
+    }
+
+    #[test]
+    fn event_times_are_written_as_timestamp_writes_them() {
+        use std::time::Duration;
+        let mut rng = fastrand::Rng::with_seed(13);
+        let mut buf = [0u8; 24];
+        let edges = [
+            0,
+            951_782_400,
+            1_767_225_599,
+            1_767_225_600,
+            253_402_300_799,
+        ];
+        let random: Vec<u64> = (0..10_000).map(|_| rng.u64(0..253_402_300_800)).collect();
+        for secs in edges.into_iter().chain(random) {
+            let t = UNIX_EPOCH + Duration::new(secs, rng.u32(0..1_000_000_000));
+            assert_eq!(
+                rfc3339_millis_into(t, &mut buf),
+                Some(timestamp::rfc3339_millis(t).as_str()),
+                "{secs}"
+            );
+        }
+        // Outside 1970..=9999 the caller falls back to timestamp's formatter.
+        assert_eq!(
+            rfc3339_millis_into(UNIX_EPOCH - Duration::from_secs(1), &mut buf),
+            None
+        );
+        let beyond = UNIX_EPOCH + Duration::from_secs(253_402_300_800);
+        assert_eq!(rfc3339_millis_into(beyond, &mut buf), None);
+        let json = serde_json::to_value(Event {
+            request_time: Some(UNIX_EPOCH - Duration::from_secs(1)),
+            ..event(sts::Action::AssumeRole, None)
+        })
+        .unwrap();
+        assert_eq!(json["request_time"], "1969-12-31T23:59:59.000Z");
     }
 
     #[test]

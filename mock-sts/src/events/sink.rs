@@ -43,7 +43,7 @@ const BUFFER_BYTES: usize = 64 * 1024;
 #[derive(Debug, Default)]
 struct Queue {
     /// Events not yet taken by the writer, in `seq` order.
-    pending: Vec<Event>,
+    pending: Vec<Arc<Event>>,
     /// Flushes asked for, and done: a flush waits until `flushed` reaches its number.
     flushes_requested: u64,
     flushes_done: u64,
@@ -96,7 +96,7 @@ impl Sink {
     }
 
     /// Queues one event (waits while the queue is full).
-    pub(super) fn send(&self, event: Event) {
+    pub(super) fn send(&self, event: Arc<Event>) {
         let mut queue = self.shared.lock();
         while queue.pending.len() >= QUEUE_EVENTS && !queue.stopped {
             queue = self
@@ -176,12 +176,12 @@ struct Writer {
 }
 
 impl Writer {
-    fn write(&mut self, events: &[Event]) {
+    fn write(&mut self, events: &[Arc<Event>]) {
         for event in events {
             if self.failed.is_some() {
                 return;
             }
-            let written = serde_json::to_writer(&mut self.out, event)
+            let written = serde_json::to_writer(&mut self.out, &**event)
                 .map_err(io::Error::from)
                 .and_then(|()| self.out.write_all(b"\n"));
             self.dirty = true;
