@@ -23,7 +23,7 @@ use super::{Event, Events};
 /// How many events an [`EventLog`] keeps in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Retention {
-    /// Every event: memory grows with every request (about 600 bytes each). The default of
+    /// Every event: memory grows with every request (about 700 bytes each). The default of
     /// [`EventLog::new`], for in-process runs whose reports read every event.
     #[default]
     All,
