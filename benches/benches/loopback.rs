@@ -6,7 +6,12 @@
 //!
 //! ```text
 //! cargo bench -p benches --bench loopback
+//! LOOPBACK_EVENTS_FILE=/tmp/events.jsonl cargo bench -p benches --bench loopback -- 'loopback/.*c32'
 //! ```
+//!
+//! The server keeps events as `mock-sts serve` does by default (the last
+//! [`Retention::SERVE_DEFAULT`]); with `LOOPBACK_EVENTS_FILE` set it also streams every event
+//! to that file, as `serve --events FILE` does (the file is truncated first).
 //!
 //! Operations: S3 `PutObject` of 1 KiB, S3 `GetObject` of it, STS `AssumeRole`. Criterion's
 //! "thrpt" is requests per second. The client and the server share the machine's cores; the
@@ -22,6 +27,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use http_body_util::BodyExt;
 use mock_sts::MockAws;
 use mock_sts::clock::SimClock;
+use mock_sts::events::{EventLog, Retention};
 use tower::ServiceExt;
 
 const POOL: usize = 256;
@@ -39,7 +45,18 @@ fn runtime(workers: usize) -> tokio::runtime::Runtime {
 
 fn bench(c: &mut Criterion) {
     let server_runtime = runtime(2);
-    let aws = match server_runtime.block_on(MockAws::builder().seed(1).start()) {
+    let mut events = EventLog::retaining(Retention::SERVE_DEFAULT);
+    if let Some(path) = std::env::var_os("LOOPBACK_EVENTS_FILE") {
+        let file = match std::fs::File::create(&path) {
+            Ok(f) => f,
+            Err(e) => panic!("LOOPBACK_EVENTS_FILE: {e}"),
+        };
+        events = match events.with_sink(file) {
+            Ok(events) => events,
+            Err(e) => panic!("events writer: {e}"),
+        };
+    }
+    let aws = match server_runtime.block_on(MockAws::builder().seed(1).events(events).start()) {
         Ok(aws) => aws,
         Err(e) => panic!("cannot start mock-sts: {e}"),
     };

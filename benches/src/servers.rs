@@ -122,7 +122,15 @@ pub fn start_moto(moto_server: &Path) -> io::Result<Child> {
 /// # Errors
 /// When it cannot be spawned or does not say it listens within 30 s.
 pub fn start_mock_sts(binary: &Path) -> io::Result<Child> {
-    let Server { process, addr, .. } = Server::start(binary, &[])?;
+    start_mock_sts_with(binary, &[])
+}
+
+/// [`start_mock_sts`] with `serve` flags of the caller's.
+///
+/// # Errors
+/// When it cannot be spawned or does not say it listens within 30 s.
+pub fn start_mock_sts_with(binary: &Path, args: &[&str]) -> io::Result<Child> {
+    let Server { process, addr, .. } = Server::start(binary, args)?;
     Ok(Child {
         process,
         addr,

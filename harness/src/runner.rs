@@ -26,7 +26,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use mock_sts::MockAws;
 use mock_sts::clock::{SimClock, SkewedClock, Stopwatch};
-use mock_sts::events::Event;
+use mock_sts::events::{Event, EventLog, Retention};
 use mock_sts::sdk::InProcessClient;
 use mock_sts::timestamp;
 
@@ -194,9 +194,12 @@ async fn start_mock(
     seed: u64,
     process_run: bool,
 ) -> Result<MockAws, String> {
+    // Every event stays in memory: the run's metrics, timeline and report read all of them
+    // (`collect`), and the log goes when the run ends. (A served mock keeps a window.)
     let builder = MockAws::builder()
         .clock(clock.clone())
         .world(scenario.world.clone())
+        .events(EventLog::retaining(Retention::All))
         .seed(seed);
     let aws = match spec {
         ClockSpec::Virtual => builder.build(),
@@ -212,10 +215,12 @@ async fn start_mock(
     Ok(aws)
 }
 
-/// Takes the mock's events into the result, times them from the run's first request, and
+/// Moves the mock's events into the result, times them from the run's first request, and
 /// stops the mock.
 async fn collect(result: &mut RunResult, aws: &MockAws) {
-    result.events = aws.events().0;
+    // Moved, not copied: the log and a snapshot of it would be two copies of every event at
+    // the run's end, its peak.
+    result.events = aws.event_log().drain().0;
     // Times are reported from the run's first request: on a scaled clock, starting the server
     // and the client takes real milliseconds that are simulated seconds.
     if let Some(first) = result.events.first() {

@@ -7,7 +7,7 @@
 //! | GET | `/_mock/clock` | | `{"now","mode","rate","faketime"}` |
 //! | POST | `/_mock/clock/advance` | `{"seconds": N}` (fractions allowed) | the clock |
 //! | POST | `/_mock/clock/rate` | `{"rate": R}` (0 freezes) | the clock |
-//! | GET | `/_mock/events` | `?since=N` | events with `seq > N`, JSON lines |
+//! | GET | `/_mock/events` | `?since=N` | events with `seq > N` still in memory, JSON lines; headers [`DROPPED_HEADER`] and [`LAST_SEQ_HEADER`] |
 //! | POST | `/_mock/faults` | a rule ([`crate::faults::RuleSpec`]) | `201`, the rule as stored with `id`, `applied` |
 //! | GET | `/_mock/faults` | | `{"faults":[…]}`, in the order they are tried |
 //! | DELETE | `/_mock/faults/ID` | | `204`; `404` for an unknown id |
@@ -33,6 +33,15 @@ use crate::aws_error::{AwsError, ErrorCode, Service};
 use crate::faults::{ListedFault, RuleSpec, TimeBase};
 use crate::state::MockState;
 use crate::timestamp;
+
+/// On `GET /_mock/events?since=N`: how many events with `seq > N` the server no longer holds
+/// in memory (`--events-retain`); they came before the first line of the body. `0` when
+/// nothing was missed. A header, so that every line of the body stays an event.
+pub(crate) const DROPPED_HEADER: &str = "x-mock-events-dropped";
+
+/// On `GET /_mock/events`: the last seq the server has appended, whether or not it is still
+/// in memory (a poller's next `since`, even when the body is empty).
+pub(crate) const LAST_SEQ_HEADER: &str = "x-mock-events-last-seq";
 
 /// The largest control request body.
 const MAX_CONTROL_BODY: usize = 64 * 1024;
@@ -292,18 +301,22 @@ fn events(state: &MockState, query: &str) -> Response {
             }
         }
     }
+    let tail = state.events.tail(since);
     let mut out = String::new();
-    for event in state.events.since(since).iter() {
+    for event in tail.events.iter() {
         if let Ok(line) = serde_json::to_string(event) {
             out.push_str(&line);
             out.push('\n');
         }
     }
     let mut response = (StatusCode::OK, out).into_response();
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/x-ndjson"),
     );
+    headers.insert(DROPPED_HEADER, HeaderValue::from(tail.dropped));
+    headers.insert(LAST_SEQ_HEADER, HeaderValue::from(tail.last_seq));
     response
 }
 

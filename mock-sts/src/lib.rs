@@ -53,7 +53,7 @@ pub use world::World;
 /// the HTTP API. Not part of the API: no stability promise, hidden from the docs.
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::auth::Authenticator;
+    pub use crate::auth::{Authenticator, Verified};
     pub use crate::s3::chunked::{ChunkVerifier, decode as decode_chunked};
     pub use crate::sigv4::{
         STREAMING_PAYLOAD, STREAMING_PAYLOAD_TRAILER, STREAMING_UNSIGNED_PAYLOAD_TRAILER,

@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use mock_sts::clock::{SimClock, parse_duration};
 use mock_sts::credentials::ServerKey;
-use mock_sts::events::EventLog;
+use mock_sts::events::{EventLog, Retention};
 use mock_sts::world::{DEFAULT_WORLD_TOML, World};
 use mock_sts::{MockAws, timestamp};
 use tokio::net::TcpListener;
@@ -66,9 +66,14 @@ struct ServeArgs {
     /// Allowed request-time skew (e.g. 15m, 900s), or `off` for clients on another clock.
     #[arg(long, default_value = "15m", value_name = "DURATION|off")]
     max_skew: String,
-    /// Append every event as a JSON line to this file.
+    /// Append every event as a JSON line to this file (from a writer thread: lines reach the
+    /// disk within 100 ms, and all of them on a clean shutdown).
     #[arg(long, value_name = "FILE")]
     events: Option<PathBuf>,
+    /// Recent events kept in memory for GET /_mock/events: a count (0: none), or `all` (memory
+    /// then grows with every request). --events gets every event either way.
+    #[arg(long, default_value_t = Retention::SERVE_DEFAULT, value_name = "N|all")]
+    events_retain: Retention,
     /// Seed for request ids and access key ids (and the key, when --key is not given).
     #[arg(long)]
     seed: Option<u64>,
@@ -176,6 +181,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
     }
+    let mut events = EventLog::retaining(args.events_retain);
     if let Some(path) = &args.events {
         let file = std::fs::OpenOptions::new()
             .create(true)
@@ -183,8 +189,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .open(path)
             .with_context(|| format!("--events: cannot open {}", path.display()))
             .map_err(usage)?;
-        builder = builder.events(EventLog::with_sink(file));
+        events = events
+            .with_sink(file)
+            .context("--events: cannot start the writer")?;
     }
+    builder = builder.events(events);
     let listener = TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;

@@ -10,7 +10,7 @@
 use std::io::{self, BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 /// How long the binary may take to say it is listening.
@@ -94,6 +94,32 @@ impl Server {
             .and_then(|a| a.parse().ok())
             .ok_or_else(|| io::Error::other(format!("mock-sts listens on {url}?")))?;
         Ok(Server { process, url, addr })
+    }
+
+    /// Stops it as a service manager would: SIGTERM, then waits up to [`START_TIMEOUT`] for
+    /// it to exit (a clean shutdown), killing it after that.
+    ///
+    /// # Errors
+    /// When it cannot be signalled or waited for, or did not exit in time (it is then
+    /// killed).
+    pub fn terminate(mut self) -> io::Result<ExitStatus> {
+        let pid = i32::try_from(self.process.id())
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+            .ok_or_else(|| io::Error::other("no such process id"))?;
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM)?;
+        let step = Duration::from_millis(20);
+        let mut waited = Duration::ZERO;
+        while waited < START_TIMEOUT {
+            if let Some(status) = self.process.0.try_wait()? {
+                return Ok(status);
+            }
+            std::thread::sleep(step);
+            waited += step;
+        }
+        Err(io::Error::other(
+            "mock-sts did not exit within 30 s of SIGTERM",
+        ))
     }
 
     /// [`Server::start`], panicking with the reason: for tests.

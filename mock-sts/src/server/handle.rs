@@ -73,7 +73,8 @@ impl MockAwsBuilder {
         self
     }
 
-    /// Use this event log (e.g. one that also writes a file).
+    /// Use this event log (e.g. a bounded one, or one that also writes a file). Default:
+    /// [`EventLog::new`], which keeps every event in memory.
     pub fn events(mut self, events: EventLog) -> Self {
         self.events = Some(events);
         self
@@ -271,7 +272,8 @@ impl MockAws {
         router(self.state.clone())
     }
 
-    /// Stops serving and waits for the server task to finish.
+    /// Stops serving, waits for the server task to finish, and then until every event is in
+    /// the events file, if the log has one.
     pub async fn shutdown(&self) {
         let sender = self
             .shutdown
@@ -286,6 +288,17 @@ impl MockAws {
             && let Err(e) = task.await
         {
             tracing::warn!(error = %e, "server task ended abnormally");
+        }
+        // The writer thread flushes; waiting for it must not stall the runtime.
+        if !self.state.events.has_sink() {
+            return;
+        }
+        let events = self.state.events.clone();
+        match tokio::task::spawn_blocking(move || events.flush()).await {
+            Ok(Ok(())) => {}
+            // The failure itself was logged when it happened.
+            Ok(Err(e)) => tracing::debug!(error = %e, "events file incomplete"),
+            Err(e) => tracing::warn!(error = %e, "cannot flush the events file"),
         }
     }
 }

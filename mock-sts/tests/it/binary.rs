@@ -52,6 +52,10 @@ fn bad_flags_and_files_exit_2_with_one_clear_line() {
             "--max-skew: `soon` is not a duration",
         ),
         (
+            vec!["serve", "--events-retain", "lots"],
+            "`lots` is not a number of events or `all`",
+        ),
+        (
             vec!["serve", "--key", "abcd"],
             "--key: the server key must be 64 hex characters",
         ),
@@ -73,7 +77,8 @@ fn bad_flags_and_files_exit_2_with_one_clear_line() {
         let (code, _, stderr) = run_binary(&args);
         assert_eq!(code, 2, "{args:?}: {stderr}");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
-        if !args.contains(&"--addr") {
+        // Values clap parses itself get clap's usage message.
+        if !args.contains(&"--addr") && !args.contains(&"--events-retain") {
             assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
             assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
         }
@@ -142,21 +147,49 @@ async fn a_restart_with_the_same_key_keeps_credentials_valid() {
 }
 
 #[tokio::test]
-async fn events_file_gets_one_line_per_request() {
-    let dir = std::env::temp_dir().join(format!("mock-sts-events-bin-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("events.jsonl");
-    let server = spawn_server(&["--clock", "frozen", "--events", path.to_str().unwrap()]);
-    let (status, _) = http(
-        "POST",
-        &format!("{}/", server.url),
-        Some("Action=GetCallerIdentity"),
+async fn events_file_has_every_event_after_a_clean_shutdown() {
+    let dir = TempDir::new("events-file");
+    let path = dir.0.join("events.jsonl");
+    // A window of 2 in memory; the file gets every event, whatever the window dropped.
+    let server = spawn_server(&[
+        "--clock",
+        "frozen",
+        "--events",
+        path.to_str().unwrap(),
+        "--events-retain",
+        "2",
+    ]);
+    const REQUESTS: u64 = 300;
+    for _ in 0..REQUESTS {
+        let (status, _) = http(
+            "POST",
+            &format!("{}/", server.url),
+            Some("Action=GetCallerIdentity"),
+        )
+        .await;
+        assert_eq!(status, 403);
+    }
+    let (status, headers, body) = http_bytes(
+        "GET",
+        &format!("{}/_mock/events?since=0", server.url),
+        &[],
+        Vec::new(),
     )
     .await;
-    assert_eq!(status, 403);
-    drop(server);
+    assert_eq!(status, 200);
+    assert_eq!(std::str::from_utf8(&body).unwrap().lines().count(), 2);
+    assert_eq!(headers["x-mock-events-dropped"], "298");
+    assert_eq!(headers["x-mock-events-last-seq"], "300");
+    let exit = server.terminate().unwrap();
+    assert!(exit.success(), "{exit}");
     let text = std::fs::read_to_string(&path).unwrap();
-    let event: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
-    assert_eq!(event["error_code"], "MissingAuthenticationToken");
-    std::fs::remove_dir_all(dir).unwrap();
+    let seqs: Vec<u64> = text
+        .lines()
+        .map(|l| {
+            let event: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert_eq!(event["error_code"], "MissingAuthenticationToken");
+            event["seq"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(seqs, (1..=REQUESTS).collect::<Vec<_>>());
 }

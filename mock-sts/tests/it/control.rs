@@ -2,6 +2,7 @@
 
 use mock_sts::MockAws;
 use mock_sts::clock::SimClock;
+use mock_sts::events::{EventLog, Retention};
 
 use crate::common::*;
 
@@ -92,5 +93,71 @@ async fn clock_and_events_over_http() {
     assert_eq!(lines[0]["error_code"], "MissingAuthenticationToken");
     let (status, _) = http("GET", &format!("{base}/_mock/events?since=x"), None).await;
     assert_eq!(status, 400);
+    aws.shutdown().await;
+}
+
+/// `GET /_mock/events?since=N` and its headers: (seqs in the body, dropped, last seq).
+async fn events_since(base: &str, since: u64) -> (Vec<u64>, u64, u64) {
+    let (status, headers, body) = http_bytes(
+        "GET",
+        &format!("{base}/_mock/events?since={since}"),
+        &[],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let header = |name: &str| -> u64 {
+        headers
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} header"))
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let seqs = std::str::from_utf8(&body)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    (
+        seqs,
+        header("x-mock-events-dropped"),
+        header("x-mock-events-last-seq"),
+    )
+}
+
+#[tokio::test]
+async fn events_since_says_how_many_the_window_dropped() {
+    let aws = MockAws::builder()
+        .clock(SimClock::frozen(start()))
+        .events(EventLog::retaining(Retention::Last(2)))
+        .start()
+        .await
+        .unwrap();
+    let base = aws.endpoint_url();
+    assert_eq!(events_since(&base, 0).await, (vec![], 0, 0));
+    for _ in 0..5 {
+        let (status, _) = http(
+            "POST",
+            &format!("{base}/"),
+            Some("Action=GetCallerIdentity"),
+        )
+        .await;
+        assert_eq!(status, 403);
+    }
+    // Seqs stay global: 4 and 5 are left; 1..=3 are gone.
+    assert_eq!(events_since(&base, 0).await, (vec![4, 5], 3, 5));
+    assert_eq!(events_since(&base, 1).await, (vec![4, 5], 2, 5));
+    assert_eq!(events_since(&base, 3).await, (vec![4, 5], 0, 5));
+    assert_eq!(events_since(&base, 4).await, (vec![5], 0, 5));
+    assert_eq!(events_since(&base, 5).await, (vec![], 0, 5));
+    assert_eq!(events_since(&base, 99).await, (vec![], 0, 5));
+    assert_eq!(aws.event_log().dropped(), 3);
+    assert_eq!(aws.events().len(), 2);
     aws.shutdown().await;
 }

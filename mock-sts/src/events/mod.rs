@@ -5,33 +5,94 @@
 //! it issued credentials, what it issued. Reports derive failures, refreshes and latencies from
 //! these events alone, so they describe what the server saw, not what a client believes.
 //!
-//! The log is append-only and ordered by `seq` (1, 2, …). It can also stream to a JSON-lines
-//! file (`mock-sts serve --events FILE`), one line per event, flushed as it is written.
+//! The log ([`EventLog`], in `log`) is append-only and ordered by `seq` (1, 2, …); it keeps
+//! a bounded or unbounded window in memory ([`Retention`]) and can stream every event to a
+//! JSON-lines file (`mock-sts serve --events FILE`) from a writer thread (`sink`).
 
 use std::fmt;
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use serde::Serialize;
-use tokio::sync::Notify;
 
 use crate::aws_error::{ErrorCode, Service};
 use crate::credentials::IssuedBy;
 use crate::faults::AppliedFault;
 use crate::{imds, s3, sts, timestamp};
 
+mod log;
+mod sink;
+
+pub use log::{EventLog, Retention, RetentionError, Tail};
+
 /// Serialises a `SystemTime` as RFC 3339 with milliseconds.
 fn ser_time<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&timestamp::rfc3339_millis(*t))
+    let mut buf = [0u8; 24];
+    match rfc3339_millis_into(*t, &mut buf) {
+        Some(text) => s.serialize_str(text),
+        None => s.serialize_str(&timestamp::rfc3339_millis(*t)),
+    }
 }
 
 fn ser_opt_time<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+    struct Time(SystemTime);
+    impl Serialize for Time {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            ser_time(&self.0, s)
+        }
+    }
     match t {
-        Some(t) => s.serialize_some(&timestamp::rfc3339_millis(*t)),
+        Some(t) => s.serialize_some(&Time(*t)),
         None => s.serialize_none(),
     }
+}
+
+/// `2026-01-01T01:00:00.123Z`, exactly as [`timestamp::rfc3339_millis`] writes it, into `buf`
+/// without allocating or going through a format description: the events file serialises up
+/// to five of these per event on its writer thread, which shares the cores with the server.
+/// `None` (the caller falls back) before 1970 or after 9999.
+fn rfc3339_millis_into(t: SystemTime, buf: &mut [u8; 24]) -> Option<&str> {
+    let since = t.duration_since(std::time::UNIX_EPOCH).ok()?;
+    let secs = since.as_secs();
+    let (days, in_day) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's `civil_from_days`, for days since 1970-01-01 (non-negative here).
+    let z = days.checked_add(719_468)?;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    if year > 9999 {
+        return None;
+    }
+    let mut put = |at: usize, value: u64, width: usize| {
+        let mut v = value;
+        for i in (at..at + width).rev() {
+            buf[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year, 4);
+    put(5, month, 2);
+    put(8, day, 2);
+    put(11, in_day / 3600, 2);
+    put(14, in_day % 3600 / 60, 2);
+    put(17, in_day % 60, 2);
+    put(20, u64::from(since.subsec_millis()), 3);
+    for (at, c) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+        (23, b'Z'),
+    ] {
+        buf[at] = c;
+    }
+    std::str::from_utf8(buf).ok()
 }
 
 /// What a request asked for, as its event names it: each service's own operations, reused
@@ -278,106 +339,13 @@ impl Events {
     }
 }
 
-#[derive(Debug, Default)]
-struct LogState {
-    events: Vec<Event>,
-    sink: Option<BufWriter<File>>,
-    sink_failed: bool,
-}
-
-/// The append-only, shareable event log.
-#[derive(Debug, Clone, Default)]
-pub struct EventLog {
-    state: Arc<Mutex<LogState>>,
-    appended: Arc<Notify>,
-}
-
-impl EventLog {
-    /// An empty in-memory log.
-    pub fn new() -> Self {
-        EventLog::default()
-    }
-
-    /// An in-memory log that also writes every event as a JSON line to `file`.
-    pub fn with_sink(file: File) -> Self {
-        let log = EventLog::default();
-        log.lock().sink = Some(BufWriter::new(file));
-        log
-    }
-
-    fn lock(&self) -> MutexGuard<'_, LogState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Appends an event, assigning its `seq`, and returns that seq.
-    pub fn append(&self, mut event: Event) -> u64 {
-        let seq = {
-            let mut state = self.lock();
-            let seq = state.events.len() as u64 + 1;
-            event.seq = seq;
-            if let Some(sink) = state.sink.as_mut() {
-                let written = serde_json::to_writer(&mut *sink, &event)
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| sink.write_all(b"\n"))
-                    .and_then(|()| sink.flush());
-                if let Err(e) = written
-                    && !state.sink_failed
-                {
-                    tracing::error!(error = %e, "cannot write the events file; events stay in memory");
-                    state.sink_failed = true;
-                }
-            }
-            state.events.push(event);
-            seq
-        };
-        self.appended.notify_waiters();
-        seq
-    }
-
-    /// All events so far.
-    pub fn snapshot(&self) -> Events {
-        Events(self.lock().events.clone())
-    }
-
-    /// Events with `seq > since`.
-    pub fn since(&self, since: u64) -> Events {
-        let state = self.lock();
-        let start = usize::try_from(since)
-            .unwrap_or(usize::MAX)
-            .min(state.events.len());
-        Events(state.events[start..].to_vec())
-    }
-
-    /// Number of events so far (also the last seq).
-    pub fn len(&self) -> u64 {
-        self.lock().events.len() as u64
-    }
-
-    /// Whether nothing has been logged.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Waits until the log has more than `seq` events.
-    pub async fn wait_beyond(&self, seq: u64) {
-        loop {
-            let notified = self.appended.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.len() > seq {
-                return;
-            }
-            notified.await;
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::time::UNIX_EPOCH;
 
-    fn event(action: impl Into<Action>, code: Option<ErrorCode>) -> Event {
+    /// An event for `action`, failed with `code` if given.
+    pub(crate) fn event(action: impl Into<Action>, code: Option<ErrorCode>) -> Event {
         Event {
             seq: 0,
             sim_time: UNIX_EPOCH,
@@ -398,24 +366,39 @@ mod tests {
     }
 
     #[test]
-    fn seqs_count_from_one_and_since_is_exclusive() {
-        let log = EventLog::new();
-        assert_eq!(log.append(event(sts::Action::AssumeRole, None)), 1);
+    fn event_times_are_written_as_timestamp_writes_them() {
+        use std::time::Duration;
+        let mut rng = fastrand::Rng::with_seed(13);
+        let mut buf = [0u8; 24];
+        let edges = [
+            0,
+            951_782_400,
+            1_767_225_599,
+            1_767_225_600,
+            253_402_300_799,
+        ];
+        let random: Vec<u64> = (0..10_000).map(|_| rng.u64(0..253_402_300_800)).collect();
+        for secs in edges.into_iter().chain(random) {
+            let t = UNIX_EPOCH + Duration::new(secs, rng.u32(0..1_000_000_000));
+            assert_eq!(
+                rfc3339_millis_into(t, &mut buf),
+                Some(timestamp::rfc3339_millis(t).as_str()),
+                "{secs}"
+            );
+        }
+        // Outside 1970..=9999 the caller falls back to timestamp's formatter.
         assert_eq!(
-            log.append(event(
-                s3::Operation::PutObject,
-                Some(ErrorCode::ExpiredToken)
-            )),
-            2
+            rfc3339_millis_into(UNIX_EPOCH - Duration::from_secs(1), &mut buf),
+            None
         );
-        assert_eq!(log.since(1).0.len(), 1);
-        assert_eq!(
-            log.since(1).0[0].action,
-            Action::S3(s3::Operation::PutObject)
-        );
-        assert!(log.since(99).is_empty());
-        assert_eq!(log.snapshot().errors().count(), 1);
-        assert_eq!(log.snapshot().action(sts::Action::AssumeRole).count(), 1);
+        let beyond = UNIX_EPOCH + Duration::from_secs(253_402_300_800);
+        assert_eq!(rfc3339_millis_into(beyond, &mut buf), None);
+        let json = serde_json::to_value(Event {
+            request_time: Some(UNIX_EPOCH - Duration::from_secs(1)),
+            ..event(sts::Action::AssumeRole, None)
+        })
+        .unwrap();
+        assert_eq!(json["request_time"], "1969-12-31T23:59:59.000Z");
     }
 
     #[test]
@@ -461,20 +444,5 @@ mod tests {
             Action::sts_parameter(Some("ListRoles")),
             Action::Unrecognized("ListRoles".into())
         );
-    }
-
-    #[test]
-    fn sink_gets_one_json_line_per_event() {
-        let dir = std::env::temp_dir().join(format!("mock-sts-events-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("events.jsonl");
-        let log = EventLog::with_sink(File::create(&path).unwrap());
-        log.append(event(sts::Action::AssumeRole, None));
-        log.append(event(s3::Operation::PutObject, None));
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(text.lines().count(), 2);
-        let second: serde_json::Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
-        assert_eq!(second["seq"], 2);
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }
