@@ -168,22 +168,50 @@ async fn body_bytes(body: Body) -> Result<bytes::Bytes, Response> {
         .map_err(|_| error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"))
 }
 
+/// Whether the request carries `Authorization: Bearer TOKEN` with the server's token (compared
+/// in constant time). No token configured: nothing matches.
+fn bearer_matches(request: &Request, token: Option<&str>) -> bool {
+    use subtle::ConstantTimeEq;
+    let Some(token) = token else {
+        return false;
+    };
+    request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|given| bool::from(given.trim().as_bytes().ct_eq(token.as_bytes())))
+}
+
 /// Serves one control request.
 pub(crate) async fn handle(state: &MockState, request: Request) -> Response {
-    if !state.config.allow_remote_control {
-        let peer = request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
-        if let Some(ip) = peer
-            && !ip.is_loopback()
-        {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(ip) = peer
+        && !ip.is_loopback()
+    {
+        if !state.config.allow_remote_control {
             return error(
                 StatusCode::FORBIDDEN,
                 format!(
-                    "the control API answers loopback clients only (peer {ip}); start the server with --allow-remote-control"
+                    "the control API answers loopback clients only (peer {ip}); start the server with --allow-remote-control and --control-token"
                 ),
             );
+        }
+        if !bearer_matches(&request, state.config.control_token.as_deref()) {
+            let mut response = error(
+                StatusCode::UNAUTHORIZED,
+                format!(
+                    "the control API needs `Authorization: Bearer TOKEN` from remote clients (peer {ip}): the server's --control-token"
+                ),
+            );
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"mock-sts control\""),
+            );
+            return response;
         }
     }
     let method = request.method().clone();

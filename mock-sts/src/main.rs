@@ -77,9 +77,18 @@ struct ServeArgs {
     /// Seed for request ids and access key ids (and the key, when --key is not given).
     #[arg(long)]
     seed: Option<u64>,
-    /// Serve /_mock/ to non-loopback clients too (anyone can then expire every credential).
-    #[arg(long)]
+    /// Serve /_mock/ to non-loopback clients too, those that send the control token as
+    /// `Authorization: Bearer TOKEN` (a remote client can expire every credential).
+    #[arg(long, requires = "control_token")]
     allow_remote_control: bool,
+    /// The bearer token remote clients must send to /_mock/ (with --allow-remote-control).
+    #[arg(
+        long,
+        env = "MOCK_STS_CONTROL_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    control_token: Option<String>,
     /// Keep S3 buckets and objects in this directory across restarts (default: in memory).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
@@ -171,6 +180,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .max_skew(max_skew)
         .allow_remote_control(args.allow_remote_control)
         .max_object_size(max_object_size);
+    if let Some(token) = &args.control_token {
+        if token.trim().is_empty() {
+            return Err(usage(anyhow::anyhow!(
+                "--control-token: the token is empty"
+            )));
+        }
+        builder = builder.control_token(token.trim());
+    }
     if let Some(dir) = &args.data_dir {
         builder = builder.data_dir(dir);
     }

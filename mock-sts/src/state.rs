@@ -29,8 +29,10 @@ pub(crate) struct ServerConfig {
     /// Allowed request-time skew; `None` (`--max-skew off`) disables the check, for clients that
     /// do not share the simulated clock.
     pub max_skew: Option<Duration>,
-    /// Serve `/_mock/` to non-loopback peers too.
+    /// Serve `/_mock/` to non-loopback peers too (those that present `control_token`).
     pub allow_remote_control: bool,
+    /// The bearer token non-loopback peers must present to the control API.
+    pub control_token: Option<String>,
     /// Largest S3 object or part accepted, bytes (`EntityTooLarge` above it).
     pub max_object_size: u64,
     /// Keep S3 buckets and objects in this directory across restarts (default: memory).
@@ -42,6 +44,7 @@ impl Default for ServerConfig {
         ServerConfig {
             max_skew: Some(DEFAULT_MAX_SKEW),
             allow_remote_control: false,
+            control_token: None,
             max_object_size: s3::DEFAULT_MAX_OBJECT_SIZE,
             data_dir: None,
         }

@@ -67,9 +67,18 @@ impl MockAwsBuilder {
         self
     }
 
-    /// Serve the control API to non-loopback peers.
+    /// Serve the control API to non-loopback peers that present the [control
+    /// token](Self::control_token) (without one, every remote caller is refused with 401).
     pub fn allow_remote_control(mut self, allow: bool) -> Self {
         self.config.allow_remote_control = allow;
+        self
+    }
+
+    /// The bearer token (`Authorization: Bearer TOKEN`) remote peers must send to the control
+    /// API when it serves them ([`allow_remote_control`](Self::allow_remote_control)).
+    /// Loopback peers need none.
+    pub fn control_token(mut self, token: impl Into<String>) -> Self {
+        self.config.control_token = Some(token.into());
         self
     }
 

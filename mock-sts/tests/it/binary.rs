@@ -71,6 +71,14 @@ fn bad_flags_and_files_exit_2_with_one_clear_line() {
             vec!["serve", "--addr", "nowhere"],
             "invalid value 'nowhere'",
         ),
+        (
+            vec!["serve", "--allow-remote-control"],
+            "--control-token <TOKEN>",
+        ),
+        (
+            vec!["serve", "--control-token", " "],
+            "--control-token: the token is empty",
+        ),
         (vec!["world"], "needs --print-default or --check FILE"),
     ];
     for (args, expected) in cases {
@@ -78,7 +86,10 @@ fn bad_flags_and_files_exit_2_with_one_clear_line() {
         assert_eq!(code, 2, "{args:?}: {stderr}");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
         // Values clap parses itself get clap's usage message.
-        if !args.contains(&"--addr") && !args.contains(&"--events-retain") {
+        if !args.contains(&"--addr")
+            && !args.contains(&"--events-retain")
+            && !args.contains(&"--allow-remote-control")
+        {
             assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
             assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
         }

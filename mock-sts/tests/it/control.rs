@@ -161,3 +161,60 @@ async fn events_since_says_how_many_the_window_dropped() {
     assert_eq!(aws.events().len(), 2);
     aws.shutdown().await;
 }
+
+/// A control request from `peer`, with `Authorization: Bearer token` when given, through the
+/// router as the server passes it (with the peer's address as connection info).
+async fn control_from(aws: &MockAws, peer: &str, token: Option<&str>) -> (u16, String) {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let mut request = http::Request::get("/_mock/health");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let mut request = request.body(axum::body::Body::empty()).unwrap();
+    let addr: std::net::SocketAddr = peer.parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    let response = aws.router().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn remote_control_needs_the_flag_and_the_bearer_token() {
+    let loopback = "127.0.0.1:40000";
+    let remote = "10.1.2.3:40000";
+    // Loopback only, by default: a remote peer is refused whatever it sends.
+    let aws = MockAws::builder().build();
+    assert_eq!(control_from(&aws, loopback, None).await.0, 200);
+    let (status, body) = control_from(&aws, remote, Some("s3cret")).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("--allow-remote-control"), "{body}");
+
+    // Remote control allowed: remote peers need the token; loopback peers do not.
+    let aws = MockAws::builder()
+        .allow_remote_control(true)
+        .control_token("s3cret")
+        .build();
+    let cases = [
+        (remote, None, 401),
+        (remote, Some("wrong"), 401),
+        (remote, Some("s3cre"), 401),
+        (remote, Some("s3cret"), 200),
+        ("[2001:db8::1]:40000", Some("s3cret"), 200),
+        (loopback, None, 200),
+    ];
+    for (peer, token, want) in cases {
+        let (status, body) = control_from(&aws, peer, token).await;
+        assert_eq!(status, want, "{peer} {token:?}: {body}");
+        if want == 401 {
+            assert!(body.contains("Authorization: Bearer"), "{body}");
+        }
+    }
+
+    // Allowed without a token (a library caller's mistake): every remote caller is refused.
+    let aws = MockAws::builder().allow_remote_control(true).build();
+    assert_eq!(control_from(&aws, remote, Some("anything")).await.0, 401);
+}
