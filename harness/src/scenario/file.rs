@@ -770,7 +770,7 @@ impl ExpectEntry {
 }
 
 /// A duration written as text: `90s`, `15m`, `4h`, `1h30m`.
-struct Dur(Duration);
+pub(super) struct Dur(pub(super) Duration);
 
 impl<'de> Deserialize<'de> for Dur {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -3,13 +3,12 @@
 //! what S3 and SigV4 allow when the file is read.
 
 use std::ops::Range;
-use std::time::Duration;
 
-use mock_sts::clock::parse_duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use toml::Spanned;
 
+use super::file::Dur;
 use super::{Multipart, Presign};
 
 /// `[workload.multipart]` as written.
@@ -116,16 +115,6 @@ impl PresignEntry {
     }
 }
 
-/// A duration (`"6h"`).
-struct Dur(Duration);
-
-impl<'de> Deserialize<'de> for Dur {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        parse_duration(&text).map(Dur).map_err(de::Error::custom)
-    }
-}
-
 /// A byte count: `5242880`, `"5MiB"`, `"8 MB"`.
 struct Size(u64);
 
@@ -189,6 +178,7 @@ fn parse_size(text: &str) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use std::path::Path;
+    use std::time::Duration;
 
     use super::super::Scenario;
     use super::*;

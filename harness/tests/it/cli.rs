@@ -7,19 +7,6 @@ use sts_lab_test_support::redact;
 
 use crate::common::*;
 
-fn harness(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sts-harness"))
-        .args(args)
-        .env("CI", "true")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sts-harness-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

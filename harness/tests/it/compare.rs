@@ -3,12 +3,11 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use sts_harness::compare::{self, Outcome, Plan, Table};
 use sts_harness::process::ProcessOptions;
 
-use crate::common::{self, catalog_dir};
+use crate::common::{self, catalog_dir, harness};
 
 const IN_PROCESS: [&str; 3] = ["sdk-profile", "naive-refresh", "manual-env"];
 
@@ -18,19 +17,6 @@ fn strings(names: &[&str]) -> Vec<String> {
 
 fn clients() -> PathBuf {
     catalog_dir().join("clients")
-}
-
-fn harness(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sts-harness"))
-        .args(args)
-        .env("CI", "true")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn table(conditions: &[&str], strategies: &[&str], options: &ProcessOptions) -> Table {

@@ -3,20 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn harness(args: &[String]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sts-harness"))
-        .args(args)
-        .env("CI", "true")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::common::harness;
 
 /// Three small scenarios of two or three runs each, in `dir`: virtual and deterministic.
 fn catalog_files(dir: &Path) -> Vec<String> {
