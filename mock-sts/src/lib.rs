@@ -49,13 +49,5 @@ pub use clock::SimClock;
 pub use server::{MockAws, MockAwsBuilder};
 pub use world::World;
 
-/// The parsers and verifiers the workspace's benches (and fuzz targets) call directly, below
-/// the HTTP API. Not part of the API: no stability promise, hidden from the docs.
 #[doc(hidden)]
-pub mod internals {
-    pub use crate::auth::{Authenticator, Verified};
-    pub use crate::s3::chunked::{ChunkVerifier, decode as decode_chunked};
-    pub use crate::sigv4::{
-        STREAMING_PAYLOAD, STREAMING_PAYLOAD_TRAILER, STREAMING_UNSIGNED_PAYLOAD_TRAILER,
-    };
-}
+pub mod internals;

@@ -122,6 +122,11 @@ impl Params {
         self.0.get(name).map(String::as_str)
     }
 
+    /// The number of distinct parameters.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
     /// Whether any parameter starts with `prefix` (list members like `PolicyArns.member.1.arn`).
     pub(crate) fn has_prefix(&self, prefix: &str) -> bool {
         self.0.keys().any(|k| k.starts_with(prefix))

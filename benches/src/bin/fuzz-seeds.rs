@@ -15,6 +15,11 @@ use mock_sts::internals::STREAMING_PAYLOAD_TRAILER;
 use sts_lab_test_support::signing::{FORM_CONTENT_TYPE, SignableBody, Signer};
 use sts_lab_test_support::world::start;
 
+// The OIDC tests' token kit: fixed test keys (they protect nothing), their JWKS, signed JWTs.
+#[allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+#[path = "../../../mock-sts/tests/it/oidc/tokens.rs"]
+mod tokens;
+
 const HOST: &str = "127.0.0.1:4566";
 
 /// `METHOD TARGET`, the headers, an empty line, the body.
@@ -103,8 +108,9 @@ fn main() -> std::io::Result<()> {
     );
     let complete = b"<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Part><PartNumber>1</PartNumber><ETag>\"9b2cf535f27731c974343645a3985328\"</ETag></Part><Part><PartNumber>2</PartNumber><ETag>\"6f5902ac237024bdd0c176cb93063dc4\"</ETag><ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part></CompleteMultipartUpload>";
     let delete = b"<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>false</Quiet><Object><Key>a</Key></Object><Object><Key>b/c</Key><VersionId>null</VersionId></Object></Delete>";
-    // Header and claims of a GitHub Actions token; the signature is not the issuer's.
-    let jwt = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImtleS1hIiwidHlwIjoiSldUIn0.eyJpc3MiOiJodHRwczovL3Rva2VuLmFjdGlvbnMuZ2l0aHVidXNlcmNvbnRlbnQuY29tIiwic3ViIjoicmVwbzpvcmcvcmVwbzpyZWY6cmVmcy9oZWFkcy9tYWluIiwiYXVkIjoic3RzLmFtYXpvbmF3cy5jb20iLCJpYXQiOjE3NjcyMjU1MDAsIm5iZiI6MTc2NzIyNTUwMCwiZXhwIjoxNzY3MjI5MTAwfQ.c2lnbmF0dXJl";
+    // A GitHub Actions-shaped token signed by the test RSA key. The router's default world has
+    // no OIDC provider, so there it is parsed and refused; the jwt target verifies it for real.
+    let jwt = tokens::rs256(&tokens::claims());
     let web_identity = format!(
         "POST /\r\nhost: {HOST}\r\ncontent-type: {FORM_CONTENT_TYPE}\r\n\r\nAction=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fcross-account-s3&RoleSessionName=ci&WebIdentityToken={jwt}"
     );
@@ -151,6 +157,45 @@ fn main() -> std::io::Result<()> {
         "unsigned-trailer.bin",
         b"\x01d\r\nhello, fuzzer data!\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n",
     )?;
+
+    // STS forms: the real ones above (bodies of the signed POSTs), plus escapes.
+    for (name, bytes) in &requests {
+        if name.starts_with("sts-") && !name.contains("presigned") {
+            write(
+                &root.join("form"),
+                &name.replace(".http", ".form"),
+                &body_of(bytes),
+            )?;
+        }
+    }
+    write(
+        &root.join("form"),
+        "escapes.form",
+        b"Action=AssumeRole&RoleSessionName=a+b%2Fc%C3%A9&Tags.member.1.Key=k&Tags.member.1.Value=%7E",
+    )?;
+    // S3 documents: the selector byte (0 CompleteMultipartUpload, 1 DeleteObjects), the body.
+    write(
+        &root.join("s3_xml"),
+        "complete.bin",
+        &[&[0u8][..], complete].concat(),
+    )?;
+    write(
+        &root.join("s3_xml"),
+        "delete.bin",
+        &[&[1u8][..], delete].concat(),
+    )?;
+    // Tokens: the token, a newline, the provider's JWKS (RSA "a" and P-256 "e").
+    let jwks = tokens::jwks(&[(tokens::Key::RsaA, "a"), (tokens::Key::Ec, "e")]);
+    for (name, token) in [
+        ("rs256.txt", jwt.clone()),
+        ("es256.txt", tokens::es256(&tokens::claims())),
+    ] {
+        write(
+            &root.join("jwt"),
+            name,
+            format!("{token}\n{jwks}").as_bytes(),
+        )?;
+    }
 
     write(
         &root.join("world_toml"),

@@ -52,6 +52,8 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use self::completed::Completed;
 use self::multipart::Uploads;
+pub(crate) use self::multipart::parse_complete;
+pub(crate) use self::object::parse_delete;
 pub use self::routing::Operation;
 pub(crate) use self::routing::action_of;
 use self::routing::{Query, Target, classify};

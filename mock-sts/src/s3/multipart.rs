@@ -130,7 +130,7 @@ impl Uploads {
 
 /// A part as `CompleteMultipartUpload` names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Requested {
+pub(crate) struct Requested {
     /// `PartNumber`.
     pub number: u32,
     /// `ETag` (quotes optional).
@@ -148,7 +148,7 @@ fn malformed_xml() -> AwsError {
 /// # Errors
 /// `MalformedXML` when it is not well-formed, has another root, no parts, or a part without
 /// a numeric `PartNumber` or an `ETag`.
-pub(super) fn parse_complete(body: &[u8]) -> Result<Vec<Requested>, AwsError> {
+pub(crate) fn parse_complete(body: &[u8]) -> Result<Vec<Requested>, AwsError> {
     let root = xml::parse(body).map_err(|_| malformed_xml())?;
     if root.name != "CompleteMultipartUpload" {
         return Err(malformed_xml());

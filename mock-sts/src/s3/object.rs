@@ -286,26 +286,7 @@ impl Request<'_> {
                 .with_message("Missing required header for this request: Content-MD5"));
         }
         self.verify_checksums(payload)?;
-        let root = xml::parse(&payload.data).map_err(|_| s3_error(ErrorCode::MalformedXML))?;
-        if root.name != "Delete" {
-            return Err(s3_error(ErrorCode::MalformedXML));
-        }
-        let quiet = root.child_text("Quiet").is_some_and(|q| q.trim() == "true");
-        // (Key, VersionId): bucket-emptying tools send the `null` version ids that
-        // `ListObjectVersions` hands out.
-        let objects: Vec<(String, Option<String>)> = root
-            .children_named("Object")
-            .map(|o| {
-                o.child_text("Key").map(|k| {
-                    let version = o.child_text("VersionId").map(|v| v.trim().to_owned());
-                    (k.to_owned(), version)
-                })
-            })
-            .collect::<Option<_>>()
-            .ok_or_else(|| s3_error(ErrorCode::MalformedXML))?;
-        if objects.is_empty() || objects.len() > MAX_KEYS {
-            return Err(s3_error(ErrorCode::MalformedXML));
-        }
+        let Delete { quiet, objects } = parse_delete(&payload.data)?;
         let mut w = XmlWriter::compact();
         w.declaration().open("DeleteResult", Some(S3_NAMESPACE));
         for (key, version) in &objects {
@@ -360,6 +341,42 @@ enum RangeSpec {
 
 /// Parses `bytes=a-b`, `bytes=a-` and `bytes=-n` (one range; S3 ignores lists and syntax it
 /// does not know, and sends the whole object).
+/// A `DeleteObjects` document: `<Delete>`, optional `<Quiet>`, one to 1000 `<Object>`s.
+pub(crate) struct Delete {
+    /// Report only the keys that failed.
+    pub(crate) quiet: bool,
+    /// (Key, VersionId): bucket-emptying tools send the `null` version ids that
+    /// `ListObjectVersions` hands out.
+    pub(crate) objects: Vec<(String, Option<String>)>,
+}
+
+/// Parses the `DeleteObjects` document.
+///
+/// # Errors
+/// `MalformedXML` when it is not well-formed, has another root, an object without a key, or no
+/// objects or more than 1000.
+pub(crate) fn parse_delete(body: &[u8]) -> Result<Delete, AwsError> {
+    let root = xml::parse(body).map_err(|_| s3_error(ErrorCode::MalformedXML))?;
+    if root.name != "Delete" {
+        return Err(s3_error(ErrorCode::MalformedXML));
+    }
+    let quiet = root.child_text("Quiet").is_some_and(|q| q.trim() == "true");
+    let objects: Vec<(String, Option<String>)> = root
+        .children_named("Object")
+        .map(|o| {
+            o.child_text("Key").map(|k| {
+                let version = o.child_text("VersionId").map(|v| v.trim().to_owned());
+                (k.to_owned(), version)
+            })
+        })
+        .collect::<Option<_>>()
+        .ok_or_else(|| s3_error(ErrorCode::MalformedXML))?;
+    if objects.is_empty() || objects.len() > MAX_KEYS {
+        return Err(s3_error(ErrorCode::MalformedXML));
+    }
+    Ok(Delete { quiet, objects })
+}
+
 fn parse_range(raw: &str, size: u64) -> RangeSpec {
     let Some(spec) = raw.trim().strip_prefix("bytes=") else {
         return RangeSpec::Ignored;
