@@ -65,8 +65,8 @@ struct Shared {
     /// Set just before the kill: an error after it is the crash, before it a failure.
     killed: AtomicBool,
     acks: AtomicU64,
-    /// PUTs the kill cut off.
-    cut: AtomicU64,
+    /// PUTs sent and not yet answered.
+    on_wire: AtomicU64,
     unexpected: Mutex<Vec<String>>,
 }
 
@@ -93,6 +93,7 @@ async fn write_until_killed(s3: aws_sdk_s3::Client, writer: usize, shared: Arc<S
             state.pending.push(state.last);
             state.last
         };
+        shared.on_wire.fetch_add(1, Ordering::SeqCst);
         let put = s3
             .put_object()
             .bucket(BUCKET)
@@ -100,6 +101,7 @@ async fn write_until_killed(s3: aws_sdk_s3::Client, writer: usize, shared: Arc<S
             .body(ByteStream::from(version_body(index, version)))
             .send()
             .await;
+        shared.on_wire.fetch_sub(1, Ordering::SeqCst);
         match put {
             Ok(_) => {
                 let mut keys = shared.keys.lock().unwrap();
@@ -108,9 +110,7 @@ async fn write_until_killed(s3: aws_sdk_s3::Client, writer: usize, shared: Arc<S
                 shared.acks.fetch_add(1, Ordering::SeqCst);
             }
             Err(e) => {
-                if shared.killed.load(Ordering::SeqCst) {
-                    shared.cut.fetch_add(1, Ordering::SeqCst);
-                } else {
+                if !shared.killed.load(Ordering::SeqCst) {
                     shared
                         .unexpected
                         .lock()
@@ -284,7 +284,7 @@ async fn a_killed_server_keeps_whole_objects_and_honours_its_credentials_after_r
         keys: Mutex::new(vec![KeyState::default(); WRITERS * KEYS_PER_WRITER]),
         killed: AtomicBool::new(false),
         acks: AtomicU64::new(0),
-        cut: AtomicU64::new(0),
+        on_wire: AtomicU64::new(0),
         unexpected: Mutex::new(Vec::new()),
     });
     for crash in 0..CRASHES {
@@ -298,7 +298,8 @@ async fn a_killed_server_keeps_whole_objects_and_honours_its_credentials_after_r
         }
         // Kill at a different point each time: after more acknowledged PUTs, then a few ms.
         let wanted = acks_before + 6 + 4 * crash as u64;
-        for _ in 0..2000 {
+        // At most 30 s: a busy machine slows the debug build's checksums.
+        for _ in 0..6000 {
             if shared.acks.load(Ordering::SeqCst) >= wanted {
                 break;
             }
@@ -311,7 +312,10 @@ async fn a_killed_server_keeps_whole_objects_and_honours_its_credentials_after_r
         );
         mock_sts::clock::real_sleep(Duration::from_millis(3 * crash as u64)).await;
         shared.killed.store(true, Ordering::SeqCst);
+        let on_wire = shared.on_wire.load(Ordering::SeqCst);
         let status = server.kill().unwrap();
+        // PUTs were on the wire: the checks below see what a kill mid-PUT leaves.
+        assert!(on_wire > 0, "crash {crash}: no PUT in flight at the kill");
         {
             use std::os::unix::process::ExitStatusExt;
             assert_eq!(status.signal(), Some(9), "{status}");
@@ -340,12 +344,6 @@ async fn a_killed_server_keeps_whole_objects_and_honours_its_credentials_after_r
             (200, "instance-role".to_owned())
         );
     }
-    // Every kill found PUTs on the wire, so the checks above saw what a crash mid-PUT leaves.
-    assert!(
-        shared.cut.load(Ordering::SeqCst) >= CRASHES as u64,
-        "only {} PUTs were cut off",
-        shared.cut.load(Ordering::SeqCst)
-    );
 
     // Uploads in progress lived in memory only: the client learns it from NoSuchUpload.
     let user_s3 = s3_client_for(&server.url, &clock, user_credentials());
