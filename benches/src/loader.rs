@@ -75,16 +75,26 @@ pub async fn send(
     authority: &str,
     request: &Signed,
 ) -> Result<(u16, Bytes), String> {
+    exchange(client, authority, request)
+        .await
+        .map(|(status, _, body)| (status, body))
+}
+
+/// [`send`] with the answer's headers: `Ok((status, headers, body))`.
+///
+/// # Errors
+/// A message when the request fails at the HTTP level.
+pub async fn exchange(
+    client: &HttpClient,
+    authority: &str,
+    request: &Signed,
+) -> Result<(u16, http::HeaderMap, Bytes), String> {
     let request = request.to_request(authority).map_err(|e| e.to_string())?;
     let response = client.request(request).await.map_err(|e| e.to_string())?;
     let status = response.status().as_u16();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| e.to_string())?
-        .to_bytes();
-    Ok((status, body))
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok((status, parts.headers, body))
 }
 
 /// Runs `concurrency` tasks against `addr` for `window` (at most `max_requests` in all),

@@ -1,6 +1,7 @@
 //! Requests signed by the real aws-sigv4 crate, the way the SDKs sign them: STS form POSTs and
 //! presigned GETs, S3 path-style requests with `x-amz-content-sha256`, and aws-chunked uploads
-//! with a signature per chunk (`sign_chunk`).
+//! with a signature per chunk (`sign_chunk`); and, in the same shape, the unsigned requests of
+//! instance metadata ([`unsigned`]).
 //!
 //! A [`Signed`] request is signed once; sending it again is valid for as long as the server
 //! accepts its time (15 minutes of skew, or a presigned URL's lifetime), which is what lets the
@@ -29,7 +30,7 @@ pub struct Signed {
     pub headers: HeaderMap,
     /// The body.
     pub body: Bytes,
-    /// The request's signature (the seed of an aws-chunked body's chain).
+    /// The request's signature (the seed of an aws-chunked body's chain); empty when unsigned.
     pub signature: String,
 }
 
@@ -255,6 +256,34 @@ fn s3(
         keys,
         time,
     )
+}
+
+/// A request without a signature, for the endpoints that take none (instance metadata):
+/// `headers` besides `host`, and `body`.
+pub fn unsigned(
+    host: &str,
+    method: Method,
+    target: &str,
+    headers: &[(&'static str, &str)],
+    body: Bytes,
+) -> Signed {
+    let mut map = HeaderMap::new();
+    let values = std::iter::once(("host", host)).chain(headers.iter().copied());
+    for (name, value) in values {
+        if let Ok(value) = http::HeaderValue::from_str(value) {
+            map.insert(name, value);
+        }
+    }
+    if !body.is_empty() {
+        map.insert(http::header::CONTENT_LENGTH, body.len().into());
+    }
+    Signed {
+        method,
+        target: target.to_owned(),
+        headers: map,
+        body,
+        signature: String::new(),
+    }
 }
 
 /// S3 `PutObject` of `data` as an aws-chunked body with chunk signatures

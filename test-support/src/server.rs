@@ -122,6 +122,16 @@ impl Server {
         ))
     }
 
+    /// Kills it as a crash would: SIGKILL (`Child::kill` on Unix), no chance to clean up, then
+    /// reaps it.
+    ///
+    /// # Errors
+    /// When it cannot be signalled or waited for.
+    pub fn kill(mut self) -> io::Result<ExitStatus> {
+        self.process.0.kill()?;
+        self.process.0.wait()
+    }
+
     /// [`Server::start`], panicking with the reason: for tests.
     #[track_caller]
     pub fn spawn(binary: &Path, args: &[&str]) -> Server {

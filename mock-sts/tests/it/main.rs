@@ -28,6 +28,8 @@
 //!   header bytes, keys S3 cannot parse, CORS preflights;
 //! - `external_s3`: the AWS CLI's `s3` commands and boto3's transfers against the binary, and
 //!   `--data-dir` across restarts.
+//! - `restart`: the binary killed with SIGKILL mid-PUT and restarted on its `--data-dir`: whole
+//!   objects, credentials and IMDS tokens honoured under the same `--key`, refused under another.
 //! - `sts_fidelity`: STS behaviours SDKs key on: `Expiration`'s whole second and the
 //!   `InvalidClientTokenId` variants, through aws-sdk-sts;
 //! - `prop_expiry`: property: signed requests are accepted before `Expiration` and get
@@ -48,6 +50,7 @@ mod imds_sdk;
 mod oidc;
 mod prop_expiry;
 mod prop_sigv4;
+mod restart;
 mod router;
 mod s3;
 mod s3_bad_input;
