@@ -24,6 +24,7 @@
 //! benches and fuzz targets exercise directly; it has no stability promise.
 pub mod aws_error;
 pub mod clock;
+pub mod compression;
 pub mod credentials;
 pub mod events;
 pub mod faults;

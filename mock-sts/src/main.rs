@@ -4,6 +4,7 @@
 //! files (clap's own usage errors exit 2 too).
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use mock_sts::clock::{SimClock, parse_duration};
+use mock_sts::compression::LifetimeCompression;
 use mock_sts::credentials::ServerKey;
 use mock_sts::events::{EventLog, Retention};
 use mock_sts::world::{DEFAULT_WORLD_TOML, World};
@@ -96,7 +98,16 @@ struct ServeArgs {
     /// get EntityTooLarge. Uploads are held in memory while they are checked.
     #[arg(long, default_value = "5GiB", value_name = "SIZE")]
     max_object_size: String,
+    /// Divide every lifetime the server grants (sessions, instance and container credentials,
+    /// IMDSv2 tokens) by K, 1 to 60, for clients on real time that libfaketime cannot
+    /// accelerate: at 60 a one-hour session lasts a minute. Meant for --clock wall.
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    compress_lifetimes: u32,
 }
+
+/// The largest --compress-lifetimes: a one-hour session (AssumeRole's default) still lasts a
+/// minute.
+const MAX_COMPRESSION: u32 = 60;
 
 /// `1048576`, `64MiB`, `5G`: a size in bytes; K, M, G are binary multiples, as S3's limits are.
 fn parse_size(text: &str) -> anyhow::Result<u64> {
@@ -190,6 +201,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(dir) = &args.data_dir {
         builder = builder.data_dir(dir);
+    }
+    match NonZeroU32::new(args.compress_lifetimes) {
+        Some(k) if k.get() <= MAX_COMPRESSION => {
+            builder = builder.compress_lifetimes(LifetimeCompression::new(k));
+        }
+        _ => {
+            return Err(usage(anyhow::anyhow!(
+                "--compress-lifetimes: {} is out of range: K is 1 (none) to {MAX_COMPRESSION} (a one-hour session lasts a minute)",
+                args.compress_lifetimes
+            )));
+        }
     }
     if let Some(key) = &args.key {
         builder = builder

@@ -5,6 +5,7 @@
 //! depend on the state they use, not on the server loop that owns it. One RNG serves every
 //! random choice (request ids, access keys, fault dice) so a seed replays a run exactly.
 
+use crate::compression::LifetimeCompression;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -37,6 +38,9 @@ pub(crate) struct ServerConfig {
     pub max_object_size: u64,
     /// Keep S3 buckets and objects in this directory across restarts (default: memory).
     pub data_dir: Option<PathBuf>,
+    /// Divides every granted lifetime (sessions, instance and container credentials, IMDSv2
+    /// tokens) for clients on real time.
+    pub lifetime_compression: LifetimeCompression,
 }
 
 impl Default for ServerConfig {
@@ -47,6 +51,7 @@ impl Default for ServerConfig {
             control_token: None,
             max_object_size: s3::DEFAULT_MAX_OBJECT_SIZE,
             data_dir: None,
+            lifetime_compression: LifetimeCompression::NONE,
         }
     }
 }
@@ -128,6 +133,7 @@ impl MockState {
             world: &self.world,
             authority: &self.authority,
             now,
+            compression: self.config.lifetime_compression,
         }
     }
 }

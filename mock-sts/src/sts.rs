@@ -8,6 +8,7 @@
 //! Credentials expire on whole seconds: `Expiration = floor(now + DurationSeconds)`, the same
 //! instant the token carries and authentication judges (`now >= Expiration` is expired).
 
+use crate::compression::LifetimeCompression;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
@@ -254,6 +255,8 @@ pub(crate) struct StsContext<'a> {
     pub oidc: &'a OidcVerifier,
     /// Simulated time of the request.
     pub now: SystemTime,
+    /// Divides the lifetime of every session issued.
+    pub compression: LifetimeCompression,
 }
 
 /// A successful STS answer: the XML body, and the credentials it issued, if any.
@@ -487,7 +490,7 @@ fn issue_role_session(
     chained: bool,
     source_identity: Option<String>,
 ) -> IssuedCredentials {
-    let expires = session_expiration(ctx.now, granted);
+    let expires = session_expiration(ctx.now, ctx.compression.compress_seconds(granted));
     let claims = SessionClaims {
         access_key_id,
         account_id: role.account_id.clone(),
@@ -603,7 +606,7 @@ fn get_session_token(
             .with_message("Cannot call GetSessionToken with session credentials"));
     };
     let granted = duration.unwrap_or(DEFAULT_SESSION_TOKEN_SECONDS);
-    let expires = session_expiration(ctx.now, granted);
+    let expires = session_expiration(ctx.now, ctx.compression.compress_seconds(granted));
     let claims = SessionClaims {
         access_key_id,
         account_id: user.account_id.clone(),

@@ -122,6 +122,7 @@ fn token_request(ctx: Context<'_>, parts: &Parts) -> Reply {
             format!("{TTL_HEADER} must be a whole number of seconds from 1 to 21600"),
         );
     };
+    let ttl = ctx.compression.compress_seconds(ttl);
     let value = token::issue(ctx.authority, ctx.now, ttl);
     Reply::ok(Action::GetMetadataToken, "text/plain", value)
         .with_header(TTL_HEADER, ttl)

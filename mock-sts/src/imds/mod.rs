@@ -20,6 +20,7 @@ mod instance;
 mod rotation;
 mod token;
 
+use crate::compression::LifetimeCompression;
 use std::fmt;
 use std::time::SystemTime;
 
@@ -145,6 +146,9 @@ pub(crate) struct Context<'a> {
     pub authority: &'a CredentialAuthority,
     /// Simulated time of the request.
     pub now: SystemTime,
+    /// Divides IMDSv2 token TTLs (the world's rotations are compressed when the server is
+    /// built).
+    pub compression: LifetimeCompression,
 }
 
 /// Answers a request [`route`] claimed.

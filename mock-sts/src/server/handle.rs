@@ -1,6 +1,7 @@
 //! [`MockAws`], the handle tests and the harness hold, and its builder: the two seams STYLE.md
 //! asks for, an in-process `Router` and a real socket on `127.0.0.1:0`.
 
+use crate::compression::LifetimeCompression;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -103,6 +104,13 @@ impl MockAwsBuilder {
         self
     }
 
+    /// Divides every lifetime the server grants by `compression`'s factor (see
+    /// [`crate::compression`]): for clients that run on real time.
+    pub fn compress_lifetimes(mut self, compression: LifetimeCompression) -> Self {
+        self.config.lifetime_compression = compression;
+        self
+    }
+
     /// Installs a fault rule from the start (after any added before it).
     pub fn fault(mut self, rule: FaultRule) -> Self {
         self.faults.push(rule);
@@ -126,7 +134,10 @@ impl MockAwsBuilder {
         };
         Ok(Arc::new(MockState {
             clock: self.clock.unwrap_or_else(SimClock::wall),
-            world: self.world.unwrap_or_default(),
+            world: self
+                .world
+                .unwrap_or_default()
+                .compressed(self.config.lifetime_compression),
             authority: CredentialAuthority::new(key),
             events: self.events.unwrap_or_default(),
             rng: Mutex::new(rng),

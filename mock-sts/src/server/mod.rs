@@ -589,6 +589,7 @@ async fn sts_request(
         authority: &state.authority,
         oidc: &state.oidc,
         now,
+        compression: state.config.lifetime_compression,
     };
     let result = sts::handle(
         ctx,

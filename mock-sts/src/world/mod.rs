@@ -19,6 +19,7 @@
 
 mod file;
 
+use crate::compression::LifetimeCompression;
 use std::time::Duration;
 
 use crate::oidc::OidcProvider;
@@ -156,6 +157,16 @@ impl Rotation {
     pub const MIN_LIFE_WHEN_SERVED: Duration = Duration::from_secs(25 * 60);
 }
 
+impl Rotation {
+    /// Lifetime and period divided by `compression`'s factor.
+    pub fn compressed(self, compression: LifetimeCompression) -> Rotation {
+        Rotation {
+            credential_lifetime: compression.compress(self.credential_lifetime),
+            rotate_every: compression.compress(self.rotate_every),
+        }
+    }
+}
+
 impl Default for Rotation {
     fn default() -> Self {
         Rotation::DEFAULT
@@ -231,6 +242,18 @@ impl Default for World {
 }
 
 impl World {
+    /// The same world with its instance and container rotations compressed (see
+    /// [`crate::compression`]).
+    pub fn compressed(mut self, compression: LifetimeCompression) -> World {
+        if let Some(instance) = &mut self.instance {
+            instance.rotation = instance.rotation.compressed(compression);
+        }
+        if let Some(container) = &mut self.container {
+            container.rotation = container.rotation.compressed(compression);
+        }
+        self
+    }
+
     /// The user owning a long-term access key.
     pub fn user_by_access_key(&self, access_key_id: &str) -> Option<&User> {
         self.users.iter().find(|u| u.access_key_id == access_key_id)

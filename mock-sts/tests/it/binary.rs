@@ -79,6 +79,14 @@ fn bad_flags_and_files_exit_2_with_one_clear_line() {
             vec!["serve", "--control-token", " "],
             "--control-token: the token is empty",
         ),
+        (
+            vec!["serve", "--compress-lifetimes", "0"],
+            "--compress-lifetimes: 0 is out of range: K is 1 (none) to 60",
+        ),
+        (
+            vec!["serve", "--compress-lifetimes", "61"],
+            "--compress-lifetimes: 61 is out of range",
+        ),
         (vec!["world"], "needs --print-default or --check FILE"),
     ];
     for (args, expected) in cases {

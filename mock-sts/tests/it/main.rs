@@ -5,6 +5,8 @@
 //! - `sdk`: the real aws-sdk-sts and aws-config against the server on a real socket, sharing
 //!   the simulated clock;
 //! - `control`: the control API over HTTP;
+//! - `compression`: lifetime compression: sessions, instance credentials and IMDSv2 tokens
+//!   divided by K, never below a minute;
 //! - `faults`: fault rules and session revocation: every effect per service and every bad rule
 //!   through the router, and the real SDK over a socket and in process (retries, resets,
 //!   latency past expiry, quotas, seeded dice, an IMDS outage);
@@ -40,6 +42,7 @@
 
 mod binary;
 mod common;
+mod compression;
 mod control;
 mod external;
 mod external_s3;
