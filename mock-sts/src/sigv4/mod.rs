@@ -35,6 +35,7 @@ mod canonical;
 mod error;
 mod parser;
 mod signature;
+mod key_cache;
 mod signing;
 #[cfg(test)]
 mod test_support;
