@@ -9,6 +9,8 @@
 //! dropped: a run whose workers died did not do its work.
 
 use std::sync::{Arc, Mutex};
+
+use crate::tally::Recorder;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -64,7 +66,7 @@ impl OpRecord {
 /// Runs the workload until simulated time `end`. The runner counts the job's length from the
 /// moment its clock starts, before the strategy builds its clients, as a job's length counts
 /// from its start-up (a 4-hour job with 4-hour keys then ends before they expire on any
-/// clock). Records go to `records`. Worker `w` starts `w / workers` of an interval late, so
+/// clock). Records go to `records` (kept, or tallied: [`Recorder`]). Worker `w` starts `w / workers` of an interval late, so
 /// workers are not in lockstep; with `jitter`, each pause varies, drawn from a generator seeded
 /// with `seed` and the worker.
 pub async fn run_until(
@@ -72,7 +74,7 @@ pub async fn run_until(
     workload: &Workload,
     clock: &SimClock,
     seed: u64,
-    records: &Arc<Mutex<Vec<OpRecord>>>,
+    records: &Arc<Mutex<Recorder>>,
     end: SystemTime,
 ) -> Vec<WorkerStop> {
     if workload.operations.iter().any(Operation::is_s3) {
@@ -122,7 +124,7 @@ pub async fn run_until(
                     records
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .extend(new);
+                        .record(new);
                 }
                 let factor = 1.0 + workload.jitter * (rng.f64() * 2.0 - 1.0);
                 let pause = workload.every.mul_f64(factor);

@@ -415,9 +415,13 @@ mod tests {
         let a = authority(7);
         let issued = a.issue(claims("ASIAAAAAAAAAAAAACACHE"));
         let token = &issued.session_token;
-        let first = a.validate_with_secret(token, "ASIAAAAAAAAAAAAACACHE").unwrap();
+        let first = a
+            .validate_with_secret(token, "ASIAAAAAAAAAAAAACACHE")
+            .unwrap();
         assert!(token_cache::len() >= 1);
-        let again = a.validate_with_secret(token, "ASIAAAAAAAAAAAAACACHE").unwrap();
+        let again = a
+            .validate_with_secret(token, "ASIAAAAAAAAAAAAACACHE")
+            .unwrap();
         assert_eq!(first, again);
         assert_eq!(first.0, a.validate(token, "ASIAAAAAAAAAAAAACACHE").unwrap());
         assert_eq!(first.1, issued.secret_access_key);

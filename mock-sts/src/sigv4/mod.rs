@@ -33,9 +33,9 @@
 
 mod canonical;
 mod error;
+mod key_cache;
 mod parser;
 mod signature;
-mod key_cache;
 mod signing;
 #[cfg(test)]
 mod test_support;

@@ -121,11 +121,7 @@ impl ParsedSignature {
 
     /// [`ParsedSignature::scope_line`], appended to `out`.
     pub fn push_scope_line(&self, out: &mut String) {
-        for part in [
-            &self.scope.date,
-            &self.scope.region,
-            &self.scope.service,
-        ] {
+        for part in [&self.scope.date, &self.scope.region, &self.scope.service] {
             out.push_str(part);
             out.push('/');
         }

@@ -73,7 +73,12 @@ pub(crate) fn signing_key(
 }
 
 /// [`signing_key`] without the cache.
-fn derive_signing_key(secret_access_key: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
+fn derive_signing_key(
+    secret_access_key: &str,
+    date: &str,
+    region: &str,
+    service: &str,
+) -> [u8; 32] {
     let k_secret = format!("AWS4{secret_access_key}");
     let k_date = hmac(k_secret.as_bytes(), date.as_bytes());
     let k_region = hmac(&k_date, region.as_bytes());
