@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::RequestId;
 use aws_sdk_s3::primitives::ByteStream;
+use bytes::Bytes;
 use mock_sts::clock::{SimClock, Stopwatch};
 use tokio::task::JoinError;
 
@@ -211,10 +212,13 @@ pub(crate) fn key(worker: u32) -> String {
     format!("pipeline/worker-{worker}/part-0000")
 }
 
-fn object_body(workload: &Workload, worker: u32) -> Vec<u8> {
+/// The bytes worker `worker` writes: made once per worker and shared by every `PutObject`
+/// (a `Bytes` clone is a reference count, not a copy of the body).
+fn object_body(workload: &Workload, worker: u32) -> Bytes {
     (0..workload.object_size)
         .map(|i| (i as u32).wrapping_mul(31).wrapping_add(worker) as u8)
-        .collect()
+        .collect::<Vec<u8>>()
+        .into()
 }
 
 /// The request id and outcome of a call.
@@ -241,7 +245,7 @@ async fn call(
     clock: &SimClock,
     op: Operation,
     worker: u32,
-    body: &[u8],
+    body: &Bytes,
 ) -> OpRecord {
     let started = clock.now();
     let stopwatch = Stopwatch::start();
@@ -253,7 +257,7 @@ async fn call(
                 .put_object()
                 .bucket(bucket)
                 .key(key(worker))
-                .body(ByteStream::from(body.to_vec()))
+                .body(ByteStream::from(body.clone()))
                 .send()
                 .await,
         ),
