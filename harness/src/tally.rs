@@ -253,7 +253,7 @@ impl Tally {
     }
 
     /// A server failure as the first failure.
-    fn from_event(&self, result: &RunResult, e: &Event) -> FirstFailure {
+    fn server_failure(&self, result: &RunResult, e: &Event) -> FirstFailure {
         let signed_by = e.signed_by.clone();
         let issued_event = signed_by
             .as_ref()
@@ -310,12 +310,12 @@ impl Tally {
             first => first.as_ref(),
         };
         let from_call = |(op, event): &(OpRecord, Option<Event>)| match event {
-            Some(e) => self.from_event(result, e),
+            Some(e) => self.server_failure(result, e),
             None => crate::metrics::from_op(result, op),
         };
         let first_failure = match (server_first, &self.client_first) {
             (Some(e), Some(call)) if call.0.finished < e.sim_time => Some(from_call(call)),
-            (Some(e), _) => Some(self.from_event(result, e)),
+            (Some(e), _) => Some(self.server_failure(result, e)),
             (None, Some(call)) => Some(from_call(call)),
             (None, None) => None,
         };
