@@ -12,6 +12,7 @@
 //! - [`process`]: `process` runs: any program under libfaketime on the scaled clock, with the
 //!   endpoint and generated AWS config files wired in.
 //! - [`metrics`]: metrics and verdicts from the events.
+//! - [`tally`]: what the metrics need from each event and call, taken as they come.
 //! - [`report`]: the table, JSON and JUnit reports.
 //! - [`compare`]: the fault-tolerance table: every strategy under the same conditions.
 //! - [`timeline`]: the timeline picture, one self-contained HTML file.
@@ -26,6 +27,7 @@ pub mod runner;
 pub mod scenario;
 pub mod sdk_log;
 pub mod strategy;
+pub mod tally;
 pub mod timeline;
 pub mod transfer;
 pub mod workload;

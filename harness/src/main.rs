@@ -186,7 +186,13 @@ fn run(args: &RunArgs) -> Result<bool, BadInput> {
         if let Some(bar) = &bar {
             bar.set_message(s.name.clone());
         }
-        let results = runner::run_scenario_with(s, run_name, clock, args.seed, &options);
+        // A timeline draws every event; the reports need only the runs' tallies.
+        let keep = if args.timeline.is_some() {
+            runner::Keep::Everything
+        } else {
+            runner::Keep::WhatMetricsNeed
+        };
+        let results = runner::run_scenario_keeping(s, run_name, clock, args.seed, &options, keep);
         if !results.is_empty() {
             let scenario_report = report::scenario_report(s, &results);
             if args.timeline.is_some() {

@@ -21,27 +21,19 @@
 //!   the server's (each request's `X-Amz-Date` against its arrival), against the tightest
 //!   margin the run's expectation allows.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use mock_sts::aws_error::ErrorCode;
-use mock_sts::events::{Action, Event, Issued, SignedBy};
-use mock_sts::sts;
+use mock_sts::events::{Event, Issued, SignedBy};
 use serde::Serialize;
 
 use crate::outcome::{ClientFailure, ClientOutcome};
 use crate::process::Exit;
 use crate::runner::RunResult;
-use crate::scenario::{ClockSpec, Expect, StrategyKind, range_label};
-use crate::strategy;
+use crate::scenario::{Expect, range_label};
+use crate::tally::Tally;
 use crate::workload::OpRecord;
-
-/// The STS calls that issue credentials: what refreshes and `sts_calls` count.
-const ISSUING_ACTIONS: [sts::Action; 3] = [
-    sts::Action::AssumeRole,
-    sts::Action::AssumeRoleWithWebIdentity,
-    sts::Action::GetSessionToken,
-];
 
 /// The margin a `process` run's verdict has, in simulated seconds, against which its clock
 /// skew is judged: `min_refresh_lead` when the expectation sets it, else the `within` of `at`,
@@ -74,7 +66,7 @@ pub struct Percentiles {
 }
 
 impl Percentiles {
-    fn of(mut values: Vec<f64>) -> Option<Percentiles> {
+    pub(crate) fn of(mut values: Vec<f64>) -> Option<Percentiles> {
         if values.is_empty() {
             return None;
         }
@@ -248,230 +240,12 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     Some(v[(v.len() - 1) / 2])
 }
 
-/// Computes a run's metrics.
+/// Computes a run's metrics: the run's tally (`tally`), taken while it ran or now from the
+/// events and calls it kept.
 pub fn compute(result: &RunResult) -> Metrics {
-    let ops: Vec<Action> = result.operations.iter().flat_map(|o| o.actions()).collect();
-    let data_plane = |e: &&Event| ops.contains(&e.action);
-    let events = &result.events;
-    let requests = events.iter().filter(data_plane).count() as u64;
-    let mut failures = BTreeMap::new();
-    let mut injected_failures = BTreeMap::new();
-    for e in events {
-        match injected(e) {
-            Some(label) => *injected_failures.entry(label).or_insert(0) += 1,
-            None if e.is_error() => *failures.entry(e.outcome().to_string()).or_insert(0) += 1,
-            None => {}
-        }
-    }
-    let issuing = |e: &&Event| matches!(&e.action, Action::Sts(a) if ISSUING_ACTIONS.contains(a));
-    let sts_calls = events.iter().filter(issuing).count() as u64;
-
-    // Which credential issued when: access key id -> the event that issued it.
-    let issued_by: HashMap<&str, &Event> = events
-        .iter()
-        .filter_map(|e| e.issued.as_ref().map(|i| (i.access_key_id.as_str(), e)))
-        .collect();
-
-    let from_event = |e: &Event| {
-        let signed_by = e.signed_by.clone();
-        let issued_event = signed_by
-            .as_ref()
-            .and_then(|s| issued_by.get(s.access_key_id.as_str()));
-        let issued_at = signed_by.as_ref().and_then(|s| s.issued_at);
-        // Issuing calls after the one that issued the failing credential, before the failure.
-        let refresh_attempts = match (issued_event, issued_at) {
-            (Some(origin), _) => events
-                .iter()
-                .filter(issuing)
-                .filter(|x| x.seq > origin.seq && x.seq < e.seq)
-                .count() as u64,
-            (None, Some(t)) => events
-                .iter()
-                .filter(issuing)
-                .filter(|x| x.sim_time > t && x.seq < e.seq)
-                .count() as u64,
-            (None, None) => 0,
-        };
-        FirstFailure {
-            at_seconds: since(result.start, e.sim_time),
-            side: Side::Server,
-            action: e.action.to_string(),
-            code: e.outcome().to_string(),
-            error_code: e.error_code,
-            message: e.error_message.clone().unwrap_or_default(),
-            issued: issued_event.and_then(|x| x.issued.clone()),
-            issued_at_seconds: issued_at.map(|t| since(result.start, t)),
-            expired_at_seconds: signed_by
-                .as_ref()
-                .and_then(|s| s.expires_at)
-                .map(|t| since(result.start, t)),
-            signed_by,
-            refresh_attempts,
-            injected: injected(e).and(e.fault.as_ref().map(|f| f.effect.clone())),
-            delayed: e
-                .fault
-                .as_ref()
-                .filter(|f| f.only_delayed())
-                .map(|f| f.effect.clone()),
-        }
-    };
-    // The server's own failures count at once; an injected one counts only when it reached
-    // the caller (a call that failed as the client saw it), not when the SDK absorbed it.
-    let server_first = events
-        .iter()
-        .find(|e| e.is_error() && injected(e).is_none());
-    let by_request: HashMap<&str, &Event> =
-        events.iter().map(|e| (e.request_id.as_str(), e)).collect();
-    let client_first = result
-        .ops
-        .iter()
-        .filter(|o| o.outcome.is_failure())
-        .min_by_key(|o| o.finished);
-    let from_call = |op: &OpRecord| match (&op.outcome, op.request_id.as_deref()) {
-        (ClientOutcome::Aws { .. }, Some(id)) => match by_request.get(id) {
-            Some(e) => from_event(e),
-            None => from_op(result, op),
-        },
-        _ => from_op(result, op),
-    };
-    // A program keeps no call records: when it exited non-zero and the server failed nothing
-    // on its own, the injected failure it died of is the last one it was answered.
-    let program_failed = matches!(
-        result.process.as_ref().map(|p| p.exit),
-        Some(Exit::Code { code }) if code != 0
-    );
-    let server_first = match server_first {
-        None if program_failed => events.iter().rev().find(|e| injected(e).is_some()),
-        first => first,
-    };
-    let first_failure = match (server_first, client_first) {
-        (Some(e), Some(op)) if op.finished < e.sim_time => Some(from_call(op)),
-        (Some(e), _) => Some(from_event(e)),
-        (None, Some(op)) => Some(from_call(op)),
-        (None, None) => None,
-    };
-    let mut client_failures = BTreeMap::new();
-    for op in &result.ops {
-        if let Some(kind) = op.outcome.client_failure() {
-            *client_failures
-                .entry(kind.as_str().to_string())
-                .or_insert(0) += 1;
-        }
-    }
-
-    // Refreshes: credential-issuing calls after the workload started, each replacing the
-    // credential that signed the data plane just before it. Concurrent callers replacing the
-    // same credential (a herd) count as one refresh; each of their calls is still an STS call.
-    let mut refreshes = 0;
-    let mut leads = Vec::new();
-    let mut last_signer: Option<&SignedBy> = None;
-    let mut last_replaced: Option<&str> = None;
-    for e in events {
-        if data_plane(&e) {
-            if let Some(signer) = e.signed_by.as_ref() {
-                last_signer = Some(signer);
-            }
-            continue;
-        }
-        let (Some(issued), Some(replaced)) = (e.issued.as_ref(), last_signer) else {
-            continue;
-        };
-        if last_replaced == Some(replaced.access_key_id.as_str())
-            || replaced.access_key_id == issued.access_key_id
-        {
-            continue;
-        }
-        last_replaced = Some(replaced.access_key_id.as_str());
-        refreshes += 1;
-        if let Some(old_expiry) = replaced.expires_at {
-            leads.push(since(e.sim_time, old_expiry));
-        }
-    }
-    // Calls that carried a credential the data plane had not seen before paid for its fetch.
-    let mut seen = std::collections::HashSet::new();
-    let mut carried_new: Vec<&str> = Vec::new();
-    for e in events.iter().filter(data_plane) {
-        if let Some(signer) = e.signed_by.as_ref()
-            && seen.insert(signer.access_key_id.as_str())
-            && seen.len() > 1
-        {
-            carried_new.push(e.request_id.as_str());
-        }
-    }
-
-    let by_id: HashMap<&str, _> = result
-        .ops
-        .iter()
-        .filter_map(|o| o.request_id.as_deref().map(|id| (id, o)))
-        .collect();
-    let (mut fresh_sim, mut fresh_wall, mut plain_sim, mut plain_wall) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (id, op) in &by_id {
-        let sim = op.sim_duration().as_secs_f64() * 1000.0;
-        let wall = op.wall.as_secs_f64() * 1000.0;
-        if carried_new.contains(id) {
-            fresh_sim.push(sim);
-            fresh_wall.push(wall);
-        } else {
-            plain_sim.push(sim);
-            plain_wall.push(wall);
-        }
-    }
-    let base_sim = median(plain_sim).unwrap_or(0.0);
-    let base_wall = median(plain_wall).unwrap_or(0.0);
-    let refresh_latency_sim_ms =
-        Percentiles::of(fresh_sim.iter().map(|v| (v - base_sim).max(0.0)).collect());
-    let refresh_latency_wall_ms = Percentiles::of(
-        fresh_wall
-            .iter()
-            .map(|v| (v - base_wall).max(0.0))
-            .collect(),
-    );
-
-    let fidelity = match result.clock {
-        ClockSpec::Virtual => None,
-        ClockSpec::Scaled { .. } if result.run.strategy == StrategyKind::Process => {
-            Some(process_fidelity(result))
-        }
-        ClockSpec::Scaled { .. } => {
-            let max_span = result
-                .ops
-                .iter()
-                .map(|o| o.sim_duration().as_secs_f64())
-                .fold(0.0, f64::max);
-            let buffer = strategy::refresh_buffer(result.run.strategy).as_secs_f64();
-            Some(Fidelity {
-                max_call_span_seconds: max_span,
-                refresh_buffer_seconds: buffer,
-                could_decide_verdict: buffer > 0.0 && max_span >= buffer,
-                max_clock_skew_seconds: None,
-                median_clock_skew_seconds: None,
-                skew_samples: None,
-            })
-        }
-    };
-
-    Metrics {
-        requests,
-        calls: result.ops.len() as u64,
-        calls_failed: result.ops.iter().filter(|o| o.outcome.is_failure()).count() as u64,
-        failures,
-        client_failures,
-        injected_failures,
-        first_failure,
-        sts_calls,
-        refreshes,
-        refresh_lead_min_seconds: leads.iter().copied().reduce(f64::min),
-        refresh_lead_median_seconds: median(leads),
-        refresh_latency_sim_ms,
-        refresh_latency_wall_ms,
-        sts_calls_per_request: if requests == 0 {
-            0.0
-        } else {
-            sts_calls as f64 / requests as f64
-        },
-        fidelity,
-        signing_skew: (!result.run.clock_faults.is_none()).then(|| signing_skew(events)),
+    match &result.tally {
+        Some(tally) => tally.metrics(result),
+        None => Tally::of(result).metrics(result),
     }
 }
 
@@ -483,21 +257,6 @@ pub fn is_skew_error(e: &Event) -> bool {
             m.starts_with("Signature expired") || m.starts_with("Signature not yet current")
         }),
         _ => false,
-    }
-}
-
-fn signing_skew(events: &[Event]) -> SigningSkew {
-    // X-Amz-Date minus arrival: negative when the client signs behind the server.
-    let skews: Vec<f64> = events
-        .iter()
-        .filter_map(|e| e.request_time.map(|t| since(e.sim_time, t)))
-        .collect();
-    SigningSkew {
-        first_seconds: skews.first().copied().unwrap_or(0.0),
-        median_seconds: median(skews.clone()).unwrap_or(0.0),
-        last_seconds: skews.last().copied().unwrap_or(0.0),
-        skew_errors: events.iter().filter(|e| is_skew_error(e)).count() as u64,
-        samples: skews.len() as u64,
     }
 }
 
@@ -517,7 +276,7 @@ pub fn injected(e: &Event) -> Option<String> {
 }
 
 /// A failure only the client saw, as a first failure.
-fn from_op(result: &RunResult, op: &OpRecord) -> FirstFailure {
+pub(crate) fn from_op(result: &RunResult, op: &OpRecord) -> FirstFailure {
     let (code, message) = match &op.outcome {
         ClientOutcome::Client { kind, message } => (kind.as_str().to_string(), message.clone()),
         ClientOutcome::Aws { code } => (code.clone(), String::new()),
@@ -560,7 +319,7 @@ pub fn client_failures_of(result: &RunResult, kind: ClientFailure) -> (u64, Opti
 }
 
 /// A `process` run's fidelity: its program's clock against the server's, from the events.
-fn process_fidelity(result: &RunResult) -> Fidelity {
+pub(crate) fn process_fidelity(result: &RunResult) -> Fidelity {
     let skews: Vec<f64> = result
         .events
         .iter()

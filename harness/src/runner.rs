@@ -34,7 +34,21 @@ use crate::process::{self, ProcessOptions, ProcessOutcome};
 use crate::scenario::{ClockSpec, Operation, Revocation, RunSpec, Scenario, StrategyKind};
 use crate::sdk_log::{Capture, SdkLog};
 use crate::strategy::{self, ClientEnv};
+use crate::tally::{Recorder, Tally};
 use crate::workload::{self, OpRecord, WorkerStop};
+
+/// What a run keeps of what happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Every server event and every call, in [`RunResult::events`] and [`RunResult::ops`]
+    /// (what the timeline, the comparison table and tests read).
+    Everything,
+    /// What the run's metrics need, taken as it goes ([`RunResult::tally`]): no events, and
+    /// of the calls only those that failed in the client alone. For virtual runs, where the
+    /// server records each request's event before its client sees the answer; other clocks
+    /// keep everything.
+    WhatMetricsNeed,
+}
 
 /// Everything one run left behind.
 #[derive(Debug, Clone)]
@@ -49,10 +63,14 @@ pub struct RunResult {
     pub start: SystemTime,
     /// The workload's operations: the actions that count as the data plane.
     pub operations: Vec<Operation>,
-    /// The server's events, in order.
+    /// The server's events, in order (empty with [`Keep::WhatMetricsNeed`]).
     pub events: Vec<Event>,
-    /// What the client saw, per operation.
+    /// What the client saw, per operation (with [`Keep::WhatMetricsNeed`], only the calls that
+    /// failed in the client alone).
     pub ops: Vec<OpRecord>,
+    /// The run's tally, when it was taken as the run went ([`Keep::WhatMetricsNeed`]); then
+    /// `events` is empty.
+    pub tally: Option<Tally>,
     /// A failure before the workload started (e.g. STS refused the start-up AssumeRole).
     pub startup_error: Option<String>,
     /// Workers that panicked or stopped before the job's end.
@@ -78,12 +96,21 @@ impl RunResult {
             operations: scenario.workload.operations.clone(),
             events: Vec::new(),
             ops: Vec::new(),
+            tally: None,
             startup_error: None,
             worker_stops: Vec::new(),
             sdk_log: SdkLog::default(),
             timed_out: false,
             wall: Duration::ZERO,
             process: None,
+        }
+    }
+
+    /// How many events the server recorded in the run (kept or tallied).
+    pub fn event_count(&self) -> u64 {
+        match &self.tally {
+            Some(tally) => tally.events(),
+            None => self.events.len() as u64,
         }
     }
 }
@@ -108,6 +135,19 @@ pub fn run_scenario_with(
     seed: Option<u64>,
     options: &ProcessOptions,
 ) -> Vec<RunResult> {
+    run_scenario_keeping(scenario, only, clock, seed, options, Keep::Everything)
+}
+
+/// [`run_scenario_with`], keeping `keep` of each run (`sts-harness run` without a timeline
+/// keeps [`Keep::WhatMetricsNeed`]).
+pub fn run_scenario_keeping(
+    scenario: &Scenario,
+    only: Option<&str>,
+    clock: Option<ClockSpec>,
+    seed: Option<u64>,
+    options: &ProcessOptions,
+    keep: Keep,
+) -> Vec<RunResult> {
     let clock = clock.unwrap_or(scenario.clock);
     let seed = seed.unwrap_or(scenario.seed);
     let runs: Vec<&RunSpec> = scenario
@@ -118,7 +158,9 @@ pub fn run_scenario_with(
     std::thread::scope(|scope| {
         let handles: Vec<_> = runs
             .iter()
-            .map(|run| scope.spawn(move || run_one_with(scenario, run, clock, seed, options)))
+            .map(|run| {
+                scope.spawn(move || run_one_keeping(scenario, run, clock, seed, options, keep))
+            })
             .collect();
         handles
             .into_iter()
@@ -149,6 +191,18 @@ pub fn run_one_with(
     seed: u64,
     options: &ProcessOptions,
 ) -> RunResult {
+    run_one_keeping(scenario, run, clock, seed, options, Keep::Everything)
+}
+
+/// [`run_one_with`], keeping `keep` of the run.
+pub fn run_one_keeping(
+    scenario: &Scenario,
+    run: &RunSpec,
+    clock: ClockSpec,
+    seed: u64,
+    options: &ProcessOptions,
+    keep: Keep,
+) -> RunResult {
     let stopwatch = Stopwatch::start();
     // The SDK draws refresh and retry jitter from fastrand's thread-local RNG.
     fastrand::seed(seed);
@@ -166,7 +220,7 @@ pub fn run_one_with(
         Ok(runtime) if run.strategy == StrategyKind::Process => {
             runtime.block_on(drive_program(scenario, run, seed, options, &mut result));
         }
-        Ok(runtime) => runtime.block_on(drive(scenario, run, clock, seed, &mut result)),
+        Ok(runtime) => runtime.block_on(drive(scenario, run, clock, seed, keep, &mut result)),
         Err(e) => result.startup_error = Some(format!("cannot start a runtime: {e}")),
     }
     result.wall = stopwatch.elapsed();
@@ -220,13 +274,18 @@ async fn start_mock(
 async fn collect(result: &mut RunResult, aws: &MockAws) {
     // Moved, not copied: the log and a snapshot of it would be two copies of every event at
     // the run's end, its peak.
+    // (A tallied run has taken its events already: the log is empty.)
     result.events = aws.event_log().drain().0;
     // Times are reported from the run's first request: on a scaled clock, starting the server
     // and the client takes real milliseconds that are simulated seconds.
-    if let Some(first) = result.events.first() {
+    let first = match &result.tally {
+        Some(tally) => tally.first_event(),
+        None => result.events.first().map(|e| e.sim_time),
+    };
+    if let Some(first) = first {
         // To the millisecond: credentials carry millisecond times, so an issue time never
         // reads as a hair before the request that issued it.
-        result.start = timestamp::from_unix_millis(timestamp::unix_millis(first.sim_time));
+        result.start = timestamp::from_unix_millis(timestamp::unix_millis(first));
     }
     aws.shutdown().await;
 }
@@ -294,6 +353,7 @@ async fn drive(
     run: &RunSpec,
     clock_spec: ClockSpec,
     seed: u64,
+    keep: Keep,
     result: &mut RunResult,
 ) {
     let clock = match make_clock(scenario, clock_spec) {
@@ -368,7 +428,14 @@ async fn drive(
         }),
     };
 
-    let records = Arc::new(Mutex::new(Vec::new()));
+    let recorder = match (keep, clock_spec) {
+        (Keep::WhatMetricsNeed, ClockSpec::Virtual) => Recorder::tallying(
+            aws.event_log().clone(),
+            Tally::new(&scenario.workload.operations, !run.clock_faults.is_none()),
+        ),
+        _ => Recorder::keeping(),
+    };
+    let records = Arc::new(Mutex::new(recorder));
     // Generous: twice the workload plus an hour of simulated time for start-up and retries.
     let deadline =
         scenario.workload.length * 2 + Duration::from_secs(3600) + scenario.workload.overrun();
@@ -398,7 +465,13 @@ async fn drive(
         None => result.timed_out = true,
     }
     result.sdk_log = capture.log();
-    result.ops = std::mem::take(&mut *records.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut recorder = std::mem::replace(
+        &mut *records.lock().unwrap_or_else(|p| p.into_inner()),
+        Recorder::keeping(),
+    );
+    recorder.drain_events();
+    result.ops = recorder.ops;
+    result.tally = recorder.live.map(|(_, tally)| tally);
     collect(result, &aws).await;
 }
 

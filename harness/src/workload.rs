@@ -9,11 +9,14 @@
 //! dropped: a run whose workers died did not do its work.
 
 use std::sync::{Arc, Mutex};
+
+use crate::tally::Recorder;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::RequestId;
 use aws_sdk_s3::primitives::ByteStream;
+use bytes::Bytes;
 use mock_sts::clock::{SimClock, Stopwatch};
 use tokio::task::JoinError;
 
@@ -64,7 +67,7 @@ impl OpRecord {
 /// Runs the workload until simulated time `end`. The runner counts the job's length from the
 /// moment its clock starts, before the strategy builds its clients, as a job's length counts
 /// from its start-up (a 4-hour job with 4-hour keys then ends before they expire on any
-/// clock). Records go to `records`. Worker `w` starts `w / workers` of an interval late, so
+/// clock). Records go to `records` (kept, or tallied: [`Recorder`]). Worker `w` starts `w / workers` of an interval late, so
 /// workers are not in lockstep; with `jitter`, each pause varies, drawn from a generator seeded
 /// with `seed` and the worker.
 pub async fn run_until(
@@ -72,7 +75,7 @@ pub async fn run_until(
     workload: &Workload,
     clock: &SimClock,
     seed: u64,
-    records: &Arc<Mutex<Vec<OpRecord>>>,
+    records: &Arc<Mutex<Recorder>>,
     end: SystemTime,
 ) -> Vec<WorkerStop> {
     if workload.operations.iter().any(Operation::is_s3) {
@@ -122,7 +125,7 @@ pub async fn run_until(
                     records
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .extend(new);
+                        .record(new);
                 }
                 let factor = 1.0 + workload.jitter * (rng.f64() * 2.0 - 1.0);
                 let pause = workload.every.mul_f64(factor);
@@ -209,10 +212,13 @@ pub(crate) fn key(worker: u32) -> String {
     format!("pipeline/worker-{worker}/part-0000")
 }
 
-fn object_body(workload: &Workload, worker: u32) -> Vec<u8> {
+/// The bytes worker `worker` writes: made once per worker and shared by every `PutObject`
+/// (a `Bytes` clone is a reference count, not a copy of the body).
+fn object_body(workload: &Workload, worker: u32) -> Bytes {
     (0..workload.object_size)
         .map(|i| (i as u32).wrapping_mul(31).wrapping_add(worker) as u8)
-        .collect()
+        .collect::<Vec<u8>>()
+        .into()
 }
 
 /// The request id and outcome of a call.
@@ -239,7 +245,7 @@ async fn call(
     clock: &SimClock,
     op: Operation,
     worker: u32,
-    body: &[u8],
+    body: &Bytes,
 ) -> OpRecord {
     let started = clock.now();
     let stopwatch = Stopwatch::start();
@@ -251,7 +257,7 @@ async fn call(
                 .put_object()
                 .bucket(bucket)
                 .key(key(worker))
-                .body(ByteStream::from(body.to_vec()))
+                .body(ByteStream::from(body.clone()))
                 .send()
                 .await,
         ),

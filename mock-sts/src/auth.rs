@@ -308,11 +308,8 @@ impl Authenticator<'_> {
                 if !akid.starts_with("ASIA") {
                     return Err(invalid_token(service, token).into());
                 }
-                match self.authority.validate(token, akid) {
-                    Ok(claims) => {
-                        let secret = self.authority.secret_for(akid);
-                        Ok((Caller::Session(claims), secret))
-                    }
+                match self.authority.validate_with_secret(token, akid) {
+                    Ok((claims, secret)) => Ok((Caller::Session(claims), secret)),
                     Err(TokenError::Malformed | TokenError::BadTag) => {
                         Err(invalid_token(service, token).into())
                     }
@@ -369,19 +366,22 @@ fn verify_signature(
         .headers
         .get("x-amz-content-sha256")
         .and_then(|v| v.to_str().ok());
-    let body_hash = sigv4::hex_sha256(body);
+    // Hashed only when a check below reads it: S3 checks a declared hash against the body
+    // itself (`s3::payload`), so a signed S3 request with one needs no second hash here.
+    let body_hash = std::cell::OnceCell::new();
+    let body_hash = || body_hash.get_or_init(|| sigv4::hex_sha256(body)).as_str();
     // The hashes a correct signer may have used: the declared one (S3 checks it against the
     // body separately), or the body's own; presigned requests usually sign UNSIGNED-PAYLOAD.
     let candidates: Vec<String> = match (sig.kind, header_hash) {
         (_, Some(h)) => vec![h.to_string()],
-        (AuthKind::Header, None) => vec![body_hash.clone()],
-        (AuthKind::Presigned, None) => vec![sig.payload_hash.clone(), body_hash.clone()],
+        (AuthKind::Header, None) => vec![body_hash().to_string()],
+        (AuthKind::Presigned, None) => vec![sig.payload_hash.clone(), body_hash().to_string()],
     };
     if service != Service::S3
         && let Some(h) = header_hash
     {
         // STS hashes the body it received; a declared hash that differs cannot verify.
-        if h != body_hash && h != "UNSIGNED-PAYLOAD" {
+        if h != body_hash() && h != "UNSIGNED-PAYLOAD" {
             return Err(AwsError::new(service, ErrorCode::SignatureDoesNotMatch));
         }
     }

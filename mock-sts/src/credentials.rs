@@ -21,6 +21,8 @@ use subtle::ConstantTimeEq;
 
 use crate::timestamp;
 
+mod token_cache;
+
 const TOKEN_VERSION: u8 = 1;
 const TAG_LEN: usize = 32;
 
@@ -313,6 +315,34 @@ impl CredentialAuthority {
     /// # Errors
     /// [`TokenError`] for a malformed, forged or mismatched token.
     pub fn validate(&self, token: &str, access_key_id: &str) -> Result<SessionClaims, TokenError> {
+        self.validate_uncached(token, access_key_id)
+    }
+
+    /// [`CredentialAuthority::validate`] and [`CredentialAuthority::secret_for`] in one, for
+    /// the request path: a token this thread validated before is answered from a small cache
+    /// (`token_cache`), with the same claims and secret.
+    ///
+    /// # Errors
+    /// As [`CredentialAuthority::validate`].
+    pub fn validate_with_secret(
+        &self,
+        token: &str,
+        access_key_id: &str,
+    ) -> Result<(SessionClaims, String), TokenError> {
+        if let Some(hit) = token_cache::get(&self.key.0, token, access_key_id) {
+            return Ok(hit);
+        }
+        let claims = self.validate_uncached(token, access_key_id)?;
+        let secret = self.secret_for(access_key_id);
+        token_cache::put(&self.key.0, token, access_key_id, &claims, &secret);
+        Ok((claims, secret))
+    }
+
+    fn validate_uncached(
+        &self,
+        token: &str,
+        access_key_id: &str,
+    ) -> Result<SessionClaims, TokenError> {
         let raw = B64
             .decode(token.trim())
             .map_err(|_| TokenError::Malformed)?;
@@ -377,6 +407,32 @@ mod tests {
         assert_eq!(
             authority(7).validate(&issued.session_token, &akid),
             Ok(claims(&akid))
+        );
+    }
+
+    #[test]
+    fn cached_validation_answers_as_the_uncached_one() {
+        let a = authority(7);
+        let issued = a.issue(claims("ASIAAAAAAAAAAAAACACHE"));
+        let token = &issued.session_token;
+        let first = a
+            .validate_with_secret(token, "ASIAAAAAAAAAAAAACACHE")
+            .unwrap();
+        assert!(token_cache::len() >= 1);
+        let again = a
+            .validate_with_secret(token, "ASIAAAAAAAAAAAAACACHE")
+            .unwrap();
+        assert_eq!(first, again);
+        assert_eq!(first.0, a.validate(token, "ASIAAAAAAAAAAAAACACHE").unwrap());
+        assert_eq!(first.1, issued.secret_access_key);
+        // A cached token is still refused for another key id, and under another server key.
+        assert!(matches!(
+            a.validate_with_secret(token, "ASIAAAAAAAAAAAAOTHER1"),
+            Err(TokenError::WrongAccessKey(_))
+        ));
+        assert_eq!(
+            authority(8).validate_with_secret(token, "ASIAAAAAAAAAAAAACACHE"),
+            Err(TokenError::BadTag)
         );
     }
 

@@ -11,6 +11,8 @@
 //!   silent pass);
 //! - [`server`]: the `mock-sts` binary on a free loopback port, killed and reaped on drop;
 //! - [`seeds`]: the scenario catalog's folder and its seed scenarios;
+//! - [`headline`]: the figures README.md and BENCHMARKS.md quote, checked by the benches that
+//!   measure them;
 //! - [`redact`]: wall-clock fields and request ids out of XML and JSON bodies, so `insta`
 //!   snapshots of them are deterministic.
 //!
@@ -19,6 +21,7 @@
 
 pub mod chunked;
 pub mod external;
+pub mod headline;
 pub mod redact;
 pub mod seeds;
 pub mod server;

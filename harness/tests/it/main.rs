@@ -29,4 +29,5 @@ mod process;
 mod props;
 mod scaled;
 mod shards;
+mod tally;
 mod timeline;

@@ -60,7 +60,51 @@ fn encode(text: &str) -> String {
 
 /// The canonical query: every parameter (but `X-Amz-Signature` of a presigned URL) decoded,
 /// re-encoded with the SigV4 set, sorted by encoded key then value.
+#[cfg(test)]
 fn canonical_query(raw: &str, presigned: bool) -> String {
+    let mut out = String::new();
+    push_canonical_query(&mut out, raw, presigned);
+    out
+}
+
+/// Whether `text` is all SigV4-unreserved characters (`A-Za-z0-9-_.~`), plus `extra`: then
+/// decoding and re-encoding it gives it back unchanged.
+fn unreserved(text: &str, extra: &[u8]) -> bool {
+    text.bytes().all(|b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || extra.contains(&b)
+    })
+}
+
+/// [`canonical_query`], appended to `out`. A query of unreserved keys and values (what SDKs
+/// send: `x-id=GetObject`, `list-type=2&prefix=…`) is sorted as it is, with nothing to decode
+/// or encode: the same result without a string per key and value.
+fn push_canonical_query(out: &mut String, raw: &str, presigned: bool) {
+    if raw.is_empty() {
+        return;
+    }
+    if unreserved(raw, b"=&") {
+        let mut pairs: Vec<(&str, &str)> = raw
+            .split('&')
+            .filter(|piece| !piece.is_empty())
+            .map(|piece| piece.split_once('=').unwrap_or((piece, "")))
+            .filter(|(k, _)| !(presigned && *k == "X-Amz-Signature"))
+            .collect();
+        pairs.sort_unstable();
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if i > 0 {
+                out.push('&');
+            }
+            out.push_str(k);
+            out.push('=');
+            out.push_str(v);
+        }
+        return;
+    }
+    out.push_str(&general_canonical_query(raw, presigned));
+}
+
+/// [`canonical_query`] for any query: decoded, re-encoded, sorted.
+fn general_canonical_query(raw: &str, presigned: bool) -> String {
     let mut pairs: Vec<(String, String)> = decoded_query(raw)
         .into_iter()
         .filter(|(k, _)| !(presigned && k == "X-Amz-Signature"))
@@ -75,7 +119,29 @@ fn canonical_query(raw: &str, presigned: bool) -> String {
 }
 
 /// The canonical URI for the given rule (see [`PathRule`]).
+#[cfg(test)]
 fn canonical_path(raw: &str, rule: PathRule) -> String {
+    let mut out = String::new();
+    push_canonical_path(&mut out, raw, rule);
+    out
+}
+
+/// [`canonical_path`], appended to `out`. A path of unreserved characters and single slashes
+/// without dot segments (every SDK's `/bucket/key` and STS's `/`) is its own canonical form
+/// under both rules.
+fn push_canonical_path(out: &mut String, raw: &str, rule: PathRule) {
+    let plain = raw.starts_with('/')
+        && unreserved(raw, b"/")
+        && (rule == PathRule::S3 || !(raw.contains("//") || raw.contains("/.")));
+    if plain {
+        out.push_str(raw);
+    } else {
+        out.push_str(&general_canonical_path(raw, rule));
+    }
+}
+
+/// [`canonical_path`] for any path.
+fn general_canonical_path(raw: &str, rule: PathRule) -> String {
     match rule {
         PathRule::Normalized => {
             let normalized = normalize_path(raw);
@@ -136,43 +202,51 @@ fn normalize_path(raw: &str) -> String {
 /// aws-sigv4's `trim_all`: trims and collapses runs of spaces only (0x20, not tabs), "as S3
 /// does". botocore and JS v3 collapse every whitespace; a tab inside a signed value is the only
 /// case where they differ, and the Rust SDK is the client under test.
+#[cfg(test)]
 fn trim_all(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
-    let mut previous_space = false;
-    for c in value.trim_matches(' ').chars() {
-        if c == ' ' {
-            if !previous_space {
-                out.push(c);
-            }
-            previous_space = true;
-        } else {
-            out.push(c);
-            previous_space = false;
-        }
-    }
+    push_trim_all(&mut out, value);
     out
 }
 
-/// The values of a signed header, canonicalised and joined with `,`. `host` falls back to the
-/// URI authority (HTTP/2 or in-process requests), minus a default port as aws-sigv4 does.
-fn canonical_header_value(parts: &Parts, name: &str) -> Option<String> {
-    let values: Vec<String> = if name.starts_with(':') {
-        Vec::new()
-    } else {
-        parts
-            .headers
-            .get_all(name)
-            .iter()
-            .map(|v| trim_all(&lossy(v.as_bytes())))
-            .collect()
-    };
-    if !values.is_empty() {
-        return Some(values.join(","));
+/// [`trim_all`], appended to `out`: the runs between double spaces are copied whole.
+fn push_trim_all(out: &mut String, value: &str) {
+    let mut rest = value.trim_matches(' ');
+    while let Some(i) = rest.find("  ") {
+        // Up to and including the run's first space; the rest of the run is skipped.
+        out.push_str(&rest[..=i]);
+        rest = rest[i..].trim_start_matches(' ');
     }
-    if name == "host" || name == ":authority" {
-        return authority_host(&parts.uri);
+    out.push_str(rest);
+}
+
+/// Appends the values of a signed header to `out`, canonicalised and joined with `,`; `false`
+/// when the request has none. `host` falls back to the URI authority (HTTP/2 or in-process
+/// requests), minus a default port as aws-sigv4 does.
+fn push_canonical_header_value(out: &mut String, parts: &Parts, name: &str) -> bool {
+    let mut any = false;
+    if !name.starts_with(':') {
+        for value in parts.headers.get_all(name) {
+            if any {
+                out.push(',');
+            }
+            any = true;
+            match std::str::from_utf8(value.as_bytes()) {
+                Ok(text) => push_trim_all(out, text),
+                Err(_) => push_trim_all(out, &lossy(value.as_bytes())),
+            }
+        }
     }
-    None
+    if any {
+        return true;
+    }
+    if (name == "host" || name == ":authority")
+        && let Some(host) = authority_host(&parts.uri)
+    {
+        out.push_str(&host);
+        return true;
+    }
+    false
 }
 
 pub(super) fn authority_host(uri: &http::Uri) -> Option<String> {
@@ -199,26 +273,33 @@ pub(crate) fn canonical_request(
     payload_hash: &str,
     rule: PathRule,
 ) -> Result<String, SigV4Error> {
-    let mut out = String::new();
+    // Written into one buffer: this runs for every request the mock authenticates.
+    let mut out = String::with_capacity(512);
     out.push_str(parts.method.as_str());
     out.push('\n');
-    out.push_str(&canonical_path(parts.uri.path(), rule));
+    push_canonical_path(&mut out, parts.uri.path(), rule);
     out.push('\n');
-    out.push_str(&canonical_query(
+    push_canonical_query(
+        &mut out,
         parts.uri.query().unwrap_or(""),
         sig.kind == AuthKind::Presigned,
-    ));
+    );
     out.push('\n');
     for name in &sig.signed_headers {
-        let value = canonical_header_value(parts, name)
-            .ok_or_else(|| SigV4Error::MissingSignedHeader(name.clone()))?;
         out.push_str(name);
         out.push(':');
-        out.push_str(&value);
+        if !push_canonical_header_value(&mut out, parts, name) {
+            return Err(SigV4Error::MissingSignedHeader(name.clone()));
+        }
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&sig.signed_headers.join(";"));
+    for (i, name) in sig.signed_headers.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(name);
+    }
     out.push('\n');
     out.push_str(payload_hash);
     Ok(out)
@@ -262,6 +343,72 @@ mod tests {
             canonical_query("f=%FF&g=%4&e==x&h=%", false),
             "e=%3Dx&f=%EF%BF%BD&g=%254&h=%25"
         );
+    }
+
+    #[test]
+    fn the_fast_paths_agree_with_the_general_rules() {
+        let queries = [
+            "",
+            "x-id=GetObject",
+            "list-type=2&prefix=pipeline",
+            "b=2&a=1&a=0",
+            "a",
+            "a&&b=",
+            "X-Amz-Signature=ab&X-Amz-Date=1",
+            "a=%41",
+            "a=b+c",
+            "k=v~._-",
+            "=v&k=",
+        ];
+        for q in queries {
+            for presigned in [false, true] {
+                assert_eq!(
+                    canonical_query(q, presigned),
+                    general_canonical_query(q, presigned),
+                    "{q:?}"
+                );
+            }
+        }
+        let paths = [
+            "",
+            "/",
+            "/bucket/pipeline/worker-0/part-0000",
+            "/a//b",
+            "/a/./b",
+            "/a/../b",
+            "/a/..",
+            "/a/.",
+            "/a.b/c~d_e-f",
+            "a/b",
+            "/a%20b",
+            "/a+b",
+            "/.hidden",
+            "/a/",
+        ];
+        for p in paths {
+            for rule in [PathRule::S3, PathRule::Normalized] {
+                assert_eq!(
+                    canonical_path(p, rule),
+                    general_canonical_path(p, rule),
+                    "{p:?} {rule:?}"
+                );
+            }
+        }
+        for v in ["", " ", "a", " a  b   c ", "a\tb  ", "  x", "a  "] {
+            let expected: String = {
+                // The definition: trim spaces, collapse runs of spaces.
+                let mut out = String::new();
+                let mut previous_space = false;
+                for c in v.trim_matches(' ').chars() {
+                    if !(c == ' ' && previous_space) {
+                        out.push(c);
+                    }
+                    previous_space = c == ' ';
+                }
+                out
+            };
+            assert_eq!(trim_all(v), expected, "{v:?}");
+        }
     }
 
     #[test]

@@ -33,6 +33,7 @@
 
 mod canonical;
 mod error;
+mod key_cache;
 mod parser;
 mod signature;
 mod signing;

@@ -114,10 +114,18 @@ impl ParsedSignature {
 
     /// The `DATE/REGION/SERVICE/aws4_request` line of the string to sign.
     pub fn scope_line(&self) -> String {
-        format!(
-            "{}/{}/{}/{TERMINATOR}",
-            self.scope.date, self.scope.region, self.scope.service
-        )
+        let mut out = String::with_capacity(64);
+        self.push_scope_line(&mut out);
+        out
+    }
+
+    /// [`ParsedSignature::scope_line`], appended to `out`.
+    pub fn push_scope_line(&self, out: &mut String) {
+        for part in [&self.scope.date, &self.scope.region, &self.scope.service] {
+            out.push_str(part);
+            out.push('/');
+        }
+        out.push_str(TERMINATOR);
     }
 
     /// AWS's message when the scope does not fit this endpoint: each failed check adds its

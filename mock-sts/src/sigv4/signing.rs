@@ -16,12 +16,16 @@ type HmacSha256 = Hmac<Sha256>;
 /// `AWS4-HMAC-SHA256\n<amz_date>\n<date>/<region>/<service>/aws4_request\n<sha256 hex of the
 /// canonical request>`.
 pub(crate) fn string_to_sign(sig: &ParsedSignature, canonical_request: &str) -> String {
-    format!(
-        "{ALGORITHM}\n{}\n{}\n{}",
-        sig.amz_date,
-        sig.scope_line(),
-        hex_sha256(canonical_request.as_bytes())
-    )
+    let hash = hex_sha256(canonical_request.as_bytes());
+    let mut out = String::with_capacity(ALGORITHM.len() + sig.amz_date.len() + 64 + hash.len());
+    out.push_str(ALGORITHM);
+    out.push('\n');
+    out.push_str(&sig.amz_date);
+    out.push('\n');
+    sig.push_scope_line(&mut out);
+    out.push('\n');
+    out.push_str(&hash);
+    out
 }
 
 /// The string to sign of one aws-chunked chunk (S3 streaming SigV4, `sigv4-streaming.html`):
@@ -55,8 +59,21 @@ pub(crate) fn trailer_string_to_sign(
     )
 }
 
-/// `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`.
+/// `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`,
+/// derived once per scope and thread (`key_cache`).
 pub(crate) fn signing_key(
+    secret_access_key: &str,
+    date: &str,
+    region: &str,
+    service: &str,
+) -> [u8; 32] {
+    super::key_cache::get_or_derive(secret_access_key, date, region, service, || {
+        derive_signing_key(secret_access_key, date, region, service)
+    })
+}
+
+/// [`signing_key`] without the cache.
+fn derive_signing_key(
     secret_access_key: &str,
     date: &str,
     region: &str,
