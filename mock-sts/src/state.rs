@@ -1,12 +1,13 @@
 //! The shared state every handler reads: the clock, the world, the credential authority, the
-//! event log, S3's store, the fault rules, revocations, the settings and the one seeded RNG.
+//! event log, S3's store, the fault rules, revocations, the settings, the upload memory budget
+//! and the one seeded RNG.
 //!
 //! It lives apart from [`crate::server`] so that the service modules (`s3`, `imds`, `control`)
 //! depend on the state they use, not on the server loop that owns it. One RNG serves every
 //! random choice (request ids, access keys, fault dice) so a seed replays a run exactly.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use crate::auth::{DEFAULT_MAX_SKEW, Revocations, RevokeError};
@@ -15,6 +16,7 @@ use crate::credentials::CredentialAuthority;
 use crate::events::EventLog;
 use crate::faults::Faults;
 use crate::imds;
+use crate::limits::{self, UploadBudget};
 use crate::oidc::OidcVerifier;
 use crate::s3::{self, S3};
 use crate::world::World;
@@ -37,6 +39,12 @@ pub(crate) struct ServerConfig {
     pub max_object_size: u64,
     /// Keep S3 buckets and objects in this directory across restarts (default: memory).
     pub data_dir: Option<PathBuf>,
+    /// Longest wait for a request head, idle keep-alive included (`None`: no limit).
+    pub header_timeout: Option<Duration>,
+    /// Longest wait for the next piece of a request body (`None`: no limit).
+    pub body_timeout: Option<Duration>,
+    /// Bytes of request bodies held at once, server-wide.
+    pub max_upload_memory: u64,
 }
 
 impl Default for ServerConfig {
@@ -47,6 +55,9 @@ impl Default for ServerConfig {
             control_token: None,
             max_object_size: s3::DEFAULT_MAX_OBJECT_SIZE,
             data_dir: None,
+            header_timeout: Some(limits::DEFAULT_HEADER_TIMEOUT),
+            body_timeout: Some(limits::DEFAULT_BODY_TIMEOUT),
+            max_upload_memory: limits::DEFAULT_MAX_UPLOAD_MEMORY,
         }
     }
 }
@@ -74,6 +85,8 @@ pub(crate) struct MockState {
     pub faults: Faults,
     /// Revoked role sessions.
     pub revocations: Revocations,
+    /// The request bodies held now, against `config.max_upload_memory`.
+    pub uploads: Arc<UploadBudget>,
 }
 
 impl MockState {
