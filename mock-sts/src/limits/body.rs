@@ -115,8 +115,7 @@ impl GuardedBody {
     fn hold(&mut self, bytes: u64) -> bool {
         self.read_bytes += bytes;
         let reserved = self.guard.reservation.bytes();
-        if self.read_bytes <= reserved || self.guard.reservation.grow(self.read_bytes - reserved)
-        {
+        if self.read_bytes <= reserved || self.guard.reservation.grow(self.read_bytes - reserved) {
             return true;
         }
         self.draining = true;
@@ -124,7 +123,10 @@ impl GuardedBody {
     }
 
     /// Called when the inner body has nothing: pending until data or the body timeout.
-    fn poll_stall(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+    fn poll_stall(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         let Some(timeout) = self.timeout else {
             return Poll::Pending;
         };

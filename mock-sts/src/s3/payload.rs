@@ -56,10 +56,10 @@ impl Request<'_> {
             // Stalled (RequestTimeout), short (IncompleteBody) or over the upload memory
             // budget (SlowDown): `crate::limits`.
             Err(e) => {
-                return Err(BodyError::find(&e)
-                    .map_or_else(|| s3_error(ErrorCode::IncompleteBody), |b| {
-                        b.to_aws_error(Service::S3)
-                    }));
+                return Err(BodyError::find(&e).map_or_else(
+                    || s3_error(ErrorCode::IncompleteBody),
+                    |b| b.to_aws_error(Service::S3),
+                ));
             }
         };
         let form = match header_str(self.headers(), "x-amz-content-sha256") {

@@ -6,7 +6,8 @@
 //!    instance metadata and container credentials for unsigned requests to their paths, signed
 //!    S3 by its SigV4 scope (S3 reads its own body, so that uploads are capped by
 //!    `--max-object-size` rather than `MAX_BODY_BYTES`), otherwise the body is read and an
-//!    `Action` parameter means STS;
+//!    `Action` parameter means STS; a body that cannot be read (stalled, short, over the
+//!    upload budget: `crate::limits`) is answered with its error at once;
 //! 2. **faults** ([`crate::faults`]), only when rules are installed: the request is
 //!    identified (service, action, key id, session role and principal) and the first rule that
 //!    fires may answer instead, drop the connection, hang, or delay the request's arrival on

@@ -150,7 +150,12 @@ impl hyper::service::Service<http::Request<hyper::body::Incoming>> for Connectio
     fn call(&self, request: http::Request<hyper::body::Incoming>) -> Self::Future {
         let (parts, body) = request.into_parts();
         let guard = BodyGuard::new(self.limits.budget.clone());
-        let body = GuardedBody::new(body, &parts.headers, guard.clone(), self.limits.body_timeout);
+        let body = GuardedBody::new(
+            body,
+            &parts.headers,
+            guard.clone(),
+            self.limits.body_timeout,
+        );
         let mut request = http::Request::from_parts(parts, axum::body::Body::new(body));
         request
             .extensions_mut()
