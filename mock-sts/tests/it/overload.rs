@@ -43,13 +43,18 @@ async fn connect(aws: &MockAws) -> TcpStream {
 /// The head of a `PUT /BUCKET/key` signed by aws-sigv4 with an unsigned payload, declaring
 /// `content_length` bytes: the server authenticates it and then reads the body.
 fn signed_put_head(aws: &MockAws, key: &str, content_length: usize) -> String {
+    let length = content_length.to_string();
+    signed_put_head_with(aws, key, ("content-length", &length))
+}
+
+/// [`signed_put_head`] with another framing header (`content-length` or `transfer-encoding`).
+fn signed_put_head_with(aws: &MockAws, key: &str, framing: (&str, &str)) -> String {
     let keys = Keys::user();
     let host = aws.addr().unwrap().to_string();
-    let length = content_length.to_string();
     let signed = Signer::s3(&keys, aws.clock().now()).sign(
         "PUT",
         &format!("http://{host}/{BUCKET}/{key}"),
-        &[("host", host.as_str()), ("content-length", length.as_str())],
+        &[("host", host.as_str()), framing],
         SignableBody::UnsignedPayload,
     );
     let mut head = format!("PUT /{BUCKET}/{key} HTTP/1.1\r\n");
@@ -360,6 +365,51 @@ async fn uploads_past_the_memory_budget_get_slow_down_until_the_memory_comes_bac
         .into_bytes();
     assert_eq!(stored.len(), upload.len());
     wait_for_held(&aws, 0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_never_ends_is_cut_off_and_what_it_held_is_freed() {
+    let aws = server(Duration::from_secs(5), Duration::from_secs(5), 1 << 20).await;
+    let s3 = s3_client(&aws, user_credentials());
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    // No Content-Length: chunked transfer, 64 KiB chunks for ever, as fast as it goes.
+    let head = signed_put_head_with(&aws, "endless", ("transfer-encoding", "chunked"));
+    let mut stream = connect(&aws).await;
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    let writer = tokio::spawn(async move {
+        let mut chunk = format!("{:x}\r\n", 64 << 10).into_bytes();
+        chunk.extend_from_slice(&[b'e'; 64 << 10]);
+        chunk.extend_from_slice(b"\r\n");
+        let mut sent = 0u64;
+        while write.write_all(&chunk).await.is_ok() {
+            sent += chunk.len() as u64;
+        }
+        sent
+    });
+    // The server stops reading it (past the budget, then past what it drains) and closes.
+    let sent = real_timeout(Duration::from_secs(20), writer)
+        .await
+        .expect("the server never cut the endless body off")
+        .unwrap();
+    assert!(sent > 1 << 20, "{sent}");
+    let mut answer = Vec::new();
+    let _ = real_timeout(Duration::from_secs(2), read.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    // The client is still sending when the answer comes, so it may be lost to the reset that
+    // closing a socket with unread data sends; when it arrives it is SlowDown.
+    assert!(
+        answer.is_empty() || answer.contains("<Code>SlowDown</Code>"),
+        "{answer}"
+    );
+    wait_for_held(&aws, 0).await;
+    s3.put_object()
+        .bucket(BUCKET)
+        .key("after")
+        .body(ByteStream::from_static(b"fine"))
+        .send()
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
