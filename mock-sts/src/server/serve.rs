@@ -172,8 +172,8 @@ impl hyper::service::Service<http::Request<hyper::body::Incoming>> for Connectio
             }
             let mut response = response;
             if guard.failed() {
-                // The rest of the body is unread or unreadable: the connection cannot carry
-                // another request.
+                // Reading the body failed (timed out, short, over budget): whatever is left of
+                // it is not worth reading, so the connection carries no further request.
                 response.headers_mut().insert(
                     http::header::CONNECTION,
                     http::HeaderValue::from_static("close"),
