@@ -445,3 +445,43 @@ fn bad_limit_flags_are_usage_errors() {
         assert!(stderr.contains(flag), "{flag} {value}: {stderr}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sts_forms_short_or_over_budget_get_incomplete_body_and_throttling_in_sts_xml() {
+    let aws = server(Duration::from_secs(5), Duration::from_secs(5), 1024).await;
+    let form = |length: usize| {
+        format!(
+            "POST / HTTP/1.1\r\nHost: sts\r\nContent-Type: application/x-www-form-urlencoded; charset=utf-8\r\nContent-Length: {length}\r\n\r\n"
+        )
+    };
+    // Short, then the write half shut.
+    let mut stream = connect(&aws).await;
+    stream.write_all(form(200).as_bytes()).await.unwrap();
+    stream.write_all(b"Action=GetCallerIdentity").await.unwrap();
+    stream.shutdown().await.unwrap();
+    let response = read_to_close(&mut stream, Duration::from_secs(3)).await;
+    assert!(response.starts_with("HTTP/1.1 400 "), "{response}");
+    assert!(response.contains("<ErrorResponse"), "{response}");
+    assert!(
+        response.contains("<Code>IncompleteBody</Code>"),
+        "{response}"
+    );
+
+    // Larger than the 1 KiB budget: STS's overload answer, the body read and dropped.
+    let mut stream = connect(&aws).await;
+    let body = format!(
+        "Action=GetCallerIdentity&Version=2011-06-15&Pad={}",
+        "p".repeat(2000)
+    );
+    stream.write_all(form(body.len()).as_bytes()).await.unwrap();
+    stream.write_all(body.as_bytes()).await.unwrap();
+    let response = read_to_close(&mut stream, Duration::from_secs(3)).await;
+    assert!(response.starts_with("HTTP/1.1 400 "), "{response}");
+    assert!(response.contains("<ErrorResponse"), "{response}");
+    assert!(response.contains("<Code>Throttling</Code>"), "{response}");
+    assert!(
+        response.contains("<Message>Rate exceeded</Message>"),
+        "{response}"
+    );
+    wait_for_held(&aws, 0).await;
+}
