@@ -176,6 +176,9 @@ error_codes! {
     MalformedTrailerError,
     /// The body is shorter than declared, or its aws-chunked framing is cut off (S3).
     IncompleteBody,
+    /// No piece of the request body arrived within the body timeout (S3 400; STS answers it in
+    /// its own XML too, `crate::limits` says why).
+    RequestTimeout,
     /// An argument is invalid (S3).
     InvalidArgument,
     /// The request is invalid as a whole (S3).
@@ -567,6 +570,12 @@ fn defaults(service: Service, code: ErrorCode) -> (StatusCode, &'static str) {
         C::IncompleteBody => (
             S::BAD_REQUEST,
             "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+        ),
+        // S3's error-code table (ErrorResponses.html) and its recorded bodies
+        // (aws/aws-sdk-go-v2#2657, nextcloud/server#20519).
+        C::RequestTimeout => (
+            S::BAD_REQUEST,
+            "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.",
         ),
         C::InvalidArgument => (S::BAD_REQUEST, "Invalid Argument"),
         C::InvalidRequest => (S::BAD_REQUEST, "Invalid Request"),

@@ -19,7 +19,8 @@
 //!
 //! Inside (not part of the API): `sigv4` (SigV4 parsing and verification from exactly what
 //! was received), `auth` (who signed a request, and whether AWS would accept it now),
-//! `control` (the `/_mock/` control API), `state` (what every handler shares) and `xml` (a
+//! `control` (the `/_mock/` control API), `limits` (timeouts and the upload memory budget for
+//! slow and greedy clients), `state` (what every handler shares) and `xml` (a
 //! tiny writer for AWS-shaped XML). [`internals`] re-exports the few pieces the workspace's
 //! benches and fuzz targets exercise directly; it has no stability promise.
 pub mod aws_error;
@@ -42,6 +43,7 @@ pub mod world;
 
 mod auth;
 mod control;
+mod limits;
 mod sigv4;
 mod state;
 mod xml;

@@ -103,6 +103,19 @@ struct ServeArgs {
     /// accelerate: at 60 a one-hour session lasts a minute. Meant for --clock wall.
     #[arg(long, default_value_t = 1, value_name = "K")]
     compress_lifetimes: u32,
+    /// Longest a connection may take to send a request head, idle keep-alive time included;
+    /// past it the connection is closed without an answer. `off`: no limit.
+    #[arg(long, default_value = "20s", value_name = "DURATION|off")]
+    header_timeout: String,
+    /// Longest wait for the next piece of a request body; past it the request gets
+    /// 400 RequestTimeout and the connection is closed. `off`: no limit.
+    #[arg(long, default_value = "20s", value_name = "DURATION|off")]
+    body_timeout: String,
+    /// Request body bytes held at once, all connections together (SIZE as for
+    /// --max-object-size); a request that does not fit gets S3's 503 SlowDown (STS: 400
+    /// Throttling). Keep it above --max-object-size for uploads that large.
+    #[arg(long, default_value = "1GiB", value_name = "SIZE")]
+    max_upload_memory: String,
 }
 
 /// The largest --compress-lifetimes: a one-hour session (AssumeRole's default) still lasts a
@@ -110,7 +123,7 @@ struct ServeArgs {
 const MAX_COMPRESSION: u32 = 60;
 
 /// `1048576`, `64MiB`, `5G`: a size in bytes; K, M, G are binary multiples, as S3's limits are.
-fn parse_size(text: &str) -> anyhow::Result<u64> {
+fn parse_size(flag: &str, text: &str) -> anyhow::Result<u64> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
@@ -121,14 +134,14 @@ fn parse_size(text: &str) -> anyhow::Result<u64> {
         "k" | "kb" | "kib" => 1 << 10,
         "m" | "mb" | "mib" => 1 << 20,
         "g" | "gb" | "gib" => 1 << 30,
-        other => anyhow::bail!("--max-object-size: unknown unit `{other}` (use K, M or G)"),
+        other => anyhow::bail!("{flag}: unknown unit `{other}` (use K, M or G)"),
     };
     let number: u64 = digits
         .parse()
-        .map_err(|_| anyhow::anyhow!("--max-object-size: `{text}` is not a size"))?;
+        .map_err(|_| anyhow::anyhow!("{flag}: `{text}` is not a size"))?;
     number
         .checked_mul(multiplier)
-        .ok_or_else(|| anyhow::anyhow!("--max-object-size: `{text}` is too large"))
+        .ok_or_else(|| anyhow::anyhow!("{flag}: `{text}` is too large"))
 }
 
 /// Marks an error as a usage or input-file error: exit status 2.
@@ -163,13 +176,14 @@ fn parse_clock(spec: &str, start: Option<&str>) -> anyhow::Result<SimClock> {
     }
 }
 
-fn parse_skew(text: &str) -> anyhow::Result<Option<Duration>> {
+/// A duration flag that may be `off`: `None`.
+fn parse_optional_duration(flag: &str, text: &str) -> anyhow::Result<Option<Duration>> {
     if text == "off" {
         return Ok(None);
     }
     parse_duration(text)
         .map(Some)
-        .map_err(|e| anyhow::anyhow!("--max-skew: {e}, or `off`"))
+        .map_err(|e| anyhow::anyhow!("{flag}: {e}, or `off`"))
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -179,8 +193,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "--start needs --clock scaled:RATE or frozen (a wall clock is the system time)"
         )));
     }
-    let max_skew = parse_skew(&args.max_skew).map_err(usage)?;
-    let max_object_size = parse_size(&args.max_object_size).map_err(usage)?;
+    let max_skew = parse_optional_duration("--max-skew", &args.max_skew).map_err(usage)?;
+    let max_object_size = parse_size("--max-object-size", &args.max_object_size).map_err(usage)?;
+    let header_timeout =
+        parse_optional_duration("--header-timeout", &args.header_timeout).map_err(usage)?;
+    let body_timeout =
+        parse_optional_duration("--body-timeout", &args.body_timeout).map_err(usage)?;
+    let max_upload_memory =
+        parse_size("--max-upload-memory", &args.max_upload_memory).map_err(usage)?;
     let world = match &args.world {
         Some(path) => World::load(path).map_err(usage)?,
         None => World::default(),
@@ -190,7 +210,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .world(world)
         .max_skew(max_skew)
         .allow_remote_control(args.allow_remote_control)
-        .max_object_size(max_object_size);
+        .max_object_size(max_object_size)
+        .header_timeout(header_timeout)
+        .body_timeout(body_timeout)
+        .max_upload_memory(max_upload_memory);
     if let Some(token) = &args.control_token {
         if token.trim().is_empty() {
             return Err(usage(anyhow::anyhow!(

@@ -1,5 +1,6 @@
 //! The shared state every handler reads: the clock, the world, the credential authority, the
-//! event log, S3's store, the fault rules, revocations, the settings and the one seeded RNG.
+//! event log, S3's store, the fault rules, revocations, the settings, the upload memory budget
+//! and the one seeded RNG.
 //!
 //! It lives apart from [`crate::server`] so that the service modules (`s3`, `imds`, `control`)
 //! depend on the state they use, not on the server loop that owns it. One RNG serves every
@@ -7,7 +8,7 @@
 
 use crate::compression::LifetimeCompression;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use crate::auth::{DEFAULT_MAX_SKEW, Revocations, RevokeError};
@@ -16,6 +17,7 @@ use crate::credentials::CredentialAuthority;
 use crate::events::EventLog;
 use crate::faults::Faults;
 use crate::imds;
+use crate::limits::{self, UploadBudget};
 use crate::oidc::OidcVerifier;
 use crate::s3::{self, S3};
 use crate::world::World;
@@ -41,6 +43,12 @@ pub(crate) struct ServerConfig {
     /// Divides every granted lifetime (sessions, instance and container credentials, IMDSv2
     /// tokens) for clients on real time.
     pub lifetime_compression: LifetimeCompression,
+    /// Longest wait for a request head, idle keep-alive included (`None`: no limit).
+    pub header_timeout: Option<Duration>,
+    /// Longest wait for the next piece of a request body (`None`: no limit).
+    pub body_timeout: Option<Duration>,
+    /// Bytes of request bodies held at once, server-wide.
+    pub max_upload_memory: u64,
 }
 
 impl Default for ServerConfig {
@@ -52,6 +60,9 @@ impl Default for ServerConfig {
             max_object_size: s3::DEFAULT_MAX_OBJECT_SIZE,
             data_dir: None,
             lifetime_compression: LifetimeCompression::NONE,
+            header_timeout: Some(limits::DEFAULT_HEADER_TIMEOUT),
+            body_timeout: Some(limits::DEFAULT_BODY_TIMEOUT),
+            max_upload_memory: limits::DEFAULT_MAX_UPLOAD_MEMORY,
         }
     }
 }
@@ -79,6 +90,8 @@ pub(crate) struct MockState {
     pub faults: Faults,
     /// Revoked role sessions.
     pub revocations: Revocations,
+    /// The request bodies held now, against `config.max_upload_memory`.
+    pub uploads: Arc<UploadBudget>,
 }
 
 impl MockState {

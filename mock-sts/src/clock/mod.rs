@@ -34,7 +34,7 @@ use tokio::sync::Notify;
 mod real;
 mod skewed;
 
-pub use real::{Elapsed, real_sleep, real_timeout};
+pub use real::{Elapsed, RealSleep, real_sleep, real_timeout};
 pub use skewed::{ClockFaultError, ClockFaults, ClockJump, SkewedClock};
 
 /// The start of simulated time when none is given for a virtual clock: 2026-01-01T00:00:00Z.

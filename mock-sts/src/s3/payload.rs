@@ -15,7 +15,8 @@ use super::checksum::{self, Checksum, Declared};
 use super::chunked::{self, ChunkError, ChunkVerifier, PayloadForm};
 use super::routing::Operation;
 use super::{Request, entity_too_large, header_str, invalid_argument, s3_error};
-use crate::aws_error::{AwsError, ErrorCode};
+use crate::aws_error::{AwsError, ErrorCode, Service};
+use crate::limits::BodyError;
 use crate::sigv4;
 use crate::state::MAX_BODY_BYTES;
 
@@ -52,7 +53,14 @@ impl Request<'_> {
             Err(e) if is_length_limit(&e) => {
                 return Err(s3_error(ErrorCode::MaxMessageLengthExceeded));
             }
-            Err(_) => return Err(s3_error(ErrorCode::IncompleteBody)),
+            // Stalled (RequestTimeout), short (IncompleteBody) or over the upload memory
+            // budget (SlowDown): `crate::limits`.
+            Err(e) => {
+                return Err(BodyError::find(&e).map_or_else(
+                    || s3_error(ErrorCode::IncompleteBody),
+                    |b| b.to_aws_error(Service::S3),
+                ));
+            }
         };
         let form = match header_str(self.headers(), "x-amz-content-sha256") {
             Some(value) => PayloadForm::parse(value).ok_or_else(|| {

@@ -13,12 +13,13 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::{router, serve};
+use super::{ConnectionLimits, router, serve};
 use crate::auth::{Revocations, RevokeError};
 use crate::clock::SimClock;
 use crate::credentials::{CredentialAuthority, ServerKey};
 use crate::events::{EventLog, Events};
 use crate::faults::{FaultRule, Faults};
+use crate::limits::UploadBudget;
 use crate::oidc::OidcVerifier;
 use crate::s3::{self, S3};
 use crate::state::{MockState, ServerConfig};
@@ -111,6 +112,31 @@ impl MockAwsBuilder {
         self
     }
 
+    /// The longest a connection may take to send a request head, counted from when the server
+    /// starts waiting for one, so idle keep-alive connections count too (default 20 s, S3's
+    /// idle timeout). Past it the connection is closed without an answer. `None`: no limit.
+    pub fn header_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.header_timeout = timeout;
+        self
+    }
+
+    /// The longest wait for the next piece of a request body (default 20 s). Past it the
+    /// request gets `400 RequestTimeout` (S3's, or in STS's XML) and the connection is
+    /// closed. `None`: no limit.
+    pub fn body_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.body_timeout = timeout;
+        self
+    }
+
+    /// Bytes of request bodies the server holds at once, all connections together (default
+    /// 1 GiB). A request whose body would not fit gets S3's `503 SlowDown` (STS:
+    /// `400 Throttling`); one larger than the whole budget always does, so keep it above
+    /// [`max_object_size`](Self::max_object_size) for large uploads.
+    pub fn max_upload_memory(mut self, bytes: u64) -> Self {
+        self.config.max_upload_memory = bytes;
+        self
+    }
+
     /// Installs a fault rule from the start (after any added before it).
     pub fn fault(mut self, rule: FaultRule) -> Self {
         self.faults.push(rule);
@@ -143,6 +169,7 @@ impl MockAwsBuilder {
             rng: Mutex::new(rng),
             oidc: OidcVerifier::new(),
             s3: S3::new(store, self.config.max_object_size),
+            uploads: Arc::new(UploadBudget::new(self.config.max_upload_memory)),
             config: self.config,
             faults,
             revocations: Revocations::default(),
@@ -192,7 +219,12 @@ impl MockAwsBuilder {
         let state = self.state()?;
         let (tx, rx) = oneshot::channel::<()>();
         let app = router(state.clone());
-        let task = tokio::spawn(serve(listener, app, async move {
+        let limits = ConnectionLimits {
+            header_timeout: state.config.header_timeout,
+            body_timeout: state.config.body_timeout,
+            budget: state.uploads.clone(),
+        };
+        let task = tokio::spawn(serve(listener, app, limits, async move {
             let _ = rx.await;
         }));
         Ok(MockAws {
@@ -285,6 +317,13 @@ impl MockAws {
         issued_before: Option<SystemTime>,
     ) -> Result<SystemTime, RevokeError> {
         self.state.revoke(role_arn, issued_before)
+    }
+
+    /// Bytes of request bodies the server holds now, against its
+    /// [upload memory budget](MockAwsBuilder::max_upload_memory): 0 when no request is being
+    /// read or answered.
+    pub fn upload_bytes_held(&self) -> u64 {
+        self.state.uploads.held()
     }
 
     /// A router over the same state, for in-process calls (`tower::ServiceExt::oneshot`).

@@ -6,7 +6,8 @@
 //!    instance metadata and container credentials for unsigned requests to their paths, signed
 //!    S3 by its SigV4 scope (S3 reads its own body, so that uploads are capped by
 //!    `--max-object-size` rather than `MAX_BODY_BYTES`), otherwise the body is read and an
-//!    `Action` parameter means STS;
+//!    `Action` parameter means STS; a body that cannot be read (stalled, short, over the
+//!    upload budget: `crate::limits`) is answered with its error at once;
 //! 2. **faults** ([`crate::faults`]), only when rules are installed: the request is
 //!    identified (service, action, key id, session role and principal) and the first rule that
 //!    fires may answer instead, drop the connection, hang, or delay the request's arrival on
@@ -40,6 +41,7 @@ use crate::faults::{
     self, AppliedFault, CallerId, Effect, FaultRequest, FaultService, Fired, ResetConnection,
 };
 use crate::imds;
+use crate::limits::BodyError;
 use crate::s3::{self};
 use crate::sigv4;
 use crate::sts::{self, Action, Params, StsContext};
@@ -73,6 +75,9 @@ enum Routed {
     S3(Bytes),
     /// A body over [`MAX_BODY_BYTES`].
     TooLarge,
+    /// A body that could not be read (stalled, short, over the upload budget): the error,
+    /// in the wire format of the service the request's content type suggests.
+    Unreadable(AwsError),
 }
 
 async fn entry(State(state): State<Arc<MockState>>, request: Request) -> Response {
@@ -154,6 +159,7 @@ async fn entry(State(state): State<Arc<MockState>>, request: Request) -> Respons
                     "Request body is larger than {MAX_BODY_BYTES} bytes"
                 )),
         ),
+        Routed::Unreadable(error) => Outcome::failed(error.service, EventAction::Unknown, error),
     };
     finish(&state, outcome, &arrival, fault)
 }
@@ -172,8 +178,22 @@ async fn route(state: &MockState, parts: &Parts, body: axum::body::Body) -> Rout
             Service::Sts => Routed::Sts(body),
             _ => Routed::S3(body),
         },
-        Err(_) => Routed::TooLarge,
+        Err(e) => match BodyError::find(&e) {
+            Some(error) => Routed::Unreadable(error.to_aws_error(unread_service(parts))),
+            None => Routed::TooLarge,
+        },
     }
+}
+
+/// The service of a request whose body could not be read, so could not tell: a form POST is
+/// STS's query protocol, anything else unsigned S3.
+fn unread_service(parts: &Parts) -> Service {
+    let form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if form { Service::Sts } else { Service::S3 }
 }
 
 /// Who a request claims to be from: the key id, and the caller behind it when the key is a
@@ -239,7 +259,7 @@ fn fault_target(parts: &Parts, routed: &Routed) -> Option<(FaultService, EventAc
         }
         Routed::S3Stream(_) | Routed::S3(_) => (FaultService::S3, s3::action_of(parts).into()),
         Routed::Sts(body) => (FaultService::Sts, sts_action(parts, body)),
-        Routed::TooLarge => return None,
+        Routed::TooLarge | Routed::Unreadable(_) => return None,
     })
 }
 
@@ -711,4 +731,4 @@ mod serve;
 
 pub use handle::{MockAws, MockAwsBuilder};
 use serve::Closing;
-pub(crate) use serve::serve;
+pub(crate) use serve::{ConnectionLimits, serve};

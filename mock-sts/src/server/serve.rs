@@ -1,11 +1,13 @@
 //! The socket loop: hyper's HTTP/1 server driven directly, so that a fault can drop a
-//! connection without an answer, with `TCP_NODELAY` and a graceful shutdown that ends what would
-//! never end on its own.
+//! connection without an answer, with `TCP_NODELAY`, a graceful shutdown that ends what would
+//! never end on its own, and the limits on slow and greedy clients (`crate::limits`): the
+//! header timeout, the body timeout and the upload memory budget.
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::response::Response;
@@ -14,7 +16,20 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
+use crate::clock::RealSleep;
 use crate::faults::ResetConnection;
+use crate::limits::{BodyGuard, GuardedBody, UploadBudget};
+
+/// The limits every connection is served under (`crate::limits`).
+#[derive(Debug, Clone)]
+pub(crate) struct ConnectionLimits {
+    /// hyper's header read timeout, idle keep-alive included.
+    pub(crate) header_timeout: Option<Duration>,
+    /// The longest wait for the next piece of a request body.
+    pub(crate) body_timeout: Option<Duration>,
+    /// The server-wide budget of request body bytes.
+    pub(crate) budget: Arc<UploadBudget>,
+}
 
 /// Serves `router` on `listener` until `shutdown` completes. The caller owns the listener, so
 /// tests bind port 0 and read the address back.
@@ -29,14 +44,21 @@ use crate::faults::ResetConnection;
 /// requests that would never finish on their own (a `hang`, a `latency` on a frozen clock)
 /// by closing their connections.
 ///
+/// Each connection is served under `limits`: a request head must arrive within the header
+/// timeout of the connection starting to wait for it (idle keep-alive included), else the
+/// connection is closed; bodies are read through [`GuardedBody`]; and `half_close` lets a
+/// client that shut its write half after a short body read the `IncompleteBody` answer.
+///
 /// # Errors
 /// None at present: accept errors are logged and the loop goes on (the signature keeps room
 /// for fatal ones).
 pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
+    limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let limits = Arc::new(limits);
     let (closing_tx, closing_rx) = watch::channel(false);
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
@@ -62,10 +84,15 @@ pub(crate) async fn serve(
             router: router.clone(),
             peer,
             closing: Closing(closing_rx.clone()),
+            limits: limits.clone(),
         };
         let closing = closing_rx.clone();
+        let header_timeout = limits.header_timeout;
         connections.spawn(async move {
             let conn = hyper::server::conn::http1::Builder::new()
+                .timer(WallTimer)
+                .header_read_timeout(header_timeout)
+                .half_close(true)
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             tokio::pin!(conn);
             let result = tokio::select! {
@@ -107,6 +134,7 @@ struct ConnectionService {
     router: Router,
     peer: SocketAddr,
     closing: Closing,
+    limits: Arc<ConnectionLimits>,
 }
 
 /// The error that makes hyper close a connection without a response (the `reset` fault).
@@ -120,7 +148,15 @@ impl hyper::service::Service<http::Request<hyper::body::Incoming>> for Connectio
     type Future = std::pin::Pin<Box<dyn Future<Output = Result<Response, ResetError>> + Send>>;
 
     fn call(&self, request: http::Request<hyper::body::Incoming>) -> Self::Future {
-        let mut request = request.map(axum::body::Body::new);
+        let (parts, body) = request.into_parts();
+        let guard = BodyGuard::new(self.limits.budget.clone());
+        let body = GuardedBody::new(
+            body,
+            &parts.headers,
+            guard.clone(),
+            self.limits.body_timeout,
+        );
+        let mut request = http::Request::from_parts(parts, axum::body::Body::new(body));
         request
             .extensions_mut()
             .insert(axum::extract::ConnectInfo(self.peer));
@@ -134,7 +170,34 @@ impl hyper::service::Service<http::Request<hyper::body::Incoming>> for Connectio
             if response.extensions().get::<ResetConnection>().is_some() {
                 return Err(ResetError);
             }
+            let mut response = response;
+            if guard.failed() {
+                // Reading the body failed (timed out, short, over budget): whatever is left of
+                // it is not worth reading, so the connection carries no further request.
+                response.headers_mut().insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
+            }
+            // `guard` drops here: the request is answered, its budget comes back.
             Ok(response)
         })
     }
 }
+
+/// hyper's timer, in real time whatever runtime serves the connection (a paused runtime's
+/// tokio timer would fire the header timeout at once: `crate::clock::real`).
+#[derive(Debug, Clone, Copy)]
+struct WallTimer;
+
+impl hyper::rt::Timer for WallTimer {
+    fn sleep(&self, duration: Duration) -> std::pin::Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(RealSleep::after(duration))
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> std::pin::Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(RealSleep::until(deadline))
+    }
+}
+
+impl hyper::rt::Sleep for RealSleep {}

@@ -34,6 +34,9 @@
 //!   objects, credentials and IMDS tokens honoured under the same `--key`, refused under another.
 //! - `sts_fidelity`: STS behaviours SDKs key on: `Expiration`'s whole second and the
 //!   `InvalidClientTokenId` variants, through aws-sdk-sts;
+//! - `overload`: slow and greedy clients over TCP: slow headers and idle connections closed,
+//!   a stalled body `RequestTimeout`, a short one `IncompleteBody`, uploads past the memory
+//!   budget `SlowDown` until memory comes back;
 //! - `prop_expiry`: property: signed requests are accepted before `Expiration` and get
 //!   `ExpiredToken` from it on, for any role limits, start and clock;
 //! - `prop_sigv4`: property: aws-sigv4-signed requests of any shape verify through the router,
@@ -51,6 +54,7 @@ mod imds;
 mod imds_external;
 mod imds_sdk;
 mod oidc;
+mod overload;
 mod prop_expiry;
 mod prop_sigv4;
 mod restart;
