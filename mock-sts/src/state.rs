@@ -15,7 +15,7 @@ use crate::credentials::CredentialAuthority;
 use crate::events::EventLog;
 use crate::faults::Faults;
 use crate::imds;
-use crate::oidc::OidcVerifier;
+use crate::oidc::{Minter, OidcVerifier};
 use crate::s3::{self, S3};
 use crate::world::World;
 
@@ -66,6 +66,8 @@ pub(crate) struct MockState {
     pub(crate) rng: Mutex<fastrand::Rng>,
     /// Web identity verification.
     pub oidc: OidcVerifier,
+    /// Signing keys of the providers with `mint = true`.
+    pub minter: Minter,
     /// S3's buckets, objects and uploads in progress.
     pub s3: S3,
     /// Settings.
@@ -115,6 +117,17 @@ impl MockState {
         self.revocations.revoke(role_arn, before);
         tracing::info!(role = %role_arn, issued_before = %crate::timestamp::rfc3339_millis(before), "sessions revoked");
         Ok(before)
+    }
+
+    /// Mints a web identity token issued now (see [`Minter::mint`]).
+    pub(crate) fn mint(
+        &self,
+        request: &crate::oidc::MintRequest,
+    ) -> Result<crate::oidc::MintedToken, crate::oidc::MintError> {
+        let providers = self.world.oidc_provider_list();
+        let minted = self.minter.mint(&providers, request, self.clock.now())?;
+        tracing::info!(provider = %request.provider, sub = %request.sub, expires_at = %crate::timestamp::rfc3339_millis(minted.expires_at), "web identity token minted");
+        Ok(minted)
     }
 
     /// A fresh temporary access key id.

@@ -67,14 +67,15 @@
 //! already.
 //!
 //! The parts: `jwt` (JWS parsing, the signature and claim checks), `jwk` (the keys of a JWKS
-//! document), `discovery` (fetching and caching an issuer's keys) and `error` (every refusal, with
-//! AWS's texts). The verifier that runs them in AWS's order lives here; everything public is
+//! document), `discovery` (fetching and caching an issuer's keys), `mint` (tokens the mock signs
+//! for a provider with `mint = true`) and `error` (every refusal, with AWS's texts). The verifier that runs them in AWS's order lives here; everything public is
 //! re-exported here, so callers name `oidc::…` only.
 
 mod discovery;
 mod error;
 mod jwk;
 mod jwt;
+mod mint;
 #[cfg(test)]
 mod test_support;
 
@@ -97,6 +98,10 @@ use jwk::KeySet;
 use jwt::ParsedToken;
 
 pub use discovery::{DEFAULT_FETCH_TIMEOUT, MAX_DOCUMENT_BYTES};
+pub use mint::{
+    MAX_LIFETIME, MIN_LIFETIME, MintError, MintRequest, MintedToken, Minter, POD_IDENTITY_AUDIENCE,
+    STS_AUDIENCE,
+};
 pub use error::{
     BAD_SIGNATURE_MESSAGE, INCORRECT_AUDIENCE_MESSAGE, KEY_RETRIEVAL_MESSAGE,
     MISSING_SUBJECT_MESSAGE, NOT_A_JWT_MESSAGE, NOT_YET_VALID_MESSAGE, OidcError,
@@ -116,6 +121,10 @@ pub struct OidcProvider {
     /// from `url`, which this mock can do only for `http://` issuers.
     #[serde(default)]
     pub jwks: Option<Value>,
+    /// The mock mints tokens for this provider (`mint = true`): it holds a signing key whose
+    /// public JWK joins `jwks` when the server starts (see [`Minter`]).
+    #[serde(default)]
+    pub mint: bool,
 }
 
 impl OidcProvider {
@@ -146,7 +155,8 @@ impl OidcProvider {
                 }
                 Ok(())
             }
-            None if plain_http_base(&self.url).is_some() => Ok(()),
+            // A minting provider's keys are the mock's own, added when the server starts.
+            None if self.mint || plain_http_base(&self.url).is_some() => Ok(()),
             None => Err(format!(
                 "oidc provider {}: {}",
                 self.url,
@@ -264,8 +274,40 @@ impl OidcVerifier {
     }
 }
 
+/// Verifies `token` against one provider with inline keys only (no discovery, so no await):
+/// the container endpoint's check of an EKS Pod Identity token. The same checks, in the same
+/// order and with the same errors, as [`OidcVerifier::verify`], but for the provider match.
+///
+/// # Errors
+/// [`OidcError`] as `verify`; [`OidcError::NoProvider`] when `iss` is not this provider, and
+/// [`OidcError::IssuerNeedsInlineKeys`] when it has no inline keys.
+pub fn verify_with_inline_keys(
+    token: &str,
+    provider: &OidcProvider,
+    now: SystemTime,
+) -> Result<VerifiedIdentity, OidcError> {
+    let token = ParsedToken::parse(token)?;
+    let wanted = provider_key(&token.issuer);
+    if wanted.is_empty() || provider_key(&provider.url) != wanted {
+        return Err(OidcError::NoProvider {
+            issuer: token.issuer,
+        });
+    }
+    let Some(doc) = &provider.jwks else {
+        return Err(OidcError::IssuerNeedsInlineKeys {
+            url: provider.url.clone(),
+        });
+    };
+    let keys = KeySet::from_json(doc).map_err(|reason| OidcError::KeyRetrieval {
+        issuer: provider.url.clone(),
+        reason,
+    })?;
+    token.check_signature(&keys)?;
+    token.check_claims(provider, unix_seconds(now))
+}
+
 /// Provider identity as AWS keys it: no scheme, no trailing slash, host in lower case.
-fn provider_key(url: &str) -> String {
+pub(crate) fn provider_key(url: &str) -> String {
     let s = url.trim();
     let s = strip_prefix_ignore_case(s, "https://")
         .or_else(|| strip_prefix_ignore_case(s, "http://"))

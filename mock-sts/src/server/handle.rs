@@ -18,7 +18,7 @@ use crate::clock::SimClock;
 use crate::credentials::{CredentialAuthority, ServerKey};
 use crate::events::{EventLog, Events};
 use crate::faults::{FaultRule, Faults};
-use crate::oidc::OidcVerifier;
+use crate::oidc::{MintError, MintRequest, MintedToken, Minter, OidcVerifier};
 use crate::s3::{self, S3};
 use crate::state::{MockState, ServerConfig};
 use crate::world::World;
@@ -124,10 +124,18 @@ impl MockAwsBuilder {
                 .map_err(|e| io::Error::other(format!("data dir {}: {e}", dir.display())))?,
             None => s3::store::Store::memory(),
         };
+        let authority = CredentialAuthority::new(key);
+        let mut world = self.world.unwrap_or_default();
+        // Minting providers' public keys join their inline keys before anyone verifies.
+        let minter = Minter::new(
+            &authority,
+            world.oidc_providers.iter_mut().map(|(_, p)| p),
+        );
         Ok(Arc::new(MockState {
             clock: self.clock.unwrap_or_else(SimClock::wall),
-            world: self.world.unwrap_or_default(),
-            authority: CredentialAuthority::new(key),
+            world,
+            authority,
+            minter,
             events: self.events.unwrap_or_default(),
             rng: Mutex::new(rng),
             oidc: OidcVerifier::new(),
@@ -274,6 +282,17 @@ impl MockAws {
         issued_before: Option<SystemTime>,
     ) -> Result<SystemTime, RevokeError> {
         self.state.revoke(role_arn, issued_before)
+    }
+
+    /// Mints a web identity token for a world provider with `mint = true`, issued now on the
+    /// simulated clock (what `POST /_mock/oidc/token` does): the token a Kubernetes projected
+    /// volume would hold, for `AWS_WEB_IDENTITY_TOKEN_FILE` or an EKS Pod Identity token file.
+    ///
+    /// # Errors
+    /// [`MintError`]: an unknown or non-minting provider, a lifetime outside 600..=86400 s, or an
+    /// empty subject or audience.
+    pub fn mint_web_identity_token(&self, request: &MintRequest) -> Result<MintedToken, MintError> {
+        self.state.mint(request)
     }
 
     /// A router over the same state, for in-process calls (`tower::ServiceExt::oneshot`).
