@@ -3,7 +3,10 @@
 //!
 //! - [`scenario`]: scenario files (TOML): clock, world, workload, runs and expectations.
 //! - [`strategy`]: how a client gets credentials (`manual-env`, `sdk-profile`, `sdk-imds`,
-//!   `naive-refresh`), built on the real SDK and the run's clock; `process` runs a program.
+//!   `sdk-container`, `naive-refresh`, `sdk-web-identity`, `web-identity-read-once`,
+//!   `pod-identity-read-once`), built on the real SDK and the run's clock; `process` runs a program.
+//! - [`token_file`]: the projected service-account token files (EKS IRSA, Pod Identity) a run
+//!   reads, minted by the mock and rotated on the run's clock as the kubelet does.
 //! - [`workload`]: what each worker does, and what the client saw.
 //! - [`transfer`]: multipart uploads and presigned URLs, the operations that outlive a moment.
 //! - [`outcome`]: how a call ended as the client saw it (AWS error or client-side failure).
@@ -27,5 +30,6 @@ pub mod scenario;
 pub mod sdk_log;
 pub mod strategy;
 pub mod timeline;
+pub mod token_file;
 pub mod transfer;
 pub mod workload;

@@ -35,6 +35,7 @@ use serde::Serialize;
 use tokio::io::AsyncReadExt;
 
 use crate::scenario::{ClockSpec, ProcessSpec, ProfileKind, RunSpec, Scenario, Workload};
+use crate::token_file::TokenFiles;
 
 /// How much of each output stream a run keeps: the last 64 KiB.
 pub const OUTPUT_TAIL_BYTES: usize = 64 * 1024;
@@ -112,6 +113,9 @@ pub enum ProcessError {
         "a `process` run needs a scaled clock (a program cannot follow the harness's virtual clock); rerun with --clock scaled:RATE"
     )]
     NotScaled,
+    /// The projected token files could not be written.
+    #[error("{0}")]
+    Tokens(String),
     /// Files or the process could not be created.
     #[error("{what}: {source}")]
     Io {
@@ -299,6 +303,8 @@ pub struct Wiring<'a> {
     pub seed: u64,
     /// The private `HOME`.
     pub home: PathBuf,
+    /// The variables naming the run's projected token files ([`TokenFiles::environment`]).
+    pub token_files: Vec<(String, OsString)>,
 }
 
 impl Wiring<'_> {
@@ -311,7 +317,9 @@ impl Wiring<'_> {
             .duration_seconds
             .map_or(String::new(), |d| format!("duration_seconds = {d}\n"));
         let default = match self.spec.profile {
-            ProfileKind::Static | ProfileKind::Container => String::new(),
+            ProfileKind::Static | ProfileKind::Container | ProfileKind::WebIdentity => {
+                String::new()
+            }
             ProfileKind::AssumeRole => {
                 format!("role_arn = {role}\nsource_profile = source\n{duration}")
             }
@@ -393,6 +401,12 @@ impl Wiring<'_> {
                 env.push(("AWS_CONTAINER_AUTHORIZATION_TOKEN".into(), token.into()));
             }
         }
+        if self.spec.profile == ProfileKind::WebIdentity {
+            // As EKS's pod identity webhook injects them (with AWS_WEB_IDENTITY_TOKEN_FILE).
+            env.push(("AWS_ROLE_ARN".into(), self.run.role_arn.clone().into()));
+            env.push(("AWS_ROLE_SESSION_NAME".into(), "pipeline".into()));
+        }
+        env.extend(self.token_files.iter().cloned());
         let operations: Vec<&str> = w.operations.iter().map(|o| o.as_str()).collect();
         env.extend([
             ("STS_LAB_ENDPOINT".into(), self.endpoint.clone().into()),
@@ -522,6 +536,10 @@ pub async fn run(
     let Some(spec) = &run.process else {
         return Err(ProcessError::NoCommand);
     };
+    // The projected tokens go beside HOME, minted now: the pod's kubelet wrote them before
+    // its containers started.
+    let tokens = TokenFiles::create(scenario, run, aws, prepared.home.parent())
+        .map_err(|e| ProcessError::Tokens(e.to_string()))?;
     let wiring = Wiring {
         scenario,
         run,
@@ -530,6 +548,7 @@ pub async fn run(
         rate: prepared.rate,
         seed,
         home: prepared.home.clone(),
+        token_files: tokens.as_ref().map(TokenFiles::environment).unwrap_or_default(),
     };
     std::fs::write(prepared.home.join(".aws/config"), wiring.config_file())
         .map_err(io_error("cannot write the AWS config file"))?;
@@ -539,7 +558,7 @@ pub async fn run(
     )
     .map_err(io_error("cannot write the AWS credentials file"))?;
     let limit = wall_limit(&scenario.workload, prepared.rate, spec);
-    supervise(
+    let supervised = supervise(
         &prepared.faketime,
         &prepared.program,
         spec,
@@ -547,8 +566,14 @@ pub async fn run(
         &prepared.path,
         (clock, &run.clock_faults),
         limit,
-    )
-    .await
+    );
+    match &tokens {
+        Some(tokens) => tokio::select! {
+            outcome = supervised => outcome,
+            never = tokens.rotate(aws, clock) => match never {},
+        },
+        None => supervised.await,
+    }
 }
 
 /// Spawns the program under faketime, waits for it within `limit`, and collects its output.
@@ -742,6 +767,7 @@ expect = { passes = true }
             rate: 360.0,
             seed: 3,
             home: PathBuf::from("/tmp/h"),
+            token_files: Vec::new(),
         }
     }
 

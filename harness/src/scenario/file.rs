@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use toml::Spanned;
 
-use super::transfer;
+use super::{projected, transfer};
 use super::*;
 
 /// Parses scenario text; `path` names it in errors and anchors relative world files.
@@ -269,6 +269,11 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
         });
     }
 
+    let spans: Vec<Range<usize>> = file.run.iter().map(|r| r.strategy.span()).collect();
+    let projected_token =
+        projected::resolve(file.projected_token.as_ref(), &world, &runs, &spans)
+            .map_err(|(span, m)| invalid(span, m))?;
+
     let mut faults = Vec::new();
     for (i, spec) in file.fault.iter().enumerate() {
         let rule = spec
@@ -321,6 +326,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
         runs,
         faults,
         revocations,
+        projected_token,
     })
 }
 
@@ -585,6 +591,7 @@ struct ScenarioFile {
     fault: Vec<Spanned<RuleSpec>>,
     #[serde(default)]
     revoke: Vec<Spanned<RevokeEntry>>,
+    projected_token: Option<projected::ProjectedTokenEntry>,
 }
 
 #[derive(Deserialize)]

@@ -306,8 +306,9 @@ pub fn verify_with_inline_keys(
     token.check_claims(provider, unix_seconds(now))
 }
 
-/// Provider identity as AWS keys it: no scheme, no trailing slash, host in lower case.
-pub(crate) fn provider_key(url: &str) -> String {
+/// Provider identity as AWS keys it: no scheme, no trailing slash, host in lower case. Two
+/// URLs name the same provider when their keys are equal.
+pub fn provider_key(url: &str) -> String {
     let s = url.trim();
     let s = strip_prefix_ignore_case(s, "https://")
         .or_else(|| strip_prefix_ignore_case(s, "http://"))

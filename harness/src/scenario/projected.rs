@@ -1,0 +1,183 @@
+//! `[projected_token]`: the service-account tokens a scenario's runs read from files, as an
+//! EKS pod reads them: the web identity token of IRSA (`AWS_WEB_IDENTITY_TOKEN_FILE`) and the
+//! EKS Pod Identity token (`AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`).
+//!
+//! ```toml
+//! [projected_token]
+//! provider = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"  # default: the world's first minting provider
+//! subject = "system:serviceaccount:jobs:pipeline"                   # default: ...:default:pipeline
+//! lifetime = "24h"                                                  # expirationSeconds: 10m ..= 24h
+//! ```
+//!
+//! The section is optional: runs that read a token get these defaults. What can be wrong is
+//! reported here, naming the key: a provider that is not in the world or that the mock cannot
+//! mint for (`mint = true`), a lifetime Kubernetes would refuse (under 600 s) or longer than the
+//! 24 h the kubelet lets a token live before it renews it, a web identity run whose role does not
+//! trust the provider, and a `pod-identity-read-once` run without a Pod Identity endpoint.
+
+use std::ops::Range;
+use std::time::Duration;
+
+use mock_sts::oidc::{MAX_LIFETIME, MIN_LIFETIME, provider_key as provider_id};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::file::Dur;
+use super::{ProjectedToken, RunSpec, StrategyKind};
+
+/// The `[projected_token]` table as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ProjectedTokenEntry {
+    provider: Option<Spanned<String>>,
+    subject: Option<Spanned<String>>,
+    lifetime: Option<Spanned<Dur>>,
+}
+
+/// An error: the span to report (the run's strategy when the section is absent) and the message.
+pub(super) type Invalid = (Option<Range<usize>>, String);
+
+/// Resolves the section against the world and the runs (`spans`: each run's strategy span).
+pub(super) fn resolve(
+    entry: Option<&ProjectedTokenEntry>,
+    world: &mock_sts::World,
+    runs: &[RunSpec],
+    spans: &[Range<usize>],
+) -> Result<Option<ProjectedToken>, Invalid> {
+    let first_span = |wanted: &dyn Fn(&RunSpec) -> bool| {
+        runs.iter()
+            .zip(spans)
+            .find(|(r, _)| wanted(r))
+            .map(|(_, s)| s.clone())
+    };
+    let web_span = first_span(&|r: &RunSpec| r.reads_web_identity());
+    let pod_provider = world
+        .container
+        .as_ref()
+        .and_then(|c| c.authorization_provider.clone());
+    let pod_span = first_span(&|r: &RunSpec| r.reads_container()).filter(|_| pod_provider.is_some());
+    if let Some(span) = first_span(&|r: &RunSpec| r.strategy == StrategyKind::PodIdentityReadOnce)
+        && pod_provider.is_none()
+    {
+        return Err((
+            Some(span),
+            "run.strategy: `pod-identity-read-once` needs an EKS Pod Identity endpoint: a [container] with authorization_provider in the world".into(),
+        ));
+    }
+    if entry.is_none() && web_span.is_none() && pod_span.is_none() {
+        return Ok(None);
+    }
+
+    let providers = &world.oidc_providers;
+    let minting = |url: &str| {
+        let key = provider_id(url);
+        providers.iter().find(|(_, p)| provider_id(&p.url) == key)
+    };
+    let web_identity_provider = match entry.and_then(|e| e.provider.as_ref()) {
+        Some(p) => match minting(p.get_ref()) {
+            None => {
+                return Err((
+                    Some(p.span()),
+                    format!(
+                        "projected_token.provider: `{}` is not an [[oidc_provider]] of the world",
+                        p.get_ref()
+                    ),
+                ));
+            }
+            Some((_, provider)) if !provider.mint => {
+                return Err((
+                    Some(p.span()),
+                    format!(
+                        "projected_token.provider: `{}` has no keys for minting: set mint = true on its [[oidc_provider]] in the world",
+                        p.get_ref()
+                    ),
+                ));
+            }
+            Some((_, provider)) => Some(provider.url.clone()),
+        },
+        None => match providers.iter().find(|(_, p)| p.mint) {
+            Some((_, provider)) => Some(provider.url.clone()),
+            None if web_span.is_some() => {
+                return Err((
+                    web_span,
+                    "projected_token.provider: web identity runs need an [[oidc_provider]] with mint = true in the world, whose tokens the harness writes to the token file".into(),
+                ));
+            }
+            None => None,
+        },
+    };
+    if let Some(url) = &pod_provider
+        && pod_span.is_some()
+        && !minting(url).is_some_and(|(_, p)| p.mint)
+    {
+        return Err((
+            pod_span,
+            format!(
+                "projected_token: the container's authorization_provider `{url}` has no keys for minting: set mint = true on its [[oidc_provider]] in the world"
+            ),
+        ));
+    }
+
+    // Every web identity run's role must trust the provider, or its first call is refused.
+    if let Some(url) = &web_identity_provider
+        && let Some((account, provider)) = minting(url)
+    {
+        let arn = provider.arn(account);
+        for (run, span) in runs.iter().zip(spans) {
+            if !run.reads_web_identity() {
+                continue;
+            }
+            let trusted = world
+                .role_by_arn(&run.role_arn)
+                .is_some_and(|role| role.trusts_federated(&arn));
+            if !trusted {
+                return Err((
+                    Some(span.clone()),
+                    format!(
+                        "run.role: `{}` does not trust the web identity provider (list \"{arn}\" in the role's trusted, and name the role with role = ...)",
+                        run.role_arn
+                    ),
+                ));
+            }
+        }
+    }
+
+    let subject = match entry.and_then(|e| e.subject.as_ref()) {
+        Some(s) if s.get_ref().is_empty() => {
+            return Err((
+                Some(s.span()),
+                "projected_token.subject: must not be empty".into(),
+            ));
+        }
+        Some(s) => s.get_ref().clone(),
+        None => ProjectedToken::DEFAULT_SUBJECT.to_owned(),
+    };
+    let lifetime = match entry.and_then(|e| e.lifetime.as_ref()) {
+        Some(l) if l.get_ref().0 < MIN_LIFETIME => {
+            return Err((
+                Some(l.span()),
+                format!(
+                    "projected_token.lifetime: {} s is under 10 minutes, the shortest token Kubernetes projects (expirationSeconds >= 600)",
+                    l.get_ref().0.as_secs()
+                ),
+            ));
+        }
+        Some(l) if l.get_ref().0 > MAX_LIFETIME => {
+            return Err((
+                Some(l.span()),
+                format!(
+                    "projected_token.lifetime: {} s is over 24 hours, longer than the kubelet lets a projected token live",
+                    l.get_ref().0.as_secs()
+                ),
+            ));
+        }
+        Some(l) => Duration::from_secs(l.get_ref().0.as_secs()),
+        None => MAX_LIFETIME,
+    };
+    Ok(Some(ProjectedToken {
+        web_identity_provider,
+        pod_identity_provider: pod_provider.filter(|_| pod_span.is_some()),
+        subject,
+        lifetime,
+    }))
+}
