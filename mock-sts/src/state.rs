@@ -68,6 +68,8 @@ pub(crate) struct MockState {
     pub oidc: OidcVerifier,
     /// Signing keys of the providers with `mint = true`.
     pub minter: Minter,
+    /// Container authorization tokens already verified.
+    pub verified_tokens: crate::oidc::VerifiedTokens,
     /// S3's buckets, objects and uploads in progress.
     pub s3: S3,
     /// Settings.
@@ -141,6 +143,7 @@ impl MockState {
             world: &self.world,
             authority: &self.authority,
             now,
+            verified_tokens: &self.verified_tokens,
         }
     }
 }

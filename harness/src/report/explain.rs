@@ -271,6 +271,26 @@ fn explain_failure(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Opti
                 strategy::remedy(strategy)
             )
         }
+        (_, Some(ErrorCode::ExpiredTokenException), _)
+            if f.action == "AssumeRoleWithWebIdentity" =>
+        {
+            format!(
+                "The web identity token the client sent had expired: it read the projected token file once and kept the token, while the kubelet writes a new one at 80 % of its lifetime ({} here). Remedy: {}.",
+                scenario
+                    .projected_token
+                    .as_ref()
+                    .map_or_else(|| "?".to_string(), |p| hms(p.rotate_after().as_secs_f64())),
+                strategy::remedy(StrategyKind::WebIdentityReadOnce)
+            )
+        }
+        (_, Some(ErrorCode::AccessDenied), _)
+            if f.action == "GetContainerCredentials" && f.message.contains("Token expired") =>
+        {
+            format!(
+                "The EKS Pod Identity token the client sent had expired: it was read once, while the kubelet writes a new one at 80 % of its lifetime. Remedy: {}.",
+                strategy::remedy(StrategyKind::PodIdentityReadOnce)
+            )
+        }
         _ if f.injected.is_some() => format!(
             "This is the failure the scenario's fault rule causes on {}, and it reached the caller. What rides it out: renewing early enough that a short outage falls between refreshes (botocore's 15-minute advisory window, JS v3's 5 minutes), keeping cached credentials that are still valid when a refresh fails (static stability, as the 2026 cross-SDK refresh rules ask), and retrying throttled calls with backoff.",
             f.action

@@ -135,8 +135,8 @@ fn check_projected_token(ctx: &Context<'_>, url: &str, parts: &Parts) -> Option<
         .map(|(_, p)| p)
         .find(|p| p.url == url)?;
     let token = String::from_utf8_lossy(sent.as_bytes());
-    match crate::oidc::verify_with_inline_keys(&token, provider, ctx.now) {
-        Ok(_) => None,
+    match ctx.verified_tokens.verify(&token, provider, ctx.now) {
+        Ok(()) => None,
         Err(e) => {
             tracing::debug!(reason = ?e, "container authorization token refused");
             Some(error(

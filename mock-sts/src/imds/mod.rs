@@ -145,6 +145,8 @@ pub(crate) struct Context<'a> {
     pub authority: &'a CredentialAuthority,
     /// Simulated time of the request.
     pub now: SystemTime,
+    /// Pod Identity tokens already verified (`[container] authorization_provider`).
+    pub verified_tokens: &'a crate::oidc::VerifiedTokens,
 }
 
 /// Answers a request [`route`] claimed.

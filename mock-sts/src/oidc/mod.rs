@@ -306,6 +306,64 @@ pub fn verify_with_inline_keys(
     token.check_claims(provider, unix_seconds(now))
 }
 
+/// Remembers tokens [`verify_with_inline_keys`] accepted, so the container endpoint checks a
+/// token's signature once, not on every fetch: the Pod Identity token is the same for the
+/// 80 % of its lifetime before the kubelet replaces it, and a signature check costs the
+/// request more than everything else it does (about 1.5 ms unoptimised), enough to trip an
+/// SDK's container timeout under libfaketime's acceleration. A remembered token is still judged
+/// on its `exp` at every request, and re-verified in full if the clock is before the time it was
+/// accepted (so `nbf`/`iat` keep their meaning). Keeps the last [`VerifiedTokens::CAPACITY`].
+#[derive(Debug, Default)]
+pub struct VerifiedTokens {
+    /// SHA-256 of the token, when it was accepted and its `exp`, in Unix seconds.
+    entries: Mutex<Vec<([u8; 32], i64, i64)>>,
+}
+
+impl VerifiedTokens {
+    /// How many tokens are remembered (a pod's current and previous token, with room to spare).
+    pub const CAPACITY: usize = 8;
+
+    /// [`verify_with_inline_keys`], skipping the signature and claims already checked for a
+    /// remembered token; `Ok` carries nothing, as the container endpoint needs only the verdict.
+    ///
+    /// # Errors
+    /// As [`verify_with_inline_keys`].
+    pub fn verify(
+        &self,
+        token: &str,
+        provider: &OidcProvider,
+        now: SystemTime,
+    ) -> Result<(), OidcError> {
+        use sha2::{Digest as _, Sha256};
+        let digest: [u8; 32] = Sha256::digest(format!("{}\n{token}", provider.url)).into();
+        let now_seconds = unix_seconds(now);
+        let remembered = self
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|(d, accepted, _)| *d == digest && *accepted <= now_seconds)
+            .map(|(_, _, expires_at)| *expires_at);
+        if let Some(expires_at) = remembered {
+            return if expires_at <= now_seconds {
+                Err(OidcError::Expired {
+                    now: now_seconds,
+                    expires_at,
+                })
+            } else {
+                Ok(())
+            };
+        }
+        let identity = verify_with_inline_keys(token, provider, now)?;
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= Self::CAPACITY {
+            entries.remove(0);
+        }
+        entries.push((digest, now_seconds, identity.expires_at));
+        Ok(())
+    }
+}
+
 /// Provider identity as AWS keys it: no scheme, no trailing slash, host in lower case. Two
 /// URLs name the same provider when their keys are equal.
 pub fn provider_key(url: &str) -> String {

@@ -136,6 +136,7 @@ impl MockAwsBuilder {
             world,
             authority,
             minter,
+            verified_tokens: crate::oidc::VerifiedTokens::default(),
             events: self.events.unwrap_or_default(),
             rng: Mutex::new(rng),
             oidc: OidcVerifier::new(),
