@@ -779,6 +779,33 @@ expect = { passes = true }
     }
 
     #[test]
+    fn the_web_identity_profile_sets_what_the_eks_webhook_sets() {
+        let text = SCENARIO
+            .replace("profile = \"assume-role\"", "profile = \"web-identity\"")
+            .replace("duration_seconds = 7200\n", "role = \"arn:aws:iam::123456789012:role/pod-role\"\n")
+            .replace("[workload]", "[world]\nfile = \"worlds/eks-pod.toml\"\n[workload]");
+        let s = Scenario::parse(
+            &text,
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/s.toml"),
+        )
+        .unwrap();
+        let mut w = wiring(&s);
+        w.token_files = vec![(
+            "AWS_WEB_IDENTITY_TOKEN_FILE".into(),
+            "/tmp/h/secrets/token".into(),
+        )];
+        let env = env_of(&w);
+        assert_eq!(env["AWS_WEB_IDENTITY_TOKEN_FILE"], "/tmp/h/secrets/token");
+        assert_eq!(
+            env["AWS_ROLE_ARN"],
+            "arn:aws:iam::123456789012:role/pod-role"
+        );
+        assert_eq!(env["AWS_ROLE_SESSION_NAME"], "pipeline");
+        assert!(!w.config_file().contains("[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\nrole_arn"));
+        assert!(s.projected_token.is_some());
+    }
+
+    #[test]
     fn the_environment_wires_endpoint_files_and_parameters() {
         let s = scenario(SCENARIO);
         let env = env_of(&wiring(&s));

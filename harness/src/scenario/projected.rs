@@ -181,3 +181,132 @@ pub(super) fn resolve(
         lifetime,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::super::Scenario;
+
+    const ISSUER: &str = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E";
+
+    fn scenarios_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
+    }
+
+    fn scenario(projected: &str, runs: &str) -> String {
+        format!(
+            "name = \"t\"\n[world]\nfile = \"worlds/eks-pod.toml\"\n{projected}[workload]\nlength = \"2h\"\nevery = \"1m\"\noperations = [\"PutObject\"]\n{runs}"
+        )
+    }
+
+    const WEB_RUN: &str = "[[run]]\nstrategy = \"sdk-web-identity\"\nrole = \"arn:aws:iam::123456789012:role/pod-role\"\nexpect = { passes = true }\n";
+
+    fn err(text: &str) -> String {
+        Scenario::parse(text, &scenarios_dir().join("s.toml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    fn ok(text: &str) -> Scenario {
+        Scenario::parse(text, &scenarios_dir().join("s.toml")).unwrap()
+    }
+
+    #[test]
+    fn defaults_apply_when_a_run_reads_a_token() {
+        let s = ok(&scenario("", WEB_RUN));
+        let p = s.projected_token.unwrap();
+        assert_eq!(p.web_identity_provider.as_deref(), Some(ISSUER));
+        assert_eq!(p.pod_identity_provider, None);
+        assert_eq!(p.subject, "system:serviceaccount:default:pipeline");
+        assert_eq!(p.lifetime.as_secs(), 86_400);
+        assert_eq!(p.rotate_after().as_secs(), 69_120);
+        let pod = ok(&scenario(
+            "[projected_token]\nlifetime = \"10m\"\n",
+            "[[run]]\nstrategy = \"pod-identity-read-once\"\nexpect = { passes = true }\n",
+        ));
+        let p = pod.projected_token.unwrap();
+        assert_eq!(p.pod_identity_provider.as_deref(), Some(ISSUER));
+        assert_eq!(p.lifetime.as_secs(), 600);
+        // No run reads a token: nothing to write.
+        let none = ok(&scenario(
+            "",
+            "[[run]]\nstrategy = \"sdk-profile\"\nexpect = { passes = true }\n",
+        ));
+        assert!(none.projected_token.is_none());
+    }
+
+    #[test]
+    fn a_lifetime_under_ten_minutes_or_over_a_day_names_line_and_key() {
+        let e = err(&scenario("[projected_token]\nlifetime = \"9m\"\n", WEB_RUN));
+        assert!(e.contains("s.toml:5:"), "{e}");
+        assert!(
+            e.contains("projected_token.lifetime: 540 s is under 10 minutes"),
+            "{e}"
+        );
+        let e = err(&scenario("[projected_token]\nlifetime = \"25h\"\n", WEB_RUN));
+        assert!(e.contains(":5:") && e.contains("over 24 hours"), "{e}");
+    }
+
+    #[test]
+    fn a_provider_without_keys_for_minting_names_line_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("w.toml"),
+            format!(
+                "[[account]]\nid = \"123456789012\"\n[[role]]\nname = \"r\"\ntrusted = [\"*\"]\n[[oidc_provider]]\nurl = \"http://127.0.0.1:9\"\n"
+            ),
+        )
+        .ok();
+        let text = |projected: &str| {
+            format!(
+                "name = \"t\"\n[world]\nfile = \"w.toml\"\n{projected}[workload]\nlength = \"2h\"\nevery = \"1m\"\noperations = [\"PutObject\"]\n[[run]]\nstrategy = \"web-identity-read-once\"\nrole = \"arn:aws:iam::123456789012:role/r\"\nexpect = {{ passes = true }}\n"
+            )
+        };
+        let parse = |t: &str| {
+            Scenario::parse(t, &dir.path().join("s.toml"))
+                .unwrap_err()
+                .to_string()
+        };
+        // The world's one provider discovers its keys: the mock cannot mint for it.
+        let e = parse(&text(
+            "[projected_token]\nprovider = \"http://127.0.0.1:9\"\n",
+        ));
+        assert!(
+            e.contains("s.toml:5:")
+                && e.contains("projected_token.provider: `http://127.0.0.1:9` has no keys for minting: set mint = true"),
+            "{e}"
+        );
+        let e = parse(&text("[projected_token]\nprovider = \"https://elsewhere.example\"\n"));
+        assert!(e.contains("s.toml:5:") && e.contains("is not an [[oidc_provider]]"), "{e}");
+        // No provider named and none mints: the web identity run is named.
+        let e = parse(&text(""));
+        assert!(
+            e.contains("s.toml:9:") && e.contains("need an [[oidc_provider]] with mint = true"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_role_that_does_not_trust_the_provider_and_a_missing_pod_endpoint_are_named() {
+        let e = err(&scenario(
+            "",
+            "[[run]]\nstrategy = \"sdk-web-identity\"\nexpect = { passes = true }\n",
+        ));
+        assert!(
+            e.contains("s.toml:9:")
+                && e.contains("run.role: `arn:aws:iam::123456789012:role/cross-account-s3` does not trust the web identity provider"),
+            "{e}"
+        );
+        let e = err("name = \"t\"\n[workload]\nlength = \"2h\"\nevery = \"1m\"\noperations = [\"PutObject\"]\n[[run]]\nstrategy = \"pod-identity-read-once\"\nexpect = { passes = true }\n");
+        assert!(
+            e.contains("s.toml:7:") && e.contains("needs an EKS Pod Identity endpoint"),
+            "{e}"
+        );
+        let e = err(&scenario(
+            "[projected_token]\nsubject = \"\"\n",
+            WEB_RUN,
+        ));
+        assert!(e.contains(":5:") && e.contains("projected_token.subject"), "{e}");
+    }
+}
