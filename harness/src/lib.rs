@@ -14,12 +14,15 @@
 //! - [`runner`]: virtual (in process, deterministic) and scaled (loopback socket) runs.
 //! - [`process`]: `process` runs: any program under libfaketime on the scaled clock, with the
 //!   endpoint and generated AWS config files wired in.
+//! - [`credential_process`]: the `credential_process` helper (`sts-harness credential-process`)
+//!   and how many times a program ran it.
 //! - [`metrics`]: metrics and verdicts from the events.
 //! - [`report`]: the table, JSON and JUnit reports.
 //! - [`compare`]: the fault-tolerance table: every strategy under the same conditions.
 //! - [`timeline`]: the timeline picture, one self-contained HTML file.
 //! - [`partition`]: a deterministic share of the scenario × run matrix for one CI runner.
 pub mod compare;
+pub mod credential_process;
 pub mod metrics;
 pub mod outcome;
 pub mod partition;

@@ -220,6 +220,9 @@ pub struct Metrics {
     /// Runs with client clock faults: the signing skew the server saw.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signing_skew: Option<SigningSkew>,
+    /// `credential-process` runs: how many times the program's SDK ran the helper.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_process_runs: Option<u64>,
 }
 
 impl Metrics {
@@ -472,6 +475,7 @@ pub fn compute(result: &RunResult) -> Metrics {
         },
         fidelity,
         signing_skew: (!result.run.clock_faults.is_none()).then(|| signing_skew(events)),
+        credential_process_runs: crate::credential_process::invocations(result),
     }
 }
 

@@ -35,6 +35,7 @@ use serde::Serialize;
 use tokio::io::AsyncReadExt;
 
 use crate::scenario::{ClockSpec, ProcessSpec, ProfileKind, RunSpec, Scenario, Workload};
+use crate::credential_process;
 use crate::token_file::TokenFiles;
 
 /// How much of each output stream a run keeps: the last 64 KiB.
@@ -57,6 +58,9 @@ pub struct ProcessOptions {
     /// Folders put before the harness's own `PATH` on the program's `PATH` (e.g. a venv's
     /// `bin`, so `python3` is the venv's).
     pub path_prefix: Vec<PathBuf>,
+    /// The `sts-harness` binary, the `credential_process` helper of
+    /// `profile = "credential-process"` runs ([`crate::credential_process`]).
+    pub harness_binary: Option<PathBuf>,
 }
 
 impl ProcessOptions {
@@ -72,6 +76,7 @@ impl ProcessOptions {
                     vec![venv.join("bin")]
                 })
                 .unwrap_or_default(),
+            harness_binary: harness_binary(),
         }
     }
 
@@ -84,6 +89,16 @@ impl ProcessOptions {
         dirs.extend(std::env::split_paths(&inherited));
         std::env::join_paths(dirs).unwrap_or(inherited)
     }
+}
+
+/// The `sts-harness` binary: `STS_LAB_HARNESS_BIN`, else this process when it is that binary.
+fn harness_binary() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("STS_LAB_HARNESS_BIN") {
+        return Some(PathBuf::from(path));
+    }
+    std::env::current_exe()
+        .ok()
+        .filter(|exe| exe.file_name().is_some_and(|n| n == "sts-harness"))
 }
 
 /// Why a program could not be started.
@@ -113,6 +128,11 @@ pub enum ProcessError {
         "a `process` run needs a scaled clock (a program cannot follow the harness's virtual clock); rerun with --clock scaled:RATE"
     )]
     NotScaled,
+    /// A `credential-process` run without the helper binary.
+    #[error(
+        "profile `credential-process` needs the sts-harness binary as its credential_process helper: run the scenario with the sts-harness binary, or set STS_LAB_HARNESS_BIN"
+    )]
+    NoHelper,
     /// The projected token files could not be written.
     #[error("{0}")]
     Tokens(String),
@@ -305,6 +325,8 @@ pub struct Wiring<'a> {
     pub home: PathBuf,
     /// The variables naming the run's projected token files ([`TokenFiles::environment`]).
     pub token_files: Vec<(String, OsString)>,
+    /// The `credential_process` helper (`sts-harness`), for `profile = "credential-process"`.
+    pub helper: Option<PathBuf>,
 }
 
 impl Wiring<'_> {
@@ -320,6 +342,22 @@ impl Wiring<'_> {
             ProfileKind::Static | ProfileKind::Container | ProfileKind::WebIdentity => {
                 String::new()
             }
+            ProfileKind::CredentialProcess => match (&self.helper, self.scenario.world.users.first()) {
+                (Some(helper), Some(user)) => format!(
+                    "credential_process = {}\n",
+                    credential_process::command_line(
+                        helper,
+                        &credential_process::HelperArgs {
+                            endpoint: self.endpoint.clone(),
+                            role_arn: role.clone(),
+                            access_key_id: user.access_key_id.clone(),
+                            secret_access_key: user.secret_access_key.clone(),
+                            duration_seconds: self.run.duration_seconds,
+                        },
+                    )
+                ),
+                _ => String::new(),
+            },
             ProfileKind::AssumeRole => {
                 format!("role_arn = {role}\nsource_profile = source\n{duration}")
             }
@@ -464,6 +502,7 @@ pub struct Prepared {
     path: OsString,
     rate: f64,
     home: PathBuf,
+    helper: Option<PathBuf>,
     _dir: tempfile::TempDir,
 }
 
@@ -503,6 +542,12 @@ pub fn prepare(
             path: path.to_string_lossy().into_owned(),
         })?
     };
+    let helper = match spec.profile {
+        ProfileKind::CredentialProcess => {
+            Some(options.harness_binary.clone().ok_or(ProcessError::NoHelper)?)
+        }
+        _ => None,
+    };
     let dir = tempfile::Builder::new()
         .prefix("sts-harness-")
         .tempdir()
@@ -515,6 +560,7 @@ pub fn prepare(
         path,
         rate,
         home,
+        helper,
         _dir: dir,
     })
 }
@@ -549,6 +595,7 @@ pub async fn run(
         seed,
         home: prepared.home.clone(),
         token_files: tokens.as_ref().map(TokenFiles::environment).unwrap_or_default(),
+        helper: prepared.helper.clone(),
     };
     std::fs::write(prepared.home.join(".aws/config"), wiring.config_file())
         .map_err(io_error("cannot write the AWS config file"))?;
@@ -768,6 +815,7 @@ expect = { passes = true }
             seed: 3,
             home: PathBuf::from("/tmp/h"),
             token_files: Vec::new(),
+            helper: None,
         }
     }
 
@@ -931,6 +979,7 @@ expect = { passes = true }
         assert!(find_on_path("no-such-program-here", OsStr::new("/usr/bin:/bin")).is_none());
         let options = ProcessOptions {
             path_prefix: vec![PathBuf::from("/opt/venv/bin")],
+            harness_binary: None,
         };
         assert!(
             options

@@ -258,6 +258,19 @@ fn explain_failure(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Opti
             hms(f64::from(d)),
             strategy::remedy(strategy)
         ),
+        (StrategyKind::Process, Some(ErrorCode::ExpiredToken), _)
+            if f.refresh_attempts == 0
+                && crate::credential_process::uses_helper(&result.run) =>
+        {
+            format!(
+                "The program ran its credential_process {} and kept the keys it printed past the Expiration it printed with them (aws/aws-cli#7246). Remedy: keep the credentials the SDK resolves from the profile instead of freezing them (get_frozen_credentials, keys copied into a client): botocore's ProcessProvider runs the process again 15 minutes before that Expiration.",
+                match m.credential_process_runs {
+                    Some(1) => "once".to_string(),
+                    Some(n) => format!("{n} times"),
+                    None => "?".to_string(),
+                }
+            )
+        }
         (StrategyKind::Process, Some(ErrorCode::ExpiredToken), _) if f.refresh_attempts == 0 => {
             format!(
                 "The program kept signing with the keys it had at start-up, as keys copied into its environment are{}; {}.",

@@ -352,6 +352,9 @@ pub enum ProfileKind {
     /// No keys: the container credential endpoint (`AWS_CONTAINER_CREDENTIALS_FULL_URI`),
     /// as an ECS task or EKS pod gets its role.
     Container,
+    /// `credential_process` = the harness's helper (`sts-harness credential-process`), which
+    /// assumes the run's role with the user's keys and prints the JSON with its `Expiration`.
+    CredentialProcess,
     /// No keys: EKS IRSA's `AWS_WEB_IDENTITY_TOKEN_FILE` (the projected token the harness
     /// writes and rotates), `AWS_ROLE_ARN` (the run's role) and `AWS_ROLE_SESSION_NAME`.
     WebIdentity,
@@ -366,16 +369,18 @@ impl ProfileKind {
             ProfileKind::Imds => "imds",
             ProfileKind::Container => "container",
             ProfileKind::WebIdentity => "web-identity",
+            ProfileKind::CredentialProcess => "credential-process",
         }
     }
 
     /// All profiles, for messages.
-    pub const ALL: [ProfileKind; 5] = [
+    pub const ALL: [ProfileKind; 6] = [
         ProfileKind::Static,
         ProfileKind::AssumeRole,
         ProfileKind::Imds,
         ProfileKind::Container,
         ProfileKind::WebIdentity,
+        ProfileKind::CredentialProcess,
     ];
 
     fn parse(text: &str) -> Option<ProfileKind> {
