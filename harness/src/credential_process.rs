@@ -130,10 +130,7 @@ pub fn invocations(result: &RunResult) -> Option<u64> {
             .iter()
             .filter(|e| e.action == Action::Sts(mock_sts::sts::Action::AssumeRole))
             .filter(|e| {
-                e.issued
-                    .as_ref()
-                    .and_then(|i| i.session_name.as_deref())
-                    == Some(SESSION_NAME)
+                e.issued.as_ref().and_then(|i| i.session_name.as_deref()) == Some(SESSION_NAME)
             })
             .count() as u64
     })

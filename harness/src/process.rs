@@ -34,8 +34,8 @@ use mock_sts::clock::{ClockFaults, SimClock, real_timeout};
 use serde::Serialize;
 use tokio::io::AsyncReadExt;
 
-use crate::scenario::{ClockSpec, ProcessSpec, ProfileKind, RunSpec, Scenario, Workload};
 use crate::credential_process;
+use crate::scenario::{ClockSpec, ProcessSpec, ProfileKind, RunSpec, Scenario, Workload};
 use crate::token_file::TokenFiles;
 
 /// How much of each output stream a run keeps: the last 64 KiB.
@@ -342,22 +342,24 @@ impl Wiring<'_> {
             ProfileKind::Static | ProfileKind::Container | ProfileKind::WebIdentity => {
                 String::new()
             }
-            ProfileKind::CredentialProcess => match (&self.helper, self.scenario.world.users.first()) {
-                (Some(helper), Some(user)) => format!(
-                    "credential_process = {}\n",
-                    credential_process::command_line(
-                        helper,
-                        &credential_process::HelperArgs {
-                            endpoint: self.endpoint.clone(),
-                            role_arn: role.clone(),
-                            access_key_id: user.access_key_id.clone(),
-                            secret_access_key: user.secret_access_key.clone(),
-                            duration_seconds: self.run.duration_seconds,
-                        },
-                    )
-                ),
-                _ => String::new(),
-            },
+            ProfileKind::CredentialProcess => {
+                match (&self.helper, self.scenario.world.users.first()) {
+                    (Some(helper), Some(user)) => format!(
+                        "credential_process = {}\n",
+                        credential_process::command_line(
+                            helper,
+                            &credential_process::HelperArgs {
+                                endpoint: self.endpoint.clone(),
+                                role_arn: role.clone(),
+                                access_key_id: user.access_key_id.clone(),
+                                secret_access_key: user.secret_access_key.clone(),
+                                duration_seconds: self.run.duration_seconds,
+                            },
+                        )
+                    ),
+                    _ => String::new(),
+                }
+            }
             ProfileKind::AssumeRole => {
                 format!("role_arn = {role}\nsource_profile = source\n{duration}")
             }
@@ -543,9 +545,12 @@ pub fn prepare(
         })?
     };
     let helper = match spec.profile {
-        ProfileKind::CredentialProcess => {
-            Some(options.harness_binary.clone().ok_or(ProcessError::NoHelper)?)
-        }
+        ProfileKind::CredentialProcess => Some(
+            options
+                .harness_binary
+                .clone()
+                .ok_or(ProcessError::NoHelper)?,
+        ),
         _ => None,
     };
     let dir = tempfile::Builder::new()
@@ -594,7 +599,10 @@ pub async fn run(
         rate: prepared.rate,
         seed,
         home: prepared.home.clone(),
-        token_files: tokens.as_ref().map(TokenFiles::environment).unwrap_or_default(),
+        token_files: tokens
+            .as_ref()
+            .map(TokenFiles::environment)
+            .unwrap_or_default(),
         helper: prepared.helper.clone(),
     };
     std::fs::write(prepared.home.join(".aws/config"), wiring.config_file())
@@ -830,8 +838,14 @@ expect = { passes = true }
     fn the_web_identity_profile_sets_what_the_eks_webhook_sets() {
         let text = SCENARIO
             .replace("profile = \"assume-role\"", "profile = \"web-identity\"")
-            .replace("duration_seconds = 7200\n", "role = \"arn:aws:iam::123456789012:role/pod-role\"\n")
-            .replace("[workload]", "[world]\nfile = \"worlds/eks-pod.toml\"\n[workload]");
+            .replace(
+                "duration_seconds = 7200\n",
+                "role = \"arn:aws:iam::123456789012:role/pod-role\"\n",
+            )
+            .replace(
+                "[workload]",
+                "[world]\nfile = \"worlds/eks-pod.toml\"\n[workload]",
+            );
         let s = Scenario::parse(
             &text,
             &Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/s.toml"),
@@ -849,7 +863,9 @@ expect = { passes = true }
             "arn:aws:iam::123456789012:role/pod-role"
         );
         assert_eq!(env["AWS_ROLE_SESSION_NAME"], "pipeline");
-        assert!(!w.config_file().contains("[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\nrole_arn"));
+        assert!(!w.config_file().contains(
+            "[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\nrole_arn"
+        ));
         assert!(s.projected_token.is_some());
     }
 

@@ -18,7 +18,7 @@
 //! the Pod Identity token as a header value, which cannot hold one.
 //!
 //! In-process clients read the files through aws-config's `Fs` mapped onto the run's directory
-//! ([`TokenFiles::fs`]), so the SDK sees the EKS paths; programs get the real paths
+//! ([`TokenFiles::client_env`]), so the SDK sees the EKS paths; programs get the real paths
 //! ([`TokenFiles::environment`]). The rotation task runs beside the client on the run's clock:
 //! the paused runtime's in virtual runs, the scaled clock in scaled and `process` runs.
 
@@ -49,7 +49,9 @@ impl TokenKind {
     fn relative(self) -> &'static str {
         match self {
             TokenKind::WebIdentity => "eks.amazonaws.com/serviceaccount/token",
-            TokenKind::PodIdentity => "pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token",
+            TokenKind::PodIdentity => {
+                "pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token"
+            }
         }
     }
 

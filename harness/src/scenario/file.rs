@@ -17,8 +17,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use toml::Spanned;
 
-use super::{projected, transfer};
 use super::*;
+use super::{projected, transfer};
 
 /// Parses scenario text; `path` names it in errors and anchors relative world files.
 pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
@@ -270,9 +270,8 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
     }
 
     let spans: Vec<Range<usize>> = file.run.iter().map(|r| r.strategy.span()).collect();
-    let projected_token =
-        projected::resolve(file.projected_token.as_ref(), &world, &runs, &spans)
-            .map_err(|(span, m)| invalid(span, m))?;
+    let projected_token = projected::resolve(file.projected_token.as_ref(), &world, &runs, &spans)
+        .map_err(|(span, m)| invalid(span, m))?;
 
     let mut faults = Vec::new();
     for (i, spec) in file.fault.iter().enumerate() {

@@ -55,7 +55,8 @@ pub(super) fn resolve(
         .container
         .as_ref()
         .and_then(|c| c.authorization_provider.clone());
-    let pod_span = first_span(&|r: &RunSpec| r.reads_container()).filter(|_| pod_provider.is_some());
+    let pod_span =
+        first_span(&|r: &RunSpec| r.reads_container()).filter(|_| pod_provider.is_some());
     if let Some(span) = first_span(&|r: &RunSpec| r.strategy == StrategyKind::PodIdentityReadOnce)
         && pod_provider.is_none()
     {
@@ -188,7 +189,8 @@ mod tests {
 
     use super::super::Scenario;
 
-    const ISSUER: &str = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E";
+    const ISSUER: &str =
+        "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E";
 
     fn scenarios_dir() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
@@ -244,7 +246,10 @@ mod tests {
             e.contains("projected_token.lifetime: 540 s is under 10 minutes"),
             "{e}"
         );
-        let e = err(&scenario("[projected_token]\nlifetime = \"25h\"\n", WEB_RUN));
+        let e = err(&scenario(
+            "[projected_token]\nlifetime = \"25h\"\n",
+            WEB_RUN,
+        ));
         assert!(e.contains(":5:") && e.contains("over 24 hours"), "{e}");
     }
 
@@ -253,11 +258,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("w.toml"),
-            format!(
-                "[[account]]\nid = \"123456789012\"\n[[role]]\nname = \"r\"\ntrusted = [\"*\"]\n[[oidc_provider]]\nurl = \"http://127.0.0.1:9\"\n"
-            ),
+            "[[account]]\nid = \"123456789012\"\n[[role]]\nname = \"r\"\ntrusted = [\"*\"]\n[[oidc_provider]]\nurl = \"http://127.0.0.1:9\"\n",
         )
-        .ok();
+        .unwrap();
         let text = |projected: &str| {
             format!(
                 "name = \"t\"\n[world]\nfile = \"w.toml\"\n{projected}[workload]\nlength = \"2h\"\nevery = \"1m\"\noperations = [\"PutObject\"]\n[[run]]\nstrategy = \"web-identity-read-once\"\nrole = \"arn:aws:iam::123456789012:role/r\"\nexpect = {{ passes = true }}\n"
@@ -277,8 +280,13 @@ mod tests {
                 && e.contains("projected_token.provider: `http://127.0.0.1:9` has no keys for minting: set mint = true"),
             "{e}"
         );
-        let e = parse(&text("[projected_token]\nprovider = \"https://elsewhere.example\"\n"));
-        assert!(e.contains("s.toml:5:") && e.contains("is not an [[oidc_provider]]"), "{e}");
+        let e = parse(&text(
+            "[projected_token]\nprovider = \"https://elsewhere.example\"\n",
+        ));
+        assert!(
+            e.contains("s.toml:5:") && e.contains("is not an [[oidc_provider]]"),
+            "{e}"
+        );
         // No provider named and none mints: the web identity run is named.
         let e = parse(&text(""));
         assert!(
@@ -298,15 +306,17 @@ mod tests {
                 && e.contains("run.role: `arn:aws:iam::123456789012:role/cross-account-s3` does not trust the web identity provider"),
             "{e}"
         );
-        let e = err("name = \"t\"\n[workload]\nlength = \"2h\"\nevery = \"1m\"\noperations = [\"PutObject\"]\n[[run]]\nstrategy = \"pod-identity-read-once\"\nexpect = { passes = true }\n");
+        let e = err(
+            "name = \"t\"\n[workload]\nlength = \"2h\"\nevery = \"1m\"\noperations = [\"PutObject\"]\n[[run]]\nstrategy = \"pod-identity-read-once\"\nexpect = { passes = true }\n",
+        );
         assert!(
             e.contains("s.toml:7:") && e.contains("needs an EKS Pod Identity endpoint"),
             "{e}"
         );
-        let e = err(&scenario(
-            "[projected_token]\nsubject = \"\"\n",
-            WEB_RUN,
-        ));
-        assert!(e.contains(":5:") && e.contains("projected_token.subject"), "{e}");
+        let e = err(&scenario("[projected_token]\nsubject = \"\"\n", WEB_RUN));
+        assert!(
+            e.contains(":5:") && e.contains("projected_token.subject"),
+            "{e}"
+        );
     }
 }

@@ -463,6 +463,9 @@ fn the_credential_process_helper_prints_keys_with_their_expiration() {
         .collect();
     // The refused call may be retried by the helper's SDK: it issued nothing either way.
     assert_eq!(sessions[0].as_deref(), Some("credential-process"));
-    assert!(sessions.len() >= 2 && sessions[1..].iter().all(Option::is_none), "{sessions:?}");
+    assert!(
+        sessions.len() >= 2 && sessions[1..].iter().all(Option::is_none),
+        "{sessions:?}"
+    );
     runtime.block_on(aws.shutdown());
 }

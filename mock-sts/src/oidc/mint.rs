@@ -196,9 +196,7 @@ impl Minter {
             .iter()
             .find(|k| k.provider == wanted)
             .ok_or_else(|| MintError::NotMinting(provider.url.clone()))?;
-        let lifetime = request
-            .lifetime_seconds
-            .unwrap_or(MAX_LIFETIME.as_secs());
+        let lifetime = request.lifetime_seconds.unwrap_or(MAX_LIFETIME.as_secs());
         if !(MIN_LIFETIME.as_secs()..=MAX_LIFETIME.as_secs()).contains(&lifetime) {
             return Err(MintError::Lifetime(lifetime));
         }
@@ -261,9 +259,5 @@ fn at_unix_seconds(seconds: i64) -> SystemTime {
 }
 
 fn hex_prefix(digest: &[u8]) -> String {
-    digest
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }

@@ -98,13 +98,13 @@ use jwk::KeySet;
 use jwt::ParsedToken;
 
 pub use discovery::{DEFAULT_FETCH_TIMEOUT, MAX_DOCUMENT_BYTES};
-pub use mint::{
-    MAX_LIFETIME, MIN_LIFETIME, MintError, MintRequest, MintedToken, Minter, POD_IDENTITY_AUDIENCE,
-    STS_AUDIENCE,
-};
 pub use error::{
     BAD_SIGNATURE_MESSAGE, INCORRECT_AUDIENCE_MESSAGE, KEY_RETRIEVAL_MESSAGE,
     MISSING_SUBJECT_MESSAGE, NOT_A_JWT_MESSAGE, NOT_YET_VALID_MESSAGE, OidcError,
+};
+pub use mint::{
+    MAX_LIFETIME, MIN_LIFETIME, MintError, MintRequest, MintedToken, Minter, POD_IDENTITY_AUDIENCE,
+    STS_AUDIENCE,
 };
 
 /// An OIDC identity provider as declared in a world file.

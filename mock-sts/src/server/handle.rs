@@ -127,10 +127,7 @@ impl MockAwsBuilder {
         let authority = CredentialAuthority::new(key);
         let mut world = self.world.unwrap_or_default();
         // Minting providers' public keys join their inline keys before anyone verifies.
-        let minter = Minter::new(
-            &authority,
-            world.oidc_providers.iter_mut().map(|(_, p)| p),
-        );
+        let minter = Minter::new(&authority, world.oidc_providers.iter_mut().map(|(_, p)| p));
         Ok(Arc::new(MockState {
             clock: self.clock.unwrap_or_else(SimClock::wall),
             world,

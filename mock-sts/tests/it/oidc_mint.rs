@@ -103,7 +103,10 @@ async fn a_minted_token_is_exchanged_until_it_expires() {
     assert_eq!(c["iss"], ISSUER);
     assert_eq!(c["sub"], SUBJECT);
     assert_eq!(c["aud"], json!(["sts.amazonaws.com"]));
-    assert_eq!((c["iat"].as_i64(), c["nbf"].as_i64()), (Some(now), Some(now)));
+    assert_eq!(
+        (c["iat"].as_i64(), c["nbf"].as_i64()),
+        (Some(now), Some(now))
+    );
     assert_eq!(c["exp"].as_i64(), Some(now + 600));
     assert_eq!(
         c["kubernetes.io"],
@@ -139,7 +142,8 @@ async fn the_control_api_mints_and_refuses_bad_requests_naming_the_field() {
         .await
         .unwrap();
     let url = format!("{}/_mock/oidc/token", aws.endpoint_url());
-    let body = json!({"provider": ISSUER, "sub": SUBJECT, "aud": POD_IDENTITY_AUDIENCE}).to_string();
+    let body =
+        json!({"provider": ISSUER, "sub": SUBJECT, "aud": POD_IDENTITY_AUDIENCE}).to_string();
     let (status, text) = http("POST", &url, Some(&body)).await;
     assert_eq!(status, 200, "{text}");
     let answer: Value = serde_json::from_str(&text).unwrap();
@@ -149,12 +153,36 @@ async fn the_control_api_mints_and_refuses_bad_requests_naming_the_field() {
     assert_eq!(claims(token)["aud"], json!([POD_IDENTITY_AUDIENCE]));
 
     for (body, field, needle) in [
-        (json!({"provider": "http://127.0.0.1:9", "sub": SUBJECT}), "provider", "has no keys for minting: set mint = true"),
-        (json!({"provider": "https://nowhere.example", "sub": SUBJECT}), "provider", "no oidc provider https://nowhere.example"),
-        (json!({"provider": ISSUER, "sub": SUBJECT, "lifetime_seconds": 599}), "lifetime_seconds", "600..=86400"),
-        (json!({"provider": ISSUER, "sub": SUBJECT, "lifetime_seconds": 86401}), "lifetime_seconds", "got 86401"),
-        (json!({"provider": ISSUER, "sub": ""}), "sub", "sub must not be empty"),
-        (json!({"provider": ISSUER, "sub": SUBJECT, "aud": ""}), "aud", "aud must not be empty"),
+        (
+            json!({"provider": "http://127.0.0.1:9", "sub": SUBJECT}),
+            "provider",
+            "has no keys for minting: set mint = true",
+        ),
+        (
+            json!({"provider": "https://nowhere.example", "sub": SUBJECT}),
+            "provider",
+            "no oidc provider https://nowhere.example",
+        ),
+        (
+            json!({"provider": ISSUER, "sub": SUBJECT, "lifetime_seconds": 599}),
+            "lifetime_seconds",
+            "600..=86400",
+        ),
+        (
+            json!({"provider": ISSUER, "sub": SUBJECT, "lifetime_seconds": 86401}),
+            "lifetime_seconds",
+            "got 86401",
+        ),
+        (
+            json!({"provider": ISSUER, "sub": ""}),
+            "sub",
+            "sub must not be empty",
+        ),
+        (
+            json!({"provider": ISSUER, "sub": SUBJECT, "aud": ""}),
+            "aud",
+            "aud must not be empty",
+        ),
     ] {
         let (status, text) = http("POST", &url, Some(&body.to_string())).await;
         assert_eq!(status, 400, "{body}: {text}");
@@ -192,13 +220,7 @@ async fn servers_sharing_a_key_accept_each_others_tokens_and_others_refuse_them(
             sts_lab_test_support::signing::form_encode(ROLE)
         )
     };
-    let post = |token: &str| {
-        unsigned(
-            "POST",
-            "http://127.0.0.1/",
-            &body(token),
-        )
-    };
+    let post = |token: &str| unsigned("POST", "http://127.0.0.1/", &body(token));
     assert_eq!(call(&b, post(&minted.token)).await.status, 200);
     let refused = call(&other, post(&minted.token)).await;
     refused.assert_sts_error(
