@@ -252,7 +252,7 @@ fn bad_process_runs_exit_2_naming_file_line_and_key() {
         (
             "unknown-profile.toml",
             with("profile = \"sso\""),
-            ":12:11: run.profile: unknown profile `sso` (static, assume-role, imds, container)",
+            ":12:11: run.profile: unknown profile `sso` (static, assume-role, imds, container, web-identity, credential-process)",
         ),
         (
             "exit-code-elsewhere.toml",
