@@ -208,7 +208,11 @@ fn run(args: &RunArgs) -> Result<bool, BadInput> {
         None => scenarios,
     };
     // Process runs need libfaketime and a clock a program can follow: say so before anything runs.
-    let options = ProcessOptions::from_env();
+    let mut options = ProcessOptions::from_env();
+    // This binary is the `credential_process` helper, whatever its file is called.
+    if options.harness_binary.is_none() {
+        options.harness_binary = std::env::current_exe().ok();
+    }
     let process_runs: Vec<(&Scenario, &scenario::RunSpec)> = scenarios
         .iter()
         .flat_map(|s| s.runs.iter().map(move |r| (s, r)))
