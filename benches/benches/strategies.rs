@@ -172,6 +172,7 @@ async fn setup(strategy: StrategyKind) -> Setup {
         source_secret_access_key: user.secret_access_key.clone(),
         partition: format!("bench::{}", strategy.as_str()),
         container: None,
+        projected: None,
     };
     let run = RunSpec {
         name: strategy.as_str().to_owned(),

@@ -32,6 +32,7 @@ fuzz_target!(|data: &[u8]| {
         url: "https://token.actions.githubusercontent.com".to_owned(),
         client_ids: vec!["sts.amazonaws.com".to_owned()],
         jwks: Some(jwks),
+        mint: false,
     }];
     let _ = RUNTIME.block_on(VERIFIER.verify(token, &providers, mock_sts_fuzz::seed_time()));
 });

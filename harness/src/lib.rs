@@ -3,7 +3,10 @@
 //!
 //! - [`scenario`]: scenario files (TOML): clock, world, workload, runs and expectations.
 //! - [`strategy`]: how a client gets credentials (`manual-env`, `sdk-profile`, `sdk-imds`,
-//!   `naive-refresh`), built on the real SDK and the run's clock; `process` runs a program.
+//!   `sdk-container`, `naive-refresh`, `sdk-web-identity`, `web-identity-read-once`,
+//!   `pod-identity-read-once`), built on the real SDK and the run's clock; `process` runs a program.
+//! - [`token_file`]: the projected service-account token files (EKS IRSA, Pod Identity) a run
+//!   reads, minted by the mock and rotated on the run's clock as the kubelet does.
 //! - [`workload`]: what each worker does, and what the client saw.
 //! - [`transfer`]: multipart uploads and presigned URLs, the operations that outlive a moment.
 //! - [`outcome`]: how a call ended as the client saw it (AWS error or client-side failure).
@@ -11,6 +14,8 @@
 //! - [`runner`]: virtual (in process, deterministic) and scaled (loopback socket) runs.
 //! - [`process`]: `process` runs: any program under libfaketime on the scaled clock, with the
 //!   endpoint and generated AWS config files wired in.
+//! - [`credential_process`]: the `credential_process` helper (`sts-harness credential-process`)
+//!   and how many times a program ran it.
 //! - [`metrics`]: metrics and verdicts from the events.
 //! - [`tally`]: what the metrics need from each event and call, taken as they come.
 //! - [`report`]: the table, JSON and JUnit reports.
@@ -18,6 +23,7 @@
 //! - [`timeline`]: the timeline picture, one self-contained HTML file.
 //! - [`partition`]: a deterministic share of the scenario × run matrix for one CI runner.
 pub mod compare;
+pub mod credential_process;
 pub mod metrics;
 pub mod outcome;
 pub mod partition;
@@ -29,5 +35,6 @@ pub mod sdk_log;
 pub mod strategy;
 pub mod tally;
 pub mod timeline;
+pub mod token_file;
 pub mod transfer;
 pub mod workload;

@@ -51,6 +51,60 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// The `credential_process` helper of `profile = "credential-process"` runs: one
+    /// AssumeRole, printed as the JSON SDKs read from a credential process (exit 1 on failure).
+    CredentialProcess(HelperFlags),
+}
+
+/// What `credential-process` takes (the harness writes these into the run's profile).
+#[derive(Args)]
+struct HelperFlags {
+    /// The mock's endpoint URL.
+    #[arg(long)]
+    endpoint: String,
+    /// The role to assume.
+    #[arg(long)]
+    role_arn: String,
+    /// The user's access key id.
+    #[arg(long)]
+    access_key_id: String,
+    /// Its secret.
+    #[arg(long)]
+    secret_access_key: String,
+    /// DurationSeconds to ask for.
+    #[arg(long)]
+    duration_seconds: Option<u32>,
+}
+
+/// Prints the credential process JSON, or the error on stderr (exit 1), as SDKs expect.
+fn credential_process(flags: HelperFlags) -> ExitCode {
+    let args = sts_harness::credential_process::HelperArgs {
+        endpoint: flags.endpoint,
+        role_arn: flags.role_arn,
+        access_key_id: flags.access_key_id,
+        secret_access_key: flags.secret_access_key,
+        duration_seconds: flags.duration_seconds,
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start a runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(sts_harness::credential_process::fetch(&args)) {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// What `run` takes.
@@ -154,7 +208,11 @@ fn run(args: &RunArgs) -> Result<bool, BadInput> {
         None => scenarios,
     };
     // Process runs need libfaketime and a clock a program can follow: say so before anything runs.
-    let options = ProcessOptions::from_env();
+    let mut options = ProcessOptions::from_env();
+    // This binary is the `credential_process` helper, whatever its file is called.
+    if options.harness_binary.is_none() {
+        options.harness_binary = std::env::current_exe().ok();
+    }
     let process_runs: Vec<(&Scenario, &scenario::RunSpec)> = scenarios
         .iter()
         .flat_map(|s| s.runs.iter().map(move |r| (s, r)))
@@ -261,6 +319,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let outcome = match cli.command {
+        Command::CredentialProcess(flags) => return credential_process(flags),
         Command::Run(args) => run(&args),
         Command::Compare(args) => compare_cli::compare(&args),
         Command::Check { paths } => load_all(&paths).map(|scenarios| {

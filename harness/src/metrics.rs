@@ -212,6 +212,9 @@ pub struct Metrics {
     /// Runs with client clock faults: the signing skew the server saw.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signing_skew: Option<SigningSkew>,
+    /// `credential-process` runs: how many times the program's SDK ran the helper.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_process_runs: Option<u64>,
 }
 
 impl Metrics {

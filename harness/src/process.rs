@@ -34,7 +34,9 @@ use mock_sts::clock::{ClockFaults, SimClock, real_timeout};
 use serde::Serialize;
 use tokio::io::AsyncReadExt;
 
+use crate::credential_process;
 use crate::scenario::{ClockSpec, ProcessSpec, ProfileKind, RunSpec, Scenario, Workload};
+use crate::token_file::TokenFiles;
 
 /// How much of each output stream a run keeps: the last 64 KiB.
 pub const OUTPUT_TAIL_BYTES: usize = 64 * 1024;
@@ -56,6 +58,9 @@ pub struct ProcessOptions {
     /// Folders put before the harness's own `PATH` on the program's `PATH` (e.g. a venv's
     /// `bin`, so `python3` is the venv's).
     pub path_prefix: Vec<PathBuf>,
+    /// The `sts-harness` binary, the `credential_process` helper of
+    /// `profile = "credential-process"` runs ([`crate::credential_process`]).
+    pub harness_binary: Option<PathBuf>,
 }
 
 impl ProcessOptions {
@@ -71,6 +76,7 @@ impl ProcessOptions {
                     vec![venv.join("bin")]
                 })
                 .unwrap_or_default(),
+            harness_binary: harness_binary(),
         }
     }
 
@@ -83,6 +89,16 @@ impl ProcessOptions {
         dirs.extend(std::env::split_paths(&inherited));
         std::env::join_paths(dirs).unwrap_or(inherited)
     }
+}
+
+/// The `sts-harness` binary: `STS_LAB_HARNESS_BIN`, else this process when it is that binary.
+fn harness_binary() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("STS_LAB_HARNESS_BIN") {
+        return Some(PathBuf::from(path));
+    }
+    std::env::current_exe()
+        .ok()
+        .filter(|exe| exe.file_name().is_some_and(|n| n == "sts-harness"))
 }
 
 /// Why a program could not be started.
@@ -112,6 +128,14 @@ pub enum ProcessError {
         "a `process` run needs a scaled clock (a program cannot follow the harness's virtual clock); rerun with --clock scaled:RATE"
     )]
     NotScaled,
+    /// A `credential-process` run without the helper binary.
+    #[error(
+        "profile `credential-process` needs the sts-harness binary as its credential_process helper: run the scenario with the sts-harness binary, or set STS_LAB_HARNESS_BIN"
+    )]
+    NoHelper,
+    /// The projected token files could not be written.
+    #[error("{0}")]
+    Tokens(String),
     /// Files or the process could not be created.
     #[error("{what}: {source}")]
     Io {
@@ -299,6 +323,10 @@ pub struct Wiring<'a> {
     pub seed: u64,
     /// The private `HOME`.
     pub home: PathBuf,
+    /// The variables naming the run's projected token files ([`TokenFiles::environment`]).
+    pub token_files: Vec<(String, OsString)>,
+    /// The `credential_process` helper (`sts-harness`), for `profile = "credential-process"`.
+    pub helper: Option<PathBuf>,
 }
 
 impl Wiring<'_> {
@@ -311,7 +339,27 @@ impl Wiring<'_> {
             .duration_seconds
             .map_or(String::new(), |d| format!("duration_seconds = {d}\n"));
         let default = match self.spec.profile {
-            ProfileKind::Static | ProfileKind::Container => String::new(),
+            ProfileKind::Static | ProfileKind::Container | ProfileKind::WebIdentity => {
+                String::new()
+            }
+            ProfileKind::CredentialProcess => {
+                match (&self.helper, self.scenario.world.users.first()) {
+                    (Some(helper), Some(user)) => format!(
+                        "credential_process = {}\n",
+                        credential_process::command_line(
+                            helper,
+                            &credential_process::HelperArgs {
+                                endpoint: self.endpoint.clone(),
+                                role_arn: role.clone(),
+                                access_key_id: user.access_key_id.clone(),
+                                secret_access_key: user.secret_access_key.clone(),
+                                duration_seconds: self.run.duration_seconds,
+                            },
+                        )
+                    ),
+                    _ => String::new(),
+                }
+            }
             ProfileKind::AssumeRole => {
                 format!("role_arn = {role}\nsource_profile = source\n{duration}")
             }
@@ -393,6 +441,12 @@ impl Wiring<'_> {
                 env.push(("AWS_CONTAINER_AUTHORIZATION_TOKEN".into(), token.into()));
             }
         }
+        if self.spec.profile == ProfileKind::WebIdentity {
+            // As EKS's pod identity webhook injects them (with AWS_WEB_IDENTITY_TOKEN_FILE).
+            env.push(("AWS_ROLE_ARN".into(), self.run.role_arn.clone().into()));
+            env.push(("AWS_ROLE_SESSION_NAME".into(), "pipeline".into()));
+        }
+        env.extend(self.token_files.iter().cloned());
         let operations: Vec<&str> = w.operations.iter().map(|o| o.as_str()).collect();
         env.extend([
             ("STS_LAB_ENDPOINT".into(), self.endpoint.clone().into()),
@@ -450,6 +504,7 @@ pub struct Prepared {
     path: OsString,
     rate: f64,
     home: PathBuf,
+    helper: Option<PathBuf>,
     _dir: tempfile::TempDir,
 }
 
@@ -489,6 +544,15 @@ pub fn prepare(
             path: path.to_string_lossy().into_owned(),
         })?
     };
+    let helper = match spec.profile {
+        ProfileKind::CredentialProcess => Some(
+            options
+                .harness_binary
+                .clone()
+                .ok_or(ProcessError::NoHelper)?,
+        ),
+        _ => None,
+    };
     let dir = tempfile::Builder::new()
         .prefix("sts-harness-")
         .tempdir()
@@ -501,6 +565,7 @@ pub fn prepare(
         path,
         rate,
         home,
+        helper,
         _dir: dir,
     })
 }
@@ -522,6 +587,10 @@ pub async fn run(
     let Some(spec) = &run.process else {
         return Err(ProcessError::NoCommand);
     };
+    // The projected tokens go beside HOME, minted now: the pod's kubelet wrote them before
+    // its containers started.
+    let tokens = TokenFiles::create(scenario, run, aws, prepared.home.parent())
+        .map_err(|e| ProcessError::Tokens(e.to_string()))?;
     let wiring = Wiring {
         scenario,
         run,
@@ -530,6 +599,11 @@ pub async fn run(
         rate: prepared.rate,
         seed,
         home: prepared.home.clone(),
+        token_files: tokens
+            .as_ref()
+            .map(TokenFiles::environment)
+            .unwrap_or_default(),
+        helper: prepared.helper.clone(),
     };
     std::fs::write(prepared.home.join(".aws/config"), wiring.config_file())
         .map_err(io_error("cannot write the AWS config file"))?;
@@ -539,7 +613,7 @@ pub async fn run(
     )
     .map_err(io_error("cannot write the AWS credentials file"))?;
     let limit = wall_limit(&scenario.workload, prepared.rate, spec);
-    supervise(
+    let supervised = supervise(
         &prepared.faketime,
         &prepared.program,
         spec,
@@ -547,8 +621,14 @@ pub async fn run(
         &prepared.path,
         (clock, &run.clock_faults),
         limit,
-    )
-    .await
+    );
+    match &tokens {
+        Some(tokens) => tokio::select! {
+            outcome = supervised => outcome,
+            never = tokens.rotate(aws, clock) => match never {},
+        },
+        None => supervised.await,
+    }
 }
 
 /// Spawns the program under faketime, waits for it within `limit`, and collects its output.
@@ -742,6 +822,8 @@ expect = { passes = true }
             rate: 360.0,
             seed: 3,
             home: PathBuf::from("/tmp/h"),
+            token_files: Vec::new(),
+            helper: None,
         }
     }
 
@@ -750,6 +832,41 @@ expect = { passes = true }
             .into_iter()
             .map(|(k, v)| (k, v.to_string_lossy().into_owned()))
             .collect()
+    }
+
+    #[test]
+    fn the_web_identity_profile_sets_what_the_eks_webhook_sets() {
+        let text = SCENARIO
+            .replace("profile = \"assume-role\"", "profile = \"web-identity\"")
+            .replace(
+                "duration_seconds = 7200\n",
+                "role = \"arn:aws:iam::123456789012:role/pod-role\"\n",
+            )
+            .replace(
+                "[workload]",
+                "[world]\nfile = \"worlds/eks-pod.toml\"\n[workload]",
+            );
+        let s = Scenario::parse(
+            &text,
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/s.toml"),
+        )
+        .unwrap();
+        let mut w = wiring(&s);
+        w.token_files = vec![(
+            "AWS_WEB_IDENTITY_TOKEN_FILE".into(),
+            "/tmp/h/secrets/token".into(),
+        )];
+        let env = env_of(&w);
+        assert_eq!(env["AWS_WEB_IDENTITY_TOKEN_FILE"], "/tmp/h/secrets/token");
+        assert_eq!(
+            env["AWS_ROLE_ARN"],
+            "arn:aws:iam::123456789012:role/pod-role"
+        );
+        assert_eq!(env["AWS_ROLE_SESSION_NAME"], "pipeline");
+        assert!(!w.config_file().contains(
+            "[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\nrole_arn"
+        ));
+        assert!(s.projected_token.is_some());
     }
 
     #[test]
@@ -878,6 +995,7 @@ expect = { passes = true }
         assert!(find_on_path("no-such-program-here", OsStr::new("/usr/bin:/bin")).is_none());
         let options = ProcessOptions {
             path_prefix: vec![PathBuf::from("/opt/venv/bin")],
+            harness_binary: None,
         };
         assert!(
             options

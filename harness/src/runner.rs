@@ -35,6 +35,7 @@ use crate::scenario::{ClockSpec, Operation, Revocation, RunSpec, Scenario, Strat
 use crate::sdk_log::{Capture, SdkLog};
 use crate::strategy::{self, ClientEnv};
 use crate::tally::{Recorder, Tally};
+use crate::token_file::TokenFiles;
 use crate::workload::{self, OpRecord, WorkerStop};
 
 /// What a run keeps of what happened.
@@ -411,6 +412,13 @@ async fn drive(
         result.startup_error = Some("the world has no IAM user to use as source keys".into());
         return;
     };
+    let tokens = match TokenFiles::create(scenario, run, &aws, None) {
+        Ok(tokens) => tokens,
+        Err(e) => {
+            result.startup_error = Some(e.to_string());
+            return;
+        }
+    };
     let env = ClientEnv {
         clock: clock.clone(),
         client_clock: SkewedClock::new(clock.clone(), run.clock_faults.clone()),
@@ -421,11 +429,18 @@ async fn drive(
         source_secret_access_key: user.secret_access_key.clone(),
         partition: format!("{}::{}::{seed}", scenario.name, run.name),
         container: scenario.world.container.as_ref().map(|c| {
+            // aws-config takes only loopback full URIs and resolves a host name by DNS to
+            // check it; in process the host is never dialled, so name the loopback address.
+            let base = match aws.addr() {
+                Some(_) => aws.endpoint_url(),
+                None => "http://127.0.0.1".to_string(),
+            };
             (
-                format!("{}{}", aws.endpoint_url(), c.relative_uri),
+                format!("{base}{}", c.relative_uri),
                 c.authorization_token.clone(),
             )
         }),
+        projected: tokens.as_ref().map(TokenFiles::client_env),
     };
 
     let recorder = match (keep, clock_spec) {
@@ -439,7 +454,16 @@ async fn drive(
     // Generous: twice the workload plus an hour of simulated time for start-up and retries.
     let deadline =
         scenario.workload.length * 2 + Duration::from_secs(3600) + scenario.workload.overrun();
-    let revocations = revoke_on_schedule(&aws, &clock, origin, &scenario.revocations);
+    let revocations = async {
+        match &tokens {
+            // The kubelet's rotation runs beside the revocations, both for ever.
+            Some(tokens) => tokio::select! {
+                never = revoke_on_schedule(&aws, &clock, origin, &scenario.revocations) => never,
+                never = tokens.rotate(&aws, &clock) => never,
+            },
+            None => revoke_on_schedule(&aws, &clock, origin, &scenario.revocations).await,
+        }
+    };
     let work = async {
         let clients = strategy::build_clients(&env, run).await?;
         let stops = workload::run_until(

@@ -11,6 +11,10 @@
 //! | `sdk-profile` | aws-config's profile provider: `role_arn` + `source_profile`, refreshed by the SDK's identity cache |
 //! | `sdk-imds` | the same with `credential_source = Ec2InstanceMetadata`: source keys from the mock's IMDS |
 //! | `naive-refresh` | a hand-rolled cache that calls `AssumeRole` again only once the keys have expired |
+//! | `sdk-container` | aws-config's default chain with only the container endpoint's variables (and its token file, for EKS Pod Identity) |
+//! | `sdk-web-identity` | aws-config's default chain with only `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`: it re-reads the rotated token file on every refresh |
+//! | `web-identity-read-once` | the token file read once at start-up; every refresh sends that token to `AssumeRoleWithWebIdentity` |
+//! | `pod-identity-read-once` | the default chain with the Pod Identity token copied once into `AWS_CONTAINER_AUTHORIZATION_TOKEN` |
 //!
 //! `process` runs are not built here: their program brings its own SDK ([`crate::process`]).
 
@@ -29,9 +33,11 @@ use aws_sdk_s3::config::retry::RetryPartition;
 use aws_smithy_async::rt::sleep::SharedAsyncSleep;
 use aws_smithy_async::time::SharedTimeSource;
 use aws_smithy_runtime_api::client::http::{SharedHttpClient, SharedHttpConnector};
+use aws_types::os_shim_internal::Fs;
 use mock_sts::clock::{SimClock, SkewedClock};
 
 use crate::scenario::{RunSpec, StrategyKind};
+use crate::token_file::ProjectedEnv;
 
 /// Everything a strategy needs to build clients.
 #[derive(Clone, Debug)]
@@ -56,6 +62,8 @@ pub struct ClientEnv {
     /// The world's container credential endpoint, for `sdk-container`: its full URI and
     /// authorization token.
     pub container: Option<(String, Option<String>)>,
+    /// The run's projected token files ([`crate::token_file`]), when it reads one.
+    pub projected: Option<ProjectedEnv>,
 }
 
 impl ClientEnv {
@@ -92,22 +100,40 @@ impl ClientEnv {
     }
 
     /// aws-config's default credential chain as a container sees it: an environment with
-    /// only `AWS_CONTAINER_CREDENTIALS_FULL_URI` (and the authorization token) and no config
-    /// files, so the chain resolves to its container provider. The environment is the
-    /// loader's own (`ConfigLoader::env`, aws-config's `test-util`): runs share the process,
-    /// so none may set a process-wide variable.
+    /// only `AWS_CONTAINER_CREDENTIALS_FULL_URI` (and the authorization token or its file) and
+    /// no config files, so the chain resolves to its container provider.
     async fn container_chain(
         &self,
         uri: &str,
-        token: Option<&str>,
+        token: ContainerToken<'_>,
     ) -> Result<SharedCredentialsProvider, StartupError> {
         let mut vars = vec![("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri)];
-        if let Some(token) = token {
-            vars.push(("AWS_CONTAINER_AUTHORIZATION_TOKEN", token));
-        }
+        let fs = match token {
+            ContainerToken::None => Fs::from_slice(&[]),
+            ContainerToken::Value(token) => {
+                vars.push(("AWS_CONTAINER_AUTHORIZATION_TOKEN", token));
+                Fs::from_slice(&[])
+            }
+            ContainerToken::File(path, fs) => {
+                vars.push(("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path));
+                fs.clone()
+            }
+        };
+        self.default_chain(&vars, fs).await
+    }
+
+    /// aws-config's default credential chain in an environment of only `vars`, reading files
+    /// through `fs` (no config files: the chain resolves to the provider `vars` select). The
+    /// environment is the loader's own (`ConfigLoader::env`, aws-config's `test-util`): runs
+    /// share the process, so none may set a process-wide variable.
+    async fn default_chain(
+        &self,
+        vars: &[(&str, &str)],
+        fs: Fs,
+    ) -> Result<SharedCredentialsProvider, StartupError> {
         let config = aws_config::defaults(BehaviorVersion::latest())
-            .env(aws_types::os_shim_internal::Env::from_slice(&vars))
-            .fs(aws_types::os_shim_internal::Fs::from_slice(&[]))
+            .env(aws_types::os_shim_internal::Env::from_slice(vars))
+            .fs(fs)
             .http_client(self.http.clone())
             .time_source(SharedTimeSource::new(self.client_clock.clone()))
             .sleep_impl(SharedAsyncSleep::new(self.clock.clone()))
@@ -278,13 +304,61 @@ pub async fn build_clients(env: &ClientEnv, run: &RunSpec) -> Result<Clients, St
                 .build();
             (SharedCredentialsProvider::new(provider), None)
         }
-        StrategyKind::SdkContainer => {
+        StrategyKind::SdkContainer | StrategyKind::PodIdentityReadOnce => {
             let Some((uri, token)) = &env.container else {
                 return Err(StartupError {
-                    message: "sdk-container needs a [container] in the scenario's world".into(),
+                    message: format!(
+                        "{} needs a [container] in the scenario's world",
+                        run.strategy.as_str()
+                    ),
                 });
             };
-            (env.container_chain(uri, token.as_deref()).await?, None)
+            let file = env
+                .projected
+                .as_ref()
+                .and_then(|p| Some((p.pod_identity_token_file.as_deref()?, &p.fs)));
+            let read_once;
+            let token = match (run.strategy, file, token) {
+                (StrategyKind::PodIdentityReadOnce, Some((path, fs)), _) => {
+                    read_once = read_token(fs, path).await?;
+                    ContainerToken::Value(&read_once)
+                }
+                (_, Some((path, fs)), _) => ContainerToken::File(path, fs),
+                (_, None, Some(token)) => ContainerToken::Value(token),
+                (_, None, None) => ContainerToken::None,
+            };
+            (env.container_chain(uri, token).await?, None)
+        }
+        StrategyKind::SdkWebIdentity | StrategyKind::WebIdentityReadOnce => {
+            let Some((path, fs)) = env
+                .projected
+                .as_ref()
+                .and_then(|p| Some((p.web_identity_token_file.as_deref()?, &p.fs)))
+            else {
+                return Err(StartupError {
+                    message: format!(
+                        "{} needs a web identity token file (a [[oidc_provider]] with mint = true in the world)",
+                        run.strategy.as_str()
+                    ),
+                });
+            };
+            if run.strategy == StrategyKind::SdkWebIdentity {
+                let vars = [
+                    ("AWS_WEB_IDENTITY_TOKEN_FILE", path),
+                    ("AWS_ROLE_ARN", run.role_arn.as_str()),
+                    ("AWS_ROLE_SESSION_NAME", WEB_IDENTITY_SESSION),
+                ];
+                (env.default_chain(&vars, fs.clone()).await?, None)
+            } else {
+                let provider = ReadOnceWebIdentity {
+                    sts: env.sts_client(&base),
+                    role_arn: run.role_arn.clone(),
+                    token: read_token(fs, path).await?,
+                };
+                // The SDK's own identity cache: it refreshes as sdk-web-identity does, only
+                // the token it sends differs.
+                (SharedCredentialsProvider::new(provider), None)
+            }
         }
         StrategyKind::NaiveRefresh => {
             let provider = NaiveRefresh {
@@ -317,6 +391,82 @@ pub async fn build_clients(env: &ClientEnv, run: &RunSpec) -> Result<Clients, St
         sts: aws_sdk_sts::Client::from_conf(sts.build()),
         direct: env.direct.clone(),
     })
+}
+
+/// The role session name web identity clients use (`AWS_ROLE_SESSION_NAME`).
+const WEB_IDENTITY_SESSION: &str = "pipeline";
+
+/// How `sdk-container` authorizes to the container endpoint.
+enum ContainerToken<'a> {
+    /// No token (ECS).
+    None,
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN`: a fixed value.
+    Value(&'a str),
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` at this path, read through this `Fs`.
+    File(&'a str, &'a Fs),
+}
+
+/// A projected token file's contents, read now (once).
+async fn read_token(fs: &Fs, path: &str) -> Result<String, StartupError> {
+    let bytes = fs.read_to_end(path).await.map_err(|e| StartupError {
+        message: format!("cannot read the token file {path}: {e}"),
+    })?;
+    String::from_utf8(bytes).map_err(|_| StartupError {
+        message: format!("the token file {path} is not UTF-8"),
+    })
+}
+
+/// A web identity client that read its token file once, at start-up, and sends that token to
+/// `AssumeRoleWithWebIdentity` on every refresh, as readers that cache the file's contents do
+/// (apache/doris#66554, external-secrets/external-secrets#6654). Once the token has expired,
+/// STS answers `ExpiredTokenException` and no refresh succeeds again.
+#[derive(Debug, Clone)]
+struct ReadOnceWebIdentity {
+    sts: aws_sdk_sts::Client,
+    role_arn: String,
+    token: String,
+}
+
+impl ReadOnceWebIdentity {
+    async fn credentials(&self) -> Result<Credentials, CredentialsError> {
+        use aws_sdk_sts::error::ProvideErrorMetadata;
+        let out = self
+            .sts
+            .assume_role_with_web_identity()
+            .role_arn(&self.role_arn)
+            .role_session_name(WEB_IDENTITY_SESSION)
+            .web_identity_token(&self.token)
+            .send()
+            .await
+            .map_err(|e| {
+                let e = e.into_service_error();
+                let message = format!(
+                    "AssumeRoleWithWebIdentity failed: {}: {}",
+                    e.code().unwrap_or("unknown"),
+                    e.message().unwrap_or_default()
+                );
+                CredentialsError::provider_error(message)
+            })?;
+        let c = out
+            .credentials()
+            .ok_or_else(|| CredentialsError::provider_error("no credentials in the answer"))?;
+        Ok(Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            std::time::SystemTime::try_from(*c.expiration()).ok(),
+            "web-identity-read-once",
+        ))
+    }
+}
+
+impl ProvideCredentials for ReadOnceWebIdentity {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(self.credentials())
+    }
 }
 
 /// One `AssumeRole` of `role_arn` with `DurationSeconds` when given, as static credentials.
@@ -411,8 +561,17 @@ pub fn remedy(strategy: StrategyKind) -> &'static str {
         StrategyKind::NaiveRefresh => {
             "refresh before expiry, not at it: the SDK's identity cache refreshes 5-10 s early (botocore 15 min) and lets one caller refresh while the others wait; use the SDK's provider (strategy sdk-profile)"
         }
-        StrategyKind::SdkProfile | StrategyKind::SdkImds | StrategyKind::SdkContainer => {
+        StrategyKind::SdkProfile
+        | StrategyKind::SdkImds
+        | StrategyKind::SdkContainer
+        | StrategyKind::SdkWebIdentity => {
             "the SDK's provider refreshes on its own; a failure here means the refresh itself failed (STS refused it, or the source credentials were unusable): see the failing call"
+        }
+        StrategyKind::WebIdentityReadOnce => {
+            "read the token file again for every AssumeRoleWithWebIdentity: the kubelet replaces it at 80 % of its lifetime and the token read at start-up expires; aws-config's web identity provider (strategy sdk-web-identity), botocore's and every SDK's default chain re-read AWS_WEB_IDENTITY_TOKEN_FILE"
+        }
+        StrategyKind::PodIdentityReadOnce => {
+            "name the token file with AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE instead of copying its contents into AWS_CONTAINER_AUTHORIZATION_TOKEN: the SDKs read the file on every fetch, and the kubelet rotates it (strategy sdk-container)"
         }
         StrategyKind::Process => {
             "let the SDK refresh: build clients on a profile with `role_arn` + `source_profile` (profile = \"assume-role\", as scenarios/clients/config_provider.py does) instead of copying AssumeRole keys into the environment"
@@ -424,9 +583,12 @@ pub fn remedy(strategy: StrategyKind) -> &'static str {
 pub fn refresh_buffer(strategy: StrategyKind) -> Duration {
     match strategy {
         // aws-sdk-rust's lazy identity cache: 10 s minus up to 50 % jitter (aws-facts §6.1).
-        StrategyKind::SdkProfile | StrategyKind::SdkImds | StrategyKind::SdkContainer => {
-            Duration::from_secs(5)
-        }
+        StrategyKind::SdkProfile
+        | StrategyKind::SdkImds
+        | StrategyKind::SdkContainer
+        | StrategyKind::SdkWebIdentity
+        | StrategyKind::WebIdentityReadOnce
+        | StrategyKind::PodIdentityReadOnce => Duration::from_secs(5),
         // Refresh exactly at expiry: any request latency can carry a request past it.
         StrategyKind::NaiveRefresh | StrategyKind::ManualEnv => Duration::ZERO,
         // Unknown: the program's SDK decides; metrics judge its fidelity by its expectation.

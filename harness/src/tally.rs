@@ -369,6 +369,8 @@ impl Tally {
                 skew_errors: self.skew_errors,
                 samples: self.skews.len() as u64,
             }),
+            // Only programs run the helper, and their runs keep every event.
+            credential_process_runs: crate::credential_process::invocations(result),
         }
     }
 }

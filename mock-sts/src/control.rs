@@ -13,6 +13,7 @@
 //! | DELETE | `/_mock/faults/ID` | | `204`; `404` for an unknown id |
 //! | DELETE | `/_mock/faults` | | `204` |
 //! | POST | `/_mock/revoke` | `{"role": ARN, "issued_before": RFC3339?}` | `{"role","issued_before"}` |
+//! | POST | `/_mock/oidc/token` | `{"provider": URL, "sub": S, "aud": A?, "lifetime_seconds": N?}` ([`crate::oidc::MintRequest`]) | `{"token","issued_at","expiration"}`: a JWT of a world provider with `mint = true` |
 //!
 //! It answers loopback peers only unless the server allows remote control: anyone who can move
 //! the clock can expire every credential. In-process calls (no peer address) are local.
@@ -117,6 +118,8 @@ pub(crate) enum Endpoint<'a> {
     Fault(&'a str),
     /// `/_mock/revoke`.
     Revoke,
+    /// `/_mock/oidc/token`.
+    OidcToken,
 }
 
 impl<'a> Endpoint<'a> {
@@ -130,6 +133,7 @@ impl<'a> Endpoint<'a> {
             "/_mock/events" => Endpoint::Events,
             "/_mock/faults" => Endpoint::Faults,
             "/_mock/revoke" => Endpoint::Revoke,
+            "/_mock/oidc/token" => Endpoint::OidcToken,
             other => match other.strip_prefix("/_mock/faults/") {
                 Some(id) if !id.is_empty() && !id.contains('/') => Endpoint::Fault(id),
                 _ => return None,
@@ -305,6 +309,20 @@ pub(crate) async fn handle(state: &MockState, request: Request) -> Response {
                 Err(response) => return response,
             };
             revoke(state, &bytes)
+        }
+        (Endpoint::OidcToken, Method::POST) => {
+            let request: crate::oidc::MintRequest = match body_json(body).await {
+                Ok(r) => r,
+                Err(response) => return response,
+            };
+            match state.mint(&request) {
+                Ok(minted) => json(serde_json::json!({
+                    "token": minted.token,
+                    "issued_at": timestamp::iso8601_seconds(minted.issued_at),
+                    "expiration": timestamp::iso8601_seconds(minted.expires_at),
+                })),
+                Err(e) => field_error(e.field(), &e.to_string()),
+            }
         }
         _ => error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
     }

@@ -18,7 +18,7 @@ use crate::events::EventLog;
 use crate::faults::Faults;
 use crate::imds;
 use crate::limits::{self, UploadBudget};
-use crate::oidc::OidcVerifier;
+use crate::oidc::{Minter, OidcVerifier};
 use crate::s3::{self, S3};
 use crate::world::World;
 
@@ -82,6 +82,10 @@ pub(crate) struct MockState {
     pub(crate) rng: Mutex<fastrand::Rng>,
     /// Web identity verification.
     pub oidc: OidcVerifier,
+    /// Signing keys of the providers with `mint = true`.
+    pub minter: Minter,
+    /// Container authorization tokens already verified.
+    pub verified_tokens: crate::oidc::VerifiedTokens,
     /// S3's buckets, objects and uploads in progress.
     pub s3: S3,
     /// Settings.
@@ -135,6 +139,17 @@ impl MockState {
         Ok(before)
     }
 
+    /// Mints a web identity token issued now (see [`Minter::mint`]).
+    pub(crate) fn mint(
+        &self,
+        request: &crate::oidc::MintRequest,
+    ) -> Result<crate::oidc::MintedToken, crate::oidc::MintError> {
+        let providers = self.world.oidc_provider_list();
+        let minted = self.minter.mint(&providers, request, self.clock.now())?;
+        tracing::info!(provider = %request.provider, sub = %request.sub, expires_at = %crate::timestamp::rfc3339_millis(minted.expires_at), "web identity token minted");
+        Ok(minted)
+    }
+
     /// A fresh temporary access key id.
     pub(crate) fn new_access_key_id(&self) -> String {
         self.with_rng(CredentialAuthority::new_access_key_id)
@@ -147,6 +162,7 @@ impl MockState {
             authority: &self.authority,
             now,
             compression: self.config.lifetime_compression,
+            verified_tokens: &self.verified_tokens,
         }
     }
 }

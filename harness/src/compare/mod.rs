@@ -468,6 +468,7 @@ fn scenario(condition: &Condition, runs: Vec<RunSpec>) -> Result<Scenario, PlanE
         runs,
         faults,
         revocations: Vec::new(),
+        projected_token: None,
     })
 }
 

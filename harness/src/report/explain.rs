@@ -258,6 +258,19 @@ fn explain_failure(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Opti
             hms(f64::from(d)),
             strategy::remedy(strategy)
         ),
+        (StrategyKind::Process, Some(ErrorCode::ExpiredToken), _)
+            if f.refresh_attempts == 0
+                && crate::credential_process::uses_helper(&result.run) =>
+        {
+            format!(
+                "The program ran its credential_process {} and kept the keys it printed past the Expiration it printed with them (aws/aws-cli#7246). Remedy: keep the credentials the SDK resolves from the profile instead of freezing them (get_frozen_credentials, keys copied into a client): botocore's ProcessProvider runs the process again 15 minutes before that Expiration.",
+                match m.credential_process_runs {
+                    Some(1) => "once".to_string(),
+                    Some(n) => format!("{n} times"),
+                    None => "?".to_string(),
+                }
+            )
+        }
         (StrategyKind::Process, Some(ErrorCode::ExpiredToken), _) if f.refresh_attempts == 0 => {
             format!(
                 "The program kept signing with the keys it had at start-up, as keys copied into its environment are{}; {}.",
@@ -269,6 +282,26 @@ fn explain_failure(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Opti
                         hms(f64::from(d))
                     )),
                 strategy::remedy(strategy)
+            )
+        }
+        (_, Some(ErrorCode::ExpiredTokenException), _)
+            if f.action == "AssumeRoleWithWebIdentity" =>
+        {
+            format!(
+                "The web identity token the client sent had expired: it read the projected token file once and kept the token, while the kubelet writes a new one at 80 % of its lifetime ({} here). Remedy: {}.",
+                scenario
+                    .projected_token
+                    .as_ref()
+                    .map_or_else(|| "?".to_string(), |p| hms(p.rotate_after().as_secs_f64())),
+                strategy::remedy(StrategyKind::WebIdentityReadOnce)
+            )
+        }
+        (_, Some(ErrorCode::AccessDenied), _)
+            if f.action == "GetContainerCredentials" && f.message.contains("Token expired") =>
+        {
+            format!(
+                "The EKS Pod Identity token the client sent had expired: it was read once, while the kubelet writes a new one at 80 % of its lifetime. Remedy: {}.",
+                strategy::remedy(StrategyKind::PodIdentityReadOnce)
             )
         }
         _ if f.injected.is_some() => format!(

@@ -216,6 +216,17 @@ fn process_lines(out: &mut String, r: &RunReport, process: &ProcessOutcome) {
         process.faketime,
         process.exit.describe()
     );
+    if let Some(runs) = r.metrics.credential_process_runs {
+        let _ = writeln!(
+            out,
+            "  {}: credential_process got credentials {runs} time{} (AssumeRole as session `{}`; {} refresh{} reached the data plane)",
+            r.name,
+            if runs == 1 { "" } else { "s" },
+            crate::credential_process::SESSION_NAME,
+            r.metrics.refreshes,
+            if r.metrics.refreshes == 1 { "" } else { "es" },
+        );
+    }
     if let Some(fid) = &r.metrics.fidelity {
         let skew = match (fid.max_clock_skew_seconds, fid.median_clock_skew_seconds) {
             (Some(max), Some(median)) => format!(

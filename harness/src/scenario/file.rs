@@ -17,8 +17,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use toml::Spanned;
 
-use super::transfer;
 use super::*;
+use super::{projected, transfer};
 
 /// Parses scenario text; `path` names it in errors and anchors relative world files.
 pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
@@ -269,6 +269,10 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
         });
     }
 
+    let spans: Vec<Range<usize>> = file.run.iter().map(|r| r.strategy.span()).collect();
+    let projected_token = projected::resolve(file.projected_token.as_ref(), &world, &runs, &spans)
+        .map_err(|(span, m)| invalid(span, m))?;
+
     let mut faults = Vec::new();
     for (i, spec) in file.fault.iter().enumerate() {
         let rule = spec
@@ -321,6 +325,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
         runs,
         faults,
         revocations,
+        projected_token,
     })
 }
 
@@ -585,6 +590,7 @@ struct ScenarioFile {
     fault: Vec<Spanned<RuleSpec>>,
     #[serde(default)]
     revoke: Vec<Spanned<RevokeEntry>>,
+    projected_token: Option<projected::ProjectedTokenEntry>,
 }
 
 #[derive(Deserialize)]

@@ -16,6 +16,7 @@ use mock_sts::faults::FaultRule;
 use mock_sts::{s3, sts};
 
 mod file;
+mod projected;
 mod source;
 mod transfer;
 
@@ -233,6 +234,18 @@ pub enum StrategyKind {
     SdkContainer,
     /// A hand-rolled cache that refreshes only once the credentials have expired.
     NaiveRefresh,
+    /// aws-config's default chain in an EKS pod with IRSA: `AWS_WEB_IDENTITY_TOKEN_FILE` +
+    /// `AWS_ROLE_ARN`; the provider reads the token file, which the harness rotates as the
+    /// kubelet does, on every refresh.
+    SdkWebIdentity,
+    /// A client that reads the web identity token file once, at start-up, and calls
+    /// `AssumeRoleWithWebIdentity` with that token on every refresh (apache/doris#66554,
+    /// external-secrets/external-secrets#6654): it fails once the token has expired.
+    WebIdentityReadOnce,
+    /// aws-config's default chain against an EKS Pod Identity endpoint, with the pod's token
+    /// read once at start-up into `AWS_CONTAINER_AUTHORIZATION_TOKEN` instead of named by
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`: the endpoint refuses it once it has expired.
+    PodIdentityReadOnce,
     /// Any program, run under libfaketime on the scenario's scaled clock, with the endpoint,
     /// AWS config files and the workload's parameters in its environment.
     Process,
@@ -247,22 +260,44 @@ impl StrategyKind {
             StrategyKind::SdkImds => "sdk-imds",
             StrategyKind::SdkContainer => "sdk-container",
             StrategyKind::NaiveRefresh => "naive-refresh",
+            StrategyKind::SdkWebIdentity => "sdk-web-identity",
+            StrategyKind::WebIdentityReadOnce => "web-identity-read-once",
+            StrategyKind::PodIdentityReadOnce => "pod-identity-read-once",
             StrategyKind::Process => "process",
         }
     }
 
     /// All strategies, for messages.
-    pub const ALL: [StrategyKind; 6] = [
+    pub const ALL: [StrategyKind; 9] = [
         StrategyKind::ManualEnv,
         StrategyKind::SdkProfile,
         StrategyKind::SdkImds,
         StrategyKind::SdkContainer,
         StrategyKind::NaiveRefresh,
+        StrategyKind::SdkWebIdentity,
+        StrategyKind::WebIdentityReadOnce,
+        StrategyKind::PodIdentityReadOnce,
         StrategyKind::Process,
     ];
 
     fn parse(text: &str) -> Option<StrategyKind> {
         StrategyKind::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Whether the strategy's client reads a web identity token file.
+    pub fn uses_web_identity(&self) -> bool {
+        matches!(
+            self,
+            StrategyKind::SdkWebIdentity | StrategyKind::WebIdentityReadOnce
+        )
+    }
+
+    /// Whether the strategy's client asks the container credential endpoint.
+    pub fn uses_container(&self) -> bool {
+        matches!(
+            self,
+            StrategyKind::SdkContainer | StrategyKind::PodIdentityReadOnce
+        )
     }
 
     /// Whether the strategy sends `DurationSeconds` when asked to (a `process` run hands it
@@ -272,6 +307,35 @@ impl StrategyKind {
             self,
             StrategyKind::ManualEnv | StrategyKind::NaiveRefresh | StrategyKind::Process
         )
+    }
+}
+
+/// The projected service-account tokens a scenario's runs read (`[projected_token]`): the
+/// harness mints them from the mock and rotates their files as the kubelet does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectedToken {
+    /// The provider of web identity tokens (`AWS_WEB_IDENTITY_TOKEN_FILE`), a world provider
+    /// with `mint = true`; `None` when no run uses web identity.
+    pub web_identity_provider: Option<String>,
+    /// The provider of EKS Pod Identity tokens: the world container's `authorization_provider`;
+    /// `None` when no run uses the container endpoint in that mode.
+    pub pod_identity_provider: Option<String>,
+    /// The tokens' `sub` (default `system:serviceaccount:default:pipeline`).
+    pub subject: String,
+    /// Each token's lifetime (`expirationSeconds`; 10 min ..= 24 h, default 24 h).
+    pub lifetime: Duration,
+}
+
+impl ProjectedToken {
+    /// The default subject: the `pipeline` service account of namespace `default`.
+    pub const DEFAULT_SUBJECT: &'static str = "system:serviceaccount:default:pipeline";
+
+    /// When the kubelet replaces a token issued `lifetime` ago: once it is older than 80 % of
+    /// its lifetime or 24 hours (Kubernetes `pkg/kubelet/token` `requiresRefresh`).
+    pub fn rotate_after(&self) -> Duration {
+        self.lifetime
+            .mul_f64(0.8)
+            .min(Duration::from_secs(24 * 3600))
     }
 }
 
@@ -288,6 +352,12 @@ pub enum ProfileKind {
     /// No keys: the container credential endpoint (`AWS_CONTAINER_CREDENTIALS_FULL_URI`),
     /// as an ECS task or EKS pod gets its role.
     Container,
+    /// `credential_process` = the harness's helper (`sts-harness credential-process`), which
+    /// assumes the run's role with the user's keys and prints the JSON with its `Expiration`.
+    CredentialProcess,
+    /// No keys: EKS IRSA's `AWS_WEB_IDENTITY_TOKEN_FILE` (the projected token the harness
+    /// writes and rotates), `AWS_ROLE_ARN` (the run's role) and `AWS_ROLE_SESSION_NAME`.
+    WebIdentity,
 }
 
 impl ProfileKind {
@@ -298,15 +368,19 @@ impl ProfileKind {
             ProfileKind::AssumeRole => "assume-role",
             ProfileKind::Imds => "imds",
             ProfileKind::Container => "container",
+            ProfileKind::WebIdentity => "web-identity",
+            ProfileKind::CredentialProcess => "credential-process",
         }
     }
 
     /// All profiles, for messages.
-    pub const ALL: [ProfileKind; 4] = [
+    pub const ALL: [ProfileKind; 6] = [
         ProfileKind::Static,
         ProfileKind::AssumeRole,
         ProfileKind::Imds,
         ProfileKind::Container,
+        ProfileKind::WebIdentity,
+        ProfileKind::CredentialProcess,
     ];
 
     fn parse(text: &str) -> Option<ProfileKind> {
@@ -465,6 +539,8 @@ pub struct Scenario {
     pub faults: Vec<FaultRule>,
     /// Session revocations during the job (`[[revoke]]`).
     pub revocations: Vec<Revocation>,
+    /// The projected tokens runs read (`[projected_token]`), when a run reads one.
+    pub projected_token: Option<ProjectedToken>,
 }
 
 /// `[[revoke]]`: at `at` into the job, sessions of `role` issued before `issued_before` (since
@@ -478,6 +554,26 @@ pub struct Revocation {
     pub role_arn: String,
     /// Sessions issued before this (since the run's start) are revoked.
     pub issued_before: Duration,
+}
+
+impl RunSpec {
+    /// Whether the run's client reads a web identity token file (EKS IRSA).
+    pub fn reads_web_identity(&self) -> bool {
+        self.strategy.uses_web_identity()
+            || self
+                .process
+                .as_ref()
+                .is_some_and(|p| p.profile == ProfileKind::WebIdentity)
+    }
+
+    /// Whether the run's client asks the container credential endpoint.
+    pub fn reads_container(&self) -> bool {
+        self.strategy.uses_container()
+            || self
+                .process
+                .as_ref()
+                .is_some_and(|p| p.profile == ProfileKind::Container)
+    }
 }
 
 impl Scenario {

@@ -252,7 +252,7 @@ fn bad_process_runs_exit_2_naming_file_line_and_key() {
         (
             "unknown-profile.toml",
             with("profile = \"sso\""),
-            ":12:11: run.profile: unknown profile `sso` (static, assume-role, imds, container)",
+            ":12:11: run.profile: unknown profile `sso` (static, assume-role, imds, container, web-identity, credential-process)",
         ),
         (
             "exit-code-elsewhere.toml",
@@ -388,4 +388,84 @@ fn a_reader_that_goes_away_is_not_a_panic() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
+/// The `credential_process` helper against a served mock: the JSON SDKs read, one `AssumeRole`
+/// per run recorded with its session name; refused keys exit 1 naming STS's error.
+#[test]
+fn the_credential_process_helper_prints_keys_with_their_expiration() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let start = mock_sts::clock::default_virtual_start();
+    let aws = runtime.block_on(async {
+        mock_sts::MockAws::builder()
+            .clock(mock_sts::clock::SimClock::frozen(start))
+            // The helper signs with the real clock; the frozen server's skew check is off.
+            .max_skew(None)
+            .start()
+            .await
+            .unwrap()
+    });
+    let endpoint = aws.endpoint_url();
+    let helper = move |secret: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_sts-harness"))
+            .args([
+                "credential-process",
+                "--endpoint",
+                &endpoint,
+                "--role-arn",
+                "arn:aws:iam::123456789012:role/cross-account-s3",
+                "--access-key-id",
+                "AKIAIOSFODNN7EXAMPLE",
+                "--secret-access-key",
+                secret,
+                "--duration-seconds",
+                "7200",
+            ])
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    // The server answers on its runtime's thread while the helper runs.
+    let (ok, refused) = runtime.block_on(async {
+        let ok = tokio::task::spawn_blocking(move || {
+            let ok = helper("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+            let refused = helper("wrong-secret");
+            (ok, refused)
+        });
+        ok.await.unwrap()
+    });
+    let (code, stdout, stderr) = ok;
+    assert_eq!(code, 0, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(json["Version"], 1);
+    assert!(json["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
+    assert!(json["SessionToken"].as_str().is_some_and(|t| !t.is_empty()));
+    assert_eq!(json["Expiration"], "2026-01-01T02:00:00Z");
+    let (code, stdout, stderr) = refused;
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("AssumeRole failed: SignatureDoesNotMatch"),
+        "{stderr}"
+    );
+    let sessions: Vec<Option<String>> = aws
+        .events()
+        .0
+        .iter()
+        .map(|e| e.issued.as_ref().and_then(|i| i.session_name.clone()))
+        .collect();
+    // The refused call may be retried by the helper's SDK: it issued nothing either way.
+    assert_eq!(sessions[0].as_deref(), Some("credential-process"));
+    assert!(
+        sessions.len() >= 2 && sessions[1..].iter().all(Option::is_none),
+        "{sessions:?}"
+    );
+    runtime.block_on(aws.shutdown());
 }

@@ -21,11 +21,11 @@ pub(crate) fn catalog() -> Vec<Scenario> {
 /// Runs a scenario and builds its report (programs of `process` runs get the venv's `bin`
 /// first on their PATH, when there is a venv).
 pub(crate) fn run(scenario: &Scenario, clock: Option<ClockSpec>) -> ScenarioReport {
-    let options = venv()
-        .map(|v| ProcessOptions {
-            path_prefix: vec![v.join("bin")],
-        })
-        .unwrap_or_default();
+    let options = ProcessOptions {
+        path_prefix: venv().map(|v| vec![v.join("bin")]).unwrap_or_default(),
+        // The `credential_process` helper of `profile = "credential-process"` runs.
+        harness_binary: Some(env!("CARGO_BIN_EXE_sts-harness").into()),
+    };
     let results = runner::run_scenario_with(scenario, None, clock, None, &options);
     report::scenario_report(scenario, &results)
 }
@@ -56,6 +56,7 @@ pub(crate) fn external_options() -> Option<ProcessOptions> {
     let venv = external::require_venv()?;
     Some(ProcessOptions {
         path_prefix: [vec![venv.join("bin")], options.path_prefix].concat(),
+        harness_binary: Some(env!("CARGO_BIN_EXE_sts-harness").into()),
     })
 }
 

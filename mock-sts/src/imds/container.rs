@@ -16,6 +16,14 @@
 //! a request without `Authorization` is `401 Unauthorized` and one with another value
 //! `403 AccessDenied`, checked before the path; those two statuses are the mock's choice
 //! (UNCONFIRMED: the EKS agent answers its own token failures as plain text).
+//!
+//! With `authorization_provider` instead of a fixed token, the header must be a JWT of that
+//! world OIDC provider, valid now: the pod's projected `eks-pod-identity-token`, which the
+//! kubelet rotates and the SDKs re-read from `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` on every
+//! fetch (aws-config `ecs.rs`, botocore `ContainerProvider`). An expired, forged or foreign
+//! token is `403 AccessDenied` with the reason (the real agent exchanges the token with EKS
+//! Auth's `AssumeRoleForPodIdentity`, which refuses such tokens; its exact answer is
+//! UNCONFIRMED).
 
 use http::request::Parts;
 use http::{Method, header};
@@ -94,6 +102,11 @@ pub(super) fn handle(ctx: Context<'_>, parts: &Parts) -> Reply {
             Some(_) => {}
         }
     }
+    if let Some(url) = &container.authorization_provider
+        && let Some(reply) = check_projected_token(&ctx, url, parts)
+    {
+        return reply;
+    }
     let path = parts.uri.path();
     if path == container.relative_uri {
         return credentials(ctx, container);
@@ -101,6 +114,38 @@ pub(super) fn handle(ctx: Context<'_>, parts: &Parts) -> Reply {
     match path.strip_prefix(ECS_CREDENTIALS_PREFIX) {
         Some("" | "/") => error(ErrorCode::NoIdInRequest, None),
         _ => error(ErrorCode::InvalidIdInRequest, None),
+    }
+}
+
+/// EKS Pod Identity with a projected token: the `Authorization` header must be a token of the
+/// provider at `url`, valid now (signature, audience, `exp`, `nbf`). `None` when it is; else the
+/// refusal: `401` without the header, `403 AccessDenied` naming why the token is refused (an
+/// expired token's message is STS's `Token expired: …`, so a report says what happened).
+fn check_projected_token(ctx: &Context<'_>, url: &str, parts: &Parts) -> Option<Reply> {
+    let Some(sent) = parts.headers.get(header::AUTHORIZATION) else {
+        return Some(error(
+            ErrorCode::Unauthorized,
+            Some("CredentialsV2Request: Authorization header missing"),
+        ));
+    };
+    let provider = ctx
+        .world
+        .oidc_providers
+        .iter()
+        .map(|(_, p)| p)
+        .find(|p| p.url == url)?;
+    let token = String::from_utf8_lossy(sent.as_bytes());
+    match ctx.verified_tokens.verify(&token, provider, ctx.now) {
+        Ok(()) => None,
+        Err(e) => {
+            tracing::debug!(reason = ?e, "container authorization token refused");
+            Some(error(
+                ErrorCode::AccessDenied,
+                Some(&format!(
+                    "CredentialsV2Request: Authorization token is not valid for this endpoint: {e}"
+                )),
+            ))
+        }
     }
 }
 
@@ -127,7 +172,9 @@ fn credentials(ctx: Context<'_>, container: &Container) -> Reply {
 fn body(container: &Container, issued: &IssuedCredentials) -> String {
     let expiration = timestamp::iso8601_seconds(issued.claims.expires_at());
     // Serialising strings cannot fail.
-    let json = if container.authorization_token.is_some() {
+    let pod_identity =
+        container.authorization_token.is_some() || container.authorization_provider.is_some();
+    let json = if pod_identity {
         serde_json::to_string(&PodIdentityCredentials {
             access_key_id: &issued.claims.access_key_id,
             secret_access_key: &issued.secret_access_key,

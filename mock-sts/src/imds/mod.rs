@@ -149,6 +149,8 @@ pub(crate) struct Context<'a> {
     /// Divides IMDSv2 token TTLs (the world's rotations are compressed when the server is
     /// built).
     pub compression: LifetimeCompression,
+    /// Pod Identity tokens already verified (`[container] authorization_provider`).
+    pub verified_tokens: &'a crate::oidc::VerifiedTokens,
 }
 
 /// Answers a request [`route`] claimed.

@@ -67,14 +67,15 @@
 //! already.
 //!
 //! The parts: `jwt` (JWS parsing, the signature and claim checks), `jwk` (the keys of a JWKS
-//! document), `discovery` (fetching and caching an issuer's keys) and `error` (every refusal, with
-//! AWS's texts). The verifier that runs them in AWS's order lives here; everything public is
+//! document), `discovery` (fetching and caching an issuer's keys), `mint` (tokens the mock signs
+//! for a provider with `mint = true`) and `error` (every refusal, with AWS's texts). The verifier that runs them in AWS's order lives here; everything public is
 //! re-exported here, so callers name `oidc::…` only.
 
 mod discovery;
 mod error;
 mod jwk;
 mod jwt;
+mod mint;
 #[cfg(test)]
 mod test_support;
 
@@ -101,6 +102,10 @@ pub use error::{
     BAD_SIGNATURE_MESSAGE, INCORRECT_AUDIENCE_MESSAGE, KEY_RETRIEVAL_MESSAGE,
     MISSING_SUBJECT_MESSAGE, NOT_A_JWT_MESSAGE, NOT_YET_VALID_MESSAGE, OidcError,
 };
+pub use mint::{
+    MAX_LIFETIME, MIN_LIFETIME, MintError, MintRequest, MintedToken, Minter, POD_IDENTITY_AUDIENCE,
+    STS_AUDIENCE,
+};
 
 /// An OIDC identity provider as declared in a world file.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -116,6 +121,10 @@ pub struct OidcProvider {
     /// from `url`, which this mock can do only for `http://` issuers.
     #[serde(default)]
     pub jwks: Option<Value>,
+    /// The mock mints tokens for this provider (`mint = true`): it holds a signing key whose
+    /// public JWK joins `jwks` when the server starts (see [`Minter`]).
+    #[serde(default)]
+    pub mint: bool,
 }
 
 impl OidcProvider {
@@ -146,7 +155,8 @@ impl OidcProvider {
                 }
                 Ok(())
             }
-            None if plain_http_base(&self.url).is_some() => Ok(()),
+            // A minting provider's keys are the mock's own, added when the server starts.
+            None if self.mint || plain_http_base(&self.url).is_some() => Ok(()),
             None => Err(format!(
                 "oidc provider {}: {}",
                 self.url,
@@ -264,8 +274,99 @@ impl OidcVerifier {
     }
 }
 
-/// Provider identity as AWS keys it: no scheme, no trailing slash, host in lower case.
-fn provider_key(url: &str) -> String {
+/// Verifies `token` against one provider with inline keys only (no discovery, so no await):
+/// the container endpoint's check of an EKS Pod Identity token. The same checks, in the same
+/// order and with the same errors, as [`OidcVerifier::verify`], but for the provider match.
+///
+/// # Errors
+/// [`OidcError`] as `verify`; [`OidcError::NoProvider`] when `iss` is not this provider, and
+/// [`OidcError::IssuerNeedsInlineKeys`] when it has no inline keys.
+pub fn verify_with_inline_keys(
+    token: &str,
+    provider: &OidcProvider,
+    now: SystemTime,
+) -> Result<VerifiedIdentity, OidcError> {
+    let token = ParsedToken::parse(token)?;
+    let wanted = provider_key(&token.issuer);
+    if wanted.is_empty() || provider_key(&provider.url) != wanted {
+        return Err(OidcError::NoProvider {
+            issuer: token.issuer,
+        });
+    }
+    let Some(doc) = &provider.jwks else {
+        return Err(OidcError::IssuerNeedsInlineKeys {
+            url: provider.url.clone(),
+        });
+    };
+    let keys = KeySet::from_json(doc).map_err(|reason| OidcError::KeyRetrieval {
+        issuer: provider.url.clone(),
+        reason,
+    })?;
+    token.check_signature(&keys)?;
+    token.check_claims(provider, unix_seconds(now))
+}
+
+/// Remembers tokens [`verify_with_inline_keys`] accepted, so the container endpoint checks a
+/// token's signature once, not on every fetch: the Pod Identity token is the same for the
+/// 80 % of its lifetime before the kubelet replaces it, and a signature check costs the
+/// request more than everything else it does (about 1.5 ms unoptimised), enough to trip an
+/// SDK's container timeout under libfaketime's acceleration. A remembered token is still judged
+/// on its `exp` at every request, and re-verified in full if the clock is before the time it was
+/// accepted (so `nbf`/`iat` keep their meaning). Keeps the last [`VerifiedTokens::CAPACITY`].
+#[derive(Debug, Default)]
+pub struct VerifiedTokens {
+    /// SHA-256 of the token, when it was accepted and its `exp`, in Unix seconds.
+    entries: Mutex<Vec<([u8; 32], i64, i64)>>,
+}
+
+impl VerifiedTokens {
+    /// How many tokens are remembered (a pod's current and previous token, with room to spare).
+    pub const CAPACITY: usize = 8;
+
+    /// [`verify_with_inline_keys`], skipping the signature and claims already checked for a
+    /// remembered token; `Ok` carries nothing, as the container endpoint needs only the verdict.
+    ///
+    /// # Errors
+    /// As [`verify_with_inline_keys`].
+    pub fn verify(
+        &self,
+        token: &str,
+        provider: &OidcProvider,
+        now: SystemTime,
+    ) -> Result<(), OidcError> {
+        use sha2::{Digest as _, Sha256};
+        let digest: [u8; 32] = Sha256::digest(format!("{}\n{token}", provider.url)).into();
+        let now_seconds = unix_seconds(now);
+        let remembered = self
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|(d, accepted, _)| *d == digest && *accepted <= now_seconds)
+            .map(|(_, _, expires_at)| *expires_at);
+        if let Some(expires_at) = remembered {
+            return if expires_at <= now_seconds {
+                Err(OidcError::Expired {
+                    now: now_seconds,
+                    expires_at,
+                })
+            } else {
+                Ok(())
+            };
+        }
+        let identity = verify_with_inline_keys(token, provider, now)?;
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= Self::CAPACITY {
+            entries.remove(0);
+        }
+        entries.push((digest, now_seconds, identity.expires_at));
+        Ok(())
+    }
+}
+
+/// Provider identity as AWS keys it: no scheme, no trailing slash, host in lower case. Two
+/// URLs name the same provider when their keys are equal.
+pub fn provider_key(url: &str) -> String {
     let s = url.trim();
     let s = strip_prefix_ignore_case(s, "https://")
         .or_else(|| strip_prefix_ignore_case(s, "http://"))

@@ -14,6 +14,7 @@ pub(super) fn inline_provider() -> OidcProvider {
         url: ISSUER.to_owned(),
         client_ids: vec![AUDIENCE.to_owned()],
         jwks: Some(jwks(&[(Key::RsaA, "a"), (Key::Ec, "e")])),
+        mint: false,
     }
 }
 

@@ -20,7 +20,7 @@ use crate::credentials::{CredentialAuthority, ServerKey};
 use crate::events::{EventLog, Events};
 use crate::faults::{FaultRule, Faults};
 use crate::limits::UploadBudget;
-use crate::oidc::OidcVerifier;
+use crate::oidc::{MintError, MintRequest, MintedToken, Minter, OidcVerifier};
 use crate::s3::{self, S3};
 use crate::state::{MockState, ServerConfig};
 use crate::world::World;
@@ -158,13 +158,19 @@ impl MockAwsBuilder {
                 .map_err(|e| io::Error::other(format!("data dir {}: {e}", dir.display())))?,
             None => s3::store::Store::memory(),
         };
+        let authority = CredentialAuthority::new(key);
+        let mut world = self
+            .world
+            .unwrap_or_default()
+            .compressed(self.config.lifetime_compression);
+        // Minting providers' public keys join their inline keys before anyone verifies.
+        let minter = Minter::new(&authority, world.oidc_providers.iter_mut().map(|(_, p)| p));
         Ok(Arc::new(MockState {
             clock: self.clock.unwrap_or_else(SimClock::wall),
-            world: self
-                .world
-                .unwrap_or_default()
-                .compressed(self.config.lifetime_compression),
-            authority: CredentialAuthority::new(key),
+            world,
+            authority,
+            minter,
+            verified_tokens: crate::oidc::VerifiedTokens::default(),
             events: self.events.unwrap_or_default(),
             rng: Mutex::new(rng),
             oidc: OidcVerifier::new(),
@@ -324,6 +330,17 @@ impl MockAws {
     /// read or answered.
     pub fn upload_bytes_held(&self) -> u64 {
         self.state.uploads.held()
+    }
+
+    /// Mints a web identity token for a world provider with `mint = true`, issued now on the
+    /// simulated clock (what `POST /_mock/oidc/token` does): the token a Kubernetes projected
+    /// volume would hold, for `AWS_WEB_IDENTITY_TOKEN_FILE` or an EKS Pod Identity token file.
+    ///
+    /// # Errors
+    /// [`MintError`]: an unknown or non-minting provider, a lifetime outside 600..=86400 s, or an
+    /// empty subject or audience.
+    pub fn mint_web_identity_token(&self, request: &MintRequest) -> Result<MintedToken, MintError> {
+        self.state.mint(request)
     }
 
     /// A router over the same state, for in-process calls (`tower::ServiceExt::oneshot`).

@@ -177,6 +177,7 @@ impl World {
                 url,
                 client_ids: p.client_ids,
                 jwks: p.jwks.map(|v| toml_to_json(&v)),
+                mint: p.mint.unwrap_or(false),
             };
             provider
                 .validate()
@@ -190,7 +191,7 @@ impl World {
         };
         let container = match file.container {
             None => None,
-            Some(entry) => Some(container_from(entry, &roles, &invalid)?),
+            Some(entry) => Some(container_from(entry, &roles, &oidc_providers, &invalid)?),
         };
 
         Ok(World {
@@ -332,6 +333,7 @@ fn instance_from(
 fn container_from(
     entry: ContainerEntry,
     roles: &[Role],
+    providers: &[(String, OidcProvider)],
     invalid: &Invalid<'_>,
 ) -> Result<Container, WorldError> {
     let role = resolve_role(&entry.role, roles, "container", invalid)?;
@@ -365,7 +367,7 @@ fn container_from(
             text.clone()
         }
     };
-    let authorization_token = match entry.authorization_token {
+    let authorization_token = match entry.authorization_token.as_ref() {
         None => None,
         Some(token) => {
             let text = token.get_ref();
@@ -383,10 +385,36 @@ fn container_from(
             Some(text.clone())
         }
     };
+    let authorization_provider = match entry.authorization_provider {
+        None => None,
+        Some(_) if authorization_token.is_some() => {
+            return Err(invalid(
+                entry.authorization_token.as_ref().map(Spanned::span),
+                "container.authorization_token: give a fixed authorization_token or an authorization_provider, not both".to_string(),
+            ));
+        }
+        Some(url) => {
+            let key = crate::oidc::provider_key(url.get_ref());
+            let Some((_, provider)) = providers
+                .iter()
+                .find(|(_, p)| crate::oidc::provider_key(&p.url) == key)
+            else {
+                return Err(invalid(
+                    Some(url.span()),
+                    format!(
+                        "container.authorization_provider: `{}` is not the url of an [[oidc_provider]] of this world",
+                        url.get_ref()
+                    ),
+                ));
+            };
+            Some(provider.url.clone())
+        }
+    };
     Ok(Container {
         role,
         relative_uri,
         authorization_token,
+        authorization_provider,
         session_name: entry
             .session_name
             .map_or_else(|| DEFAULT_CONTAINER_SESSION_NAME.to_string(), |n| n.0),
@@ -468,6 +496,7 @@ struct OidcEntry {
     #[serde(default)]
     client_ids: Vec<String>,
     jwks: Option<toml::Value>,
+    mint: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -486,6 +515,7 @@ struct ContainerEntry {
     role: Spanned<String>,
     relative_uri: Option<Spanned<String>>,
     authorization_token: Option<Spanned<String>>,
+    authorization_provider: Option<Spanned<String>>,
     session_name: Option<SessionName>,
     credential_lifetime: Option<Spanned<toml::Value>>,
     rotate_every: Option<Spanned<toml::Value>>,

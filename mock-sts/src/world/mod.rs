@@ -200,6 +200,12 @@ pub struct Container {
     pub relative_uri: String,
     /// When set, requests must carry it as their raw `Authorization` header value.
     pub authorization_token: Option<String>,
+    /// EKS Pod Identity with projected tokens: the URL of an OIDC provider of the world whose
+    /// tokens the endpoint accepts as the `Authorization` header (signature, audience, expiry
+    /// checked as `AssumeRoleWithWebIdentity` checks them), as the EKS Pod Identity agent
+    /// accepts the pod's rotating `eks-pod-identity-token`. Exclusive with
+    /// `authorization_token`.
+    pub authorization_provider: Option<String>,
     /// The role session name of its credentials (ECS uses the task id).
     pub session_name: String,
     /// How its credentials rotate.

@@ -16,6 +16,8 @@
 //! - `virtual_replay`: the SDK in process on a paused (virtual) clock: exact and repeatable;
 //! - `web_identity`: `AssumeRoleWithWebIdentity` with keys discovered from a wiremock issuer;
 //! - `oidc`: OIDC discovery against a wiremock issuer: caching, key rotation, every failure;
+//! - `oidc_mint`: tokens the mock mints (`mint = true`): control API, STS exchange and expiry,
+//!   the EKS Pod Identity endpoint, bad mint requests;
 //! - `imds`: instance metadata and container credentials through the `Router`: bad input,
 //!   rotation, restarts;
 //! - `imds_sdk`: aws-config's IMDS, ECS and profile (`credential_source`) providers against the
@@ -54,6 +56,7 @@ mod imds;
 mod imds_external;
 mod imds_sdk;
 mod oidc;
+mod oidc_mint;
 mod overload;
 mod prop_expiry;
 mod prop_sigv4;

@@ -33,6 +33,7 @@ fn discovered(server: &MockServer) -> OidcProvider {
         url: server.uri(),
         client_ids: vec![AUDIENCE.into()],
         jwks: None,
+        mint: false,
     }
 }
 
@@ -219,6 +220,7 @@ async fn unreachable_issuer_cannot_retrieve_the_key() {
         url,
         client_ids: vec![AUDIENCE.into()],
         jwks: None,
+        mint: false,
     };
     let err = OidcVerifier::new()
         .verify(&rs256(&c), &[provider], now())
