@@ -11,6 +11,8 @@
 //!   through the router, and the real SDK over a socket and in process (retries, resets,
 //!   latency past expiry, quotas, seeded dice, an IMDS outage);
 //! - `binary`: the `mock-sts` binary's flags and exit codes;
+//! - `go_client`: a Go program (aws-sdk-go-v2, Debian's) on real time against
+//!   `--compress-lifetimes 60`: pinned keys die a minute in, the SDK's provider renews;
 //! - `external`: boto3 and the AWS CLI (pinned, in the venv `scripts/test` creates) against the
 //!   binary;
 //! - `virtual_replay`: the SDK in process on a paused (virtual) clock: exact and repeatable;
@@ -52,6 +54,7 @@ mod control;
 mod external;
 mod external_s3;
 mod faults;
+mod go_client;
 mod imds;
 mod imds_external;
 mod imds_sdk;
