@@ -12,7 +12,11 @@
 //! ([`MockAws::mint_web_identity_token`], issued at the simulated now) for the scenario's
 //! `[projected_token]` provider, subject and lifetime. The first is written before the client
 //! starts; then, as the kubelet does, a new one replaces it once the current one is older than
-//! 80 % of its lifetime ([`ProjectedToken::rotate_after`]). A replacement is written to a
+//! 80 % of its lifetime ([`ProjectedToken::rotate_after`]; Kubernetes API reference,
+//! `ServiceAccountTokenProjection.expirationSeconds`: "the kubelet will start trying to rotate
+//! the token if the token is older than 80 percent of its time to live or if the token is
+//! older than 24 hours", and it "must be at least 10 minutes"; EKS's pod identity webhook
+//! projects IRSA tokens with `expirationSeconds: 86400`). A replacement is written to a
 //! temporary file and renamed over the old one, so a reader never sees half a token (the
 //! kubelet's atomic writer swaps a symlink to the same end). No trailing newline: the SDKs send
 //! the Pod Identity token as a header value, which cannot hold one.

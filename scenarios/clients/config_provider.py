@@ -17,21 +17,13 @@ Exits 0 when the job completes, 1 on the first failed call.
 import sys
 
 import boto3
-from botocore.exceptions import ClientError
 
 import lab
 
 
 def main():
     session = boto3.Session()
-    try:
-        calls = lab.run_pipeline(session)
-    except ClientError as e:
-        error = e.response["Error"]
-        lab.log(f"{e.operation_name} failed: {error['Code']}: {error['Message']}")
-        return 1
-    lab.log(f"job complete: {calls} calls")
-    return 0
+    return lab.run_job(session)
 
 
 if __name__ == "__main__":

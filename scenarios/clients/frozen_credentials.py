@@ -14,7 +14,6 @@ Exits 0 when the job completes, 1 on the first failed call.
 import sys
 
 import boto3
-from botocore.exceptions import ClientError
 
 import lab
 
@@ -26,14 +25,7 @@ def main():
         aws_secret_access_key=frozen.secret_key,
         aws_session_token=frozen.token,
     )
-    try:
-        calls = lab.run_pipeline(session)
-    except ClientError as e:
-        error = e.response["Error"]
-        lab.log(f"{e.operation_name} failed: {error['Code']}: {error['Message']}")
-        return 1
-    lab.log(f"job complete: {calls} calls")
-    return 0
+    return lab.run_job(session)
 
 
 if __name__ == "__main__":

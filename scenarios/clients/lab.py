@@ -90,6 +90,21 @@ def run_pipeline(session):
     return calls
 
 
+def run_job(session):
+    """Runs the pipeline on `session` as a job does; returns its exit status: 0 when it
+    completes, 1 on the first failed call, whose operation, code and message it logs."""
+    from botocore.exceptions import ClientError
+
+    try:
+        calls = run_pipeline(session)
+    except ClientError as e:
+        error = e.response["Error"]
+        log(f"{e.operation_name} failed: {error['Code']}: {error['Message']}")
+        return 1
+    log(f"job complete: {calls} calls")
+    return 0
+
+
 def multipart_upload(s3):
     """One upload of PARTS parts, each taking its size / BANDWIDTH of (faked) time on the
     wire; aborted after a failed part, as the AWS CLI does, and the part's error raised."""

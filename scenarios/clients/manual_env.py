@@ -15,7 +15,6 @@ import os
 import sys
 
 import boto3
-from botocore.exceptions import ClientError
 
 import lab
 
@@ -30,15 +29,8 @@ def main():
     os.environ["AWS_SECRET_ACCESS_KEY"] = credentials["SecretAccessKey"]
     os.environ["AWS_SESSION_TOKEN"] = credentials["SessionToken"]
     lab.log(f"assumed {lab.ROLE_ARN}; keys exported, expiring {credentials['Expiration']}")
-    try:
-        # Environment keys come first in boto3's credential chain.
-        calls = lab.run_pipeline(boto3.Session())
-    except ClientError as e:
-        error = e.response["Error"]
-        lab.log(f"{e.operation_name} failed: {error['Code']}: {error['Message']}")
-        return 1
-    lab.log(f"job complete: {calls} calls")
-    return 0
+    # Environment keys come first in boto3's credential chain.
+    return lab.run_job(boto3.Session())
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ from botocore.credentials import (
     CredentialProvider,
     DeferredRefreshableCredentials,
 )
-from botocore.exceptions import ClientError
 
 import lab
 
@@ -54,14 +53,7 @@ def main():
     core = botocore.session.get_session()
     core.get_component("credential_provider").insert_before("env", TokenReadOnce(core))
     session = boto3.Session(botocore_session=core)
-    try:
-        calls = lab.run_pipeline(session)
-    except ClientError as e:
-        error = e.response["Error"]
-        lab.log(f"{e.operation_name} failed: {error['Code']}: {error['Message']}")
-        return 1
-    lab.log(f"job complete: {calls} calls")
-    return 0
+    return lab.run_job(session)
 
 
 if __name__ == "__main__":
