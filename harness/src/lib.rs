@@ -4,7 +4,10 @@
 //! - [`scenario`]: scenario files (TOML): clock, world, workload, runs and expectations.
 //! - [`strategy`]: how a client gets credentials (`manual-env`, `sdk-profile`, `sdk-imds`,
 //!   `sdk-container`, `naive-refresh`, `sdk-web-identity`, `web-identity-read-once`,
-//!   `pod-identity-read-once`), built on the real SDK and the run's clock; `process` runs a program.
+//!   `pod-identity-read-once`, `spec-refresh`), built on the real SDK and the run's clock;
+//!   `process` runs a program.
+//! - [`spec_refresh`]: the `spec-refresh` strategy's cache, AWS's 2026 cross-SDK refresh rules
+//!   over any provider, as a pattern users can copy.
 //! - [`token_file`]: the projected service-account token files (EKS IRSA, Pod Identity) a run
 //!   reads, minted by the mock and rotated on the run's clock as the kubelet does.
 //! - [`workload`]: what each worker does, and what the client saw.
@@ -32,6 +35,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod sdk_log;
+pub mod spec_refresh;
 pub mod strategy;
 pub mod tally;
 pub mod timeline;

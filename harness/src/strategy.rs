@@ -15,6 +15,7 @@
 //! | `sdk-web-identity` | aws-config's default chain with only `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`: it re-reads the rotated token file on every refresh |
 //! | `web-identity-read-once` | the token file read once at start-up; every refresh sends that token to `AssumeRoleWithWebIdentity` |
 //! | `pod-identity-read-once` | the default chain with the Pod Identity token copied once into `AWS_CONTAINER_AUTHORIZATION_TOKEN` |
+//! | `spec-refresh` | sdk-profile's provider behind [`crate::spec_refresh`]'s cache (AWS's 2026 cross-SDK refresh rules), the SDK's own cache off |
 //!
 //! `process` runs are not built here: their program brings its own SDK ([`crate::process`]).
 
@@ -37,6 +38,7 @@ use aws_types::os_shim_internal::Fs;
 use mock_sts::clock::{SimClock, SkewedClock};
 
 use crate::scenario::{RunSpec, StrategyKind};
+use crate::spec_refresh::{InvalidateOnRejection, SpecRefresh};
 use crate::token_file::ProjectedEnv;
 
 /// Everything a strategy needs to build clients.
@@ -154,6 +156,49 @@ impl ClientEnv {
         )
     }
 
+    /// aws-config's profile provider on [`ClientEnv::profile_file`] (sdk-profile's, sdk-imds's
+    /// and spec-refresh's): a copied source session is assumed once, here, as a user's script
+    /// would.
+    async fn profile_provider(
+        &self,
+        run: &RunSpec,
+        base: &SdkConfig,
+    ) -> Result<SharedCredentialsProvider, StartupError> {
+        let copied = match &run.source {
+            Some(chain) if chain.copied => Some(
+                call_assume_role(
+                    &self.sts_client(base),
+                    &chain.role_arn,
+                    chain.duration_seconds,
+                    "source",
+                )
+                .await?,
+            ),
+            _ => None,
+        };
+        let files = EnvConfigFiles::builder()
+            .with_contents(
+                EnvConfigFileKind::Config,
+                self.profile_file(run, copied.as_ref()),
+            )
+            .build();
+        let provider = ProfileFileCredentialsProvider::builder()
+            .profile_files(files)
+            .profile_name("pipeline")
+            .configure(&self.provider_config())
+            .build();
+        Ok(SharedCredentialsProvider::new(provider))
+    }
+
+    /// A seed for a client's own random choices (spec-refresh's back-off jitter): the run's
+    /// partition names its scenario, run and seed, so the same scenario and seed draw the
+    /// same numbers. FNV-1a, stable across Rust versions (std's hasher is not promised to be).
+    fn jitter_seed(&self) -> u64 {
+        self.partition.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
     /// The aws-config profile file a strategy uses (`~/.aws/config` as a user would write it):
     /// `[profile pipeline]` assumes the run's role from `[profile source]` (the user's keys, or
     /// `copied_source`'s session keys), from instance metadata (`sdk-imds`), or through
@@ -248,6 +293,7 @@ pub struct StartupError {
 /// record the failed call), or for `process`, which runs a program instead.
 pub async fn build_clients(env: &ClientEnv, run: &RunSpec) -> Result<Clients, StartupError> {
     let base = env.base_config();
+    let mut interceptor = None;
     let (provider, cache) = match run.strategy {
         StrategyKind::Process => {
             return Err(StartupError {
@@ -278,31 +324,21 @@ pub async fn build_clients(env: &ClientEnv, run: &RunSpec) -> Result<Clients, St
             (SharedCredentialsProvider::new(keys), None)
         }
         StrategyKind::SdkProfile | StrategyKind::SdkImds => {
-            // A copied source session is assumed once, here, as a user's script would.
-            let copied = match &run.source {
-                Some(chain) if chain.copied => Some(
-                    call_assume_role(
-                        &env.sts_client(&base),
-                        &chain.role_arn,
-                        chain.duration_seconds,
-                        "source",
-                    )
-                    .await?,
-                ),
-                _ => None,
-            };
-            let files = EnvConfigFiles::builder()
-                .with_contents(
-                    EnvConfigFileKind::Config,
-                    env.profile_file(run, copied.as_ref()),
-                )
-                .build();
-            let provider = ProfileFileCredentialsProvider::builder()
-                .profile_files(files)
-                .profile_name("pipeline")
-                .configure(&env.provider_config())
-                .build();
-            (SharedCredentialsProvider::new(provider), None)
+            (env.profile_provider(run, &base).await?, None)
+        }
+        StrategyKind::SpecRefresh => {
+            let inner = env.profile_provider(run, &base).await?;
+            let cache = SpecRefresh::new(
+                inner,
+                SharedTimeSource::new(env.client_clock.clone()),
+                env.jitter_seed(),
+            );
+            interceptor = Some(InvalidateOnRejection::new(cache.clone()));
+            // The wrapper is the cache: the SDK's own would refresh on its 5-10 s buffer.
+            (
+                SharedCredentialsProvider::new(cache),
+                Some(IdentityCache::no_cache()),
+            )
         }
         StrategyKind::SdkContainer | StrategyKind::PodIdentityReadOnce => {
             let Some((uri, token)) = &env.container else {
@@ -385,6 +421,10 @@ pub async fn build_clients(env: &ClientEnv, run: &RunSpec) -> Result<Clients, St
     if let Some(cache) = cache {
         s3 = s3.identity_cache(cache.clone());
         sts = sts.identity_cache(cache);
+    }
+    if let Some(interceptor) = interceptor {
+        s3 = s3.interceptor(interceptor.clone());
+        sts = sts.interceptor(interceptor);
     }
     Ok(Clients {
         s3: aws_sdk_s3::Client::from_conf(s3.build()),
@@ -567,6 +607,9 @@ pub fn remedy(strategy: StrategyKind) -> &'static str {
         | StrategyKind::SdkWebIdentity => {
             "the SDK's provider refreshes on its own; a failure here means the refresh itself failed (STS refused it, or the source credentials were unusable): see the failing call"
         }
+        StrategyKind::SpecRefresh => {
+            "spec-refresh serves its cached keys while a refresh fails (static stability) and refreshes minutes early, but it cannot outlast an outage longer than its advisory window: keys that expire while the source is down are refused; see the failing call and the refresh attempts"
+        }
         StrategyKind::WebIdentityReadOnce => {
             "read the token file again for every AssumeRoleWithWebIdentity: the kubelet replaces it at 80 % of its lifetime and the token read at start-up expires; aws-config's web identity provider (strategy sdk-web-identity), botocore's and every SDK's default chain re-read AWS_WEB_IDENTITY_TOKEN_FILE"
         }
@@ -589,6 +632,8 @@ pub fn refresh_buffer(strategy: StrategyKind) -> Duration {
         | StrategyKind::SdkWebIdentity
         | StrategyKind::WebIdentityReadOnce
         | StrategyKind::PodIdentityReadOnce => Duration::from_secs(5),
+        // The specification's mandatory window: the latest a refresh comes, outside a back-off.
+        StrategyKind::SpecRefresh => crate::spec_refresh::windows::MANDATORY_WINDOW,
         // Refresh exactly at expiry: any request latency can carry a request past it.
         StrategyKind::NaiveRefresh | StrategyKind::ManualEnv => Duration::ZERO,
         // Unknown: the program's SDK decides; metrics judge its fidelity by its expectation.

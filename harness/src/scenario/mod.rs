@@ -246,6 +246,11 @@ pub enum StrategyKind {
     /// read once at start-up into `AWS_CONTAINER_AUTHORIZATION_TOKEN` instead of named by
     /// `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`: the endpoint refuses it once it has expired.
     PodIdentityReadOnce,
+    /// sdk-profile's provider behind [`crate::spec_refresh`]'s cache: AWS's 2026 cross-SDK
+    /// refresh rules (advisory window from the lifetime, mandatory last minute, static
+    /// stability with a 5-10 min back-off, invalidation, single flight), with the SDK's own
+    /// identity cache off.
+    SpecRefresh,
     /// Any program, run under libfaketime on the scenario's scaled clock, with the endpoint,
     /// AWS config files and the workload's parameters in its environment.
     Process,
@@ -263,12 +268,13 @@ impl StrategyKind {
             StrategyKind::SdkWebIdentity => "sdk-web-identity",
             StrategyKind::WebIdentityReadOnce => "web-identity-read-once",
             StrategyKind::PodIdentityReadOnce => "pod-identity-read-once",
+            StrategyKind::SpecRefresh => "spec-refresh",
             StrategyKind::Process => "process",
         }
     }
 
     /// All strategies, for messages.
-    pub const ALL: [StrategyKind; 9] = [
+    pub const ALL: [StrategyKind; 10] = [
         StrategyKind::ManualEnv,
         StrategyKind::SdkProfile,
         StrategyKind::SdkImds,
@@ -277,6 +283,7 @@ impl StrategyKind {
         StrategyKind::SdkWebIdentity,
         StrategyKind::WebIdentityReadOnce,
         StrategyKind::PodIdentityReadOnce,
+        StrategyKind::SpecRefresh,
         StrategyKind::Process,
     ];
 

@@ -25,10 +25,12 @@ impl SourceEntry {
                 );
             }
             (StrategyKind::ManualEnv, _) => true,
-            (StrategyKind::SdkProfile, copied) => copied.unwrap_or(false),
+            (StrategyKind::SdkProfile | StrategyKind::SpecRefresh, copied) => {
+                copied.unwrap_or(false)
+            }
             (other, _) => {
                 return Err(format!(
-                    "run.source: strategy `{}` takes no source role (manual-env and sdk-profile do)",
+                    "run.source: strategy `{}` takes no source role (manual-env, sdk-profile and spec-refresh do)",
                     other.as_str()
                 ));
             }
