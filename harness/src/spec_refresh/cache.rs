@@ -17,15 +17,23 @@
 //!    seeded generator). A source that answers with an already-expired set has failed too
 //!    (botocore raises "the refreshed credentials are still expired"; Go rejects them).
 //! 5. **Invalidation** ([`SpecRefresh::invalidate`]): a server's refusal that proves the
-//!    cached set bad drops it and its back-off; the next caller fetches. A refusal of a set
-//!    the cache no longer holds changes nothing (Go's `InvalidateCredentials(rejected)`).
+//!    cached set bad marks it refused: it is never served again, and the next caller refreshes
+//!    at once, unless a back-off from a failed refresh is running (then callers get an error
+//!    until it ends). A refusal of a set the cache no longer holds changes nothing (Go's
+//!    `InvalidateCredentials(rejected)`, aws-facts §6.6, "marks credentials for refresh").
 //! 6. **Single flight**: one refresh at a time (a `tokio::sync::Mutex`); a caller that waited
 //!    for it looks at the cache again before refreshing, so N waiting callers make one call.
 //!
-//! Decisions the specification leaves open, taken here: with nothing cached (start-up, or
-//! after an invalidation) a failed fetch is the caller's error and starts no back-off (there
-//! is nothing to be stable with; the SDK's retries pace the callers). No error is treated as
-//! terminal yet ("some errors are terminal and skip static stability" names none).
+//! Decisions the specification leaves open, taken here:
+//! - Invalidation keeps the back-off: during an outage the source is asked once per 5-10
+//!   minutes whatever the servers say (the harness's first version dropped the set and its
+//!   back-off, and a job whose keys expired mid-outage made an `AssumeRole` for every
+//!   refused request, 160 in 20 minutes). A refused set is not served past the refusal: the
+//!   caller gets a [`CredentialsError`] instead of a request the server will refuse.
+//! - With nothing cached at all (start-up) a failed fetch is the caller's error and starts no
+//!   back-off (there is nothing to be stable with; the SDK's retries pace the callers).
+//! - No error is treated as terminal yet ("some errors are terminal and skip static
+//!   stability" names none).
 //!
 //! Time is the SDK's [`TimeSource`] (the client's clock), so the cache judges expiry on the
 //! same clock the client signs with.
@@ -71,6 +79,8 @@ struct Cached {
     credentials: Credentials,
     /// `None` for a set without an expiry: served until invalidated.
     windows: Option<Windows>,
+    /// A server refused it (rule 5): never served again.
+    refused: bool,
 }
 
 /// What a caller must do at a moment.
@@ -81,6 +91,8 @@ enum Need {
     Advisory(Credentials),
     /// Wait for a refresh; this set is the fallback if it fails.
     Mandatory(Option<Credentials>),
+    /// The cached set was refused and a back-off is running: nothing to serve, nobody to ask.
+    Refused(SystemTime),
 }
 
 impl SpecRefresh {
@@ -102,26 +114,30 @@ impl SpecRefresh {
     }
 
     /// Rule 5: a server refused a request signed with `access_key_id` in a way that proves
-    /// those credentials bad (see [`super::invalidate`]). When that is the cached set, drop it
-    /// and its back-off so the next caller fetches a new one. Returns whether it was dropped.
+    /// those credentials bad (see [`super::invalidate`]). When that is the cached set, mark it
+    /// refused: it is not served again and the next caller outside a back-off refreshes.
+    /// Returns whether the cached set was that one.
     pub fn invalidate(&self, access_key_id: &str) -> bool {
         let mut state = self.shared.state();
-        let held = state
+        let Some(cached) = state
             .cached
-            .as_ref()
-            .is_some_and(|c| c.credentials.access_key_id() == access_key_id);
-        if held {
-            state.cached = None;
-            state.retry_after = None;
-            tracing::info!("cached credentials refused by the server: dropped");
+            .as_mut()
+            .filter(|c| c.credentials.access_key_id() == access_key_id)
+        else {
+            return false;
+        };
+        if !cached.refused {
+            cached.refused = true;
+            tracing::info!("cached credentials refused by the server: invalidated");
         }
-        held
+        true
     }
 
     async fn credentials(&self) -> Result<Credentials, CredentialsError> {
         let shared = &*self.shared;
         match shared.need(shared.time.now()) {
             Need::Serve(c) => Ok(c),
+            Need::Refused(until) => Err(refused(until)),
             Need::Advisory(c) => {
                 // Rule 2: only the caller that finds no refresh in flight refreshes.
                 let Ok(_flight) = shared.refresh.try_lock() else {
@@ -129,6 +145,7 @@ impl SpecRefresh {
                 };
                 match shared.need(shared.time.now()) {
                     Need::Serve(c) => Ok(c),
+                    Need::Refused(until) => Err(refused(until)),
                     Need::Advisory(c) => shared.refresh(Some(c)).await,
                     Need::Mandatory(fallback) => shared.refresh(fallback).await,
                 }
@@ -139,6 +156,7 @@ impl SpecRefresh {
                 let _flight = shared.refresh.lock().await;
                 match shared.need(shared.time.now()) {
                     Need::Serve(c) | Need::Advisory(c) => Ok(c),
+                    Need::Refused(until) => Err(refused(until)),
                     Need::Mandatory(fallback) => shared.refresh(fallback).await,
                 }
             }
@@ -158,8 +176,16 @@ impl Shared {
             return Need::Mandatory(None);
         };
         let credentials = cached.credentials.clone();
+        let backing_off = state.retry_after.filter(|t| now < *t);
+        // Rule 5: a refused set is never served; the back-off still holds (module doc).
+        if cached.refused {
+            return match backing_off {
+                Some(until) => Need::Refused(until),
+                None => Need::Mandatory(None),
+            };
+        }
         // Rule 4: within the back-off, whatever the windows say.
-        if state.retry_after.is_some_and(|t| now < t) {
+        if backing_off.is_some() {
             return Need::Serve(credentials);
         }
         match cached.windows.map(|w| w.at(now)) {
@@ -170,7 +196,8 @@ impl Shared {
     }
 
     /// One call to the source, by the caller that holds the flight. `fallback` is served if
-    /// it fails (rule 4); without one the failure is the caller's.
+    /// it fails (rule 4); without one the failure is the caller's. A failure with a set in
+    /// the cache, refused or not, starts the back-off.
     async fn refresh(
         &self,
         fallback: Option<Credentials>,
@@ -189,30 +216,28 @@ impl Shared {
                 state.cached = Some(Cached {
                     credentials: fresh.clone(),
                     windows,
+                    refused: false,
                 });
                 state.retry_after = None;
                 return Ok(fresh);
             }
             Err(e) => e,
         };
-        let Some(stale) = fallback else {
+        let mut state = self.state();
+        let Some(cached) = &state.cached else {
             return Err(failure);
         };
-        let mut state = self.state();
+        let expired = cached.windows.is_some_and(|w| w.expiry <= now);
         let backoff = windows::backoff(&mut state.rng);
         state.retry_after = Some(now + backoff);
-        let expired = state
-            .cached
-            .as_ref()
-            .and_then(|c| c.windows)
-            .is_some_and(|w| w.expiry <= now);
         tracing::warn!(
             error = %aws_smithy_types::error::display::DisplayErrorContext(&failure),
             backoff_seconds = backoff.as_secs(),
             expired,
-            "credential refresh failed: serving the cached credentials"
+            stale_served = fallback.is_some(),
+            "credential refresh failed: backing off"
         );
-        Ok(stale)
+        fallback.ok_or(failure)
     }
 }
 
@@ -222,7 +247,8 @@ impl fmt::Debug for SpecRefresh {
         // to leave out of logs), nor the inner provider's dump (clock and all).
         let state = self.shared.state();
         f.debug_struct("SpecRefresh")
-            .field("cached", &state.cached.as_ref().map(|c| c.windows))
+            .field("windows", &state.cached.as_ref().map(|c| c.windows))
+            .field("refused", &state.cached.as_ref().is_some_and(|c| c.refused))
             .field("retry_after", &state.retry_after)
             .finish_non_exhaustive()
     }
@@ -241,8 +267,21 @@ impl ProvideCredentials for SpecRefresh {
             .state()
             .cached
             .as_ref()
+            .filter(|c| !c.refused)
             .map(|c| c.credentials.clone())
     }
+}
+
+/// The error of a caller that finds the cached set refused during a back-off.
+fn refused(until: SystemTime) -> CredentialsError {
+    let seconds = until
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    CredentialsError::not_loaded(format!(
+        "the server refused the cached credentials and the last refresh failed; the next attempt comes after {}",
+        aws_smithy_types::DateTime::from_secs(i64::try_from(seconds).unwrap_or(i64::MAX))
+    ))
 }
 
 #[cfg(test)]
@@ -542,13 +581,28 @@ mod tests {
         let second = key(&cache).await;
         assert_ne!(second, first);
         assert_eq!(source.calls().len(), 2);
-        // Invalidation also ends a back-off: the refused set is not served again.
+        // A refusal during an outage: the refused set is not served, and the back-off of the
+        // failed refresh still spaces the attempts.
         source.fail(true);
-        set(&clock, mins(10) + mins(59) + Duration::from_secs(30));
-        assert_eq!(key(&cache).await, second);
+        let outage = mins(10) + mins(59) + Duration::from_secs(30);
+        set(&clock, outage);
+        assert_eq!(key(&cache).await, second, "static stability");
+        assert_eq!(source.calls().len(), 3);
         assert!(cache.invalidate(&second));
         assert!(cache.provide_credentials().await.is_err());
+        assert!(cache.fallback_on_interrupt().is_none());
+        assert_eq!(source.calls().len(), 3, "no attempt within the back-off");
+        // After the back-off the next caller asks at once; failing, it backs off again.
+        set(&clock, outage + BACKOFF_MAX);
+        assert!(cache.provide_credentials().await.is_err());
         assert_eq!(source.calls().len(), 4);
+        assert!(cache.provide_credentials().await.is_err());
+        assert_eq!(source.calls().len(), 4);
+        source.fail(false);
+        set(&clock, outage + 2 * BACKOFF_MAX);
+        let third = key(&cache).await;
+        assert_ne!(third, second);
+        assert_eq!(source.calls().len(), 5);
     }
 
     #[tokio::test]
