@@ -314,8 +314,10 @@ mod tests {
         failing: AtomicBool,
         /// Answers already expired (a broken source).
         expired: AtomicBool,
-        /// How long each call takes (tokio time: the tests' runtime is paused).
+        /// How long each call takes, on a virtual clock of its own (the test's runtime is
+        /// paused, so it costs no wall time; the cache's clock stays where the test put it).
         latency: Duration,
+        timer: SimClock,
         issued: AtomicU32,
         calls: Mutex<Vec<SystemTime>>,
     }
@@ -329,6 +331,7 @@ mod tests {
                     failing: AtomicBool::new(false),
                     expired: AtomicBool::new(false),
                     latency,
+                    timer: SimClock::virtual_at(start()),
                     issued: AtomicU32::new(0),
                     calls: Mutex::new(Vec::new()),
                 }),
@@ -345,7 +348,7 @@ mod tests {
 
         async fn answer(&self) -> Result<Credentials, CredentialsError> {
             if !self.inner.latency.is_zero() {
-                tokio::time::sleep(self.inner.latency).await;
+                self.inner.timer.sleep(self.inner.latency).await;
             }
             let now = self.inner.clock.now();
             self.inner.calls.lock().unwrap().push(now);
