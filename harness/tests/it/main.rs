@@ -13,6 +13,8 @@
 //!   hung programs, children on one clock, missing commands, the boto3 expiry's accuracy.
 //! - `timeline`: `--timeline` rendered in headless Chromium: lanes, bars and marks in its DOM;
 //! - `shards`: `--partition k/n` shards run every run of a catalog exactly once;
+//! - `spec_refresh`: the `spec-refresh` strategy's invalidation and outage back-off on the
+//!   real SDK, next to aws-sdk-rust's own cache;
 //! - `props`: properties over generated scenarios: `manual-env` fails first on the first
 //!   request at or after expiry, `sdk-profile` never fails, same seed ⇒ same events.
 #![allow(clippy::unwrap_used, missing_docs)]
@@ -29,5 +31,6 @@ mod process;
 mod props;
 mod scaled;
 mod shards;
+mod spec_refresh;
 mod tally;
 mod timeline;
