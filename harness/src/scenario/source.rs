@@ -76,6 +76,17 @@ expect = { passes = true }
         )
         .unwrap();
         assert!(s.runs[0].source.as_ref().unwrap().copied);
+        // spec-refresh wraps sdk-profile's provider: the same chain, refreshed or copied.
+        let spec = CHAIN.replace("sdk-profile", "spec-refresh");
+        let s = Scenario::parse(&spec, Path::new("s.toml")).unwrap();
+        assert_eq!(s.runs[0].strategy.as_str(), "spec-refresh");
+        assert!(!s.runs[0].source.as_ref().unwrap().copied);
+        let s = Scenario::parse(
+            &spec.replace(" }\nexpect", ", copied = true }\nexpect"),
+            Path::new("s.toml"),
+        )
+        .unwrap();
+        assert!(s.runs[0].source.as_ref().unwrap().copied);
     }
 
     #[test]
