@@ -35,8 +35,8 @@
 //! - No error is treated as terminal yet ("some errors are terminal and skip static
 //!   stability" names none).
 //!
-//! Time is the SDK's [`TimeSource`] (the client's clock), so the cache judges expiry on the
-//! same clock the client signs with.
+//! Time is the SDK's [`TimeSource`](aws_smithy_async::time::TimeSource) (the client's
+//! clock), so the cache judges expiry on the same clock the client signs with.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
