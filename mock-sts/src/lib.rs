@@ -44,6 +44,7 @@ pub mod world;
 mod auth;
 mod control;
 mod limits;
+mod ring;
 mod sigv4;
 mod state;
 mod xml;

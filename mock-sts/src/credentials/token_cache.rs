@@ -11,6 +11,7 @@
 use std::cell::RefCell;
 
 use super::SessionClaims;
+use crate::ring::Ring;
 
 /// Tokens a thread keeps: more than the sessions a replay uses at once.
 const CAPACITY: usize = 32;
@@ -23,14 +24,8 @@ struct Entry {
     secret: String,
 }
 
-#[derive(Default)]
-struct Cache {
-    entries: Vec<Entry>,
-    next: usize,
-}
-
 thread_local! {
-    static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+    static CACHE: RefCell<Ring<Entry>> = const { RefCell::new(Ring::new(CAPACITY)) };
 }
 
 /// The claims and secret of `token` for `access_key_id` under `server_key`, when this thread
@@ -43,8 +38,6 @@ pub(super) fn get(
     CACHE.with(|cache| {
         cache
             .borrow()
-            .entries
-            .iter()
             .find(|e| {
                 e.access_key_id == access_key_id && e.token == token && &e.server_key == server_key
             })
@@ -61,25 +54,17 @@ pub(super) fn put(
     secret: &str,
 ) {
     CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        let entry = Entry {
+        cache.borrow_mut().insert(Entry {
             server_key: *server_key,
             token: token.to_owned(),
             access_key_id: access_key_id.to_owned(),
             claims: claims.clone(),
             secret: secret.to_owned(),
-        };
-        if cache.entries.len() < CAPACITY {
-            cache.entries.push(entry);
-        } else {
-            let slot = cache.next;
-            cache.entries[slot] = entry;
-            cache.next = (slot + 1) % CAPACITY;
-        }
+        });
     });
 }
 
 #[cfg(test)]
 pub(super) fn len() -> usize {
-    CACHE.with(|c| c.borrow().entries.len())
+    CACHE.with(|c| c.borrow().len())
 }

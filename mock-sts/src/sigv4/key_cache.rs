@@ -9,6 +9,8 @@
 
 use std::cell::RefCell;
 
+use crate::ring::Ring;
+
 /// How many signing keys a thread keeps: more than the credentials a replay uses at once
 /// (every worker's session, its source keys, IMDS and the container endpoint).
 const CAPACITY: usize = 64;
@@ -22,15 +24,8 @@ struct Entry {
     key: [u8; 32],
 }
 
-#[derive(Default)]
-struct Cache {
-    entries: Vec<Entry>,
-    /// The slot the next new entry overwrites once the cache is full.
-    next: usize,
-}
-
 thread_local! {
-    static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+    static CACHE: RefCell<Ring<Entry>> = const { RefCell::new(Ring::new(CAPACITY)) };
 }
 
 /// The signing key for the scope, from this thread's cache or derived by `derive` (and then
@@ -44,7 +39,7 @@ pub(super) fn get_or_derive(
 ) -> [u8; 32] {
     CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if let Some(e) = cache.entries.iter().find(|e| {
+        if let Some(e) = cache.find(|e| {
             e.date == date && e.service == service && e.region == region && e.secret == secret
         }) {
             return e.key;
@@ -57,13 +52,7 @@ pub(super) fn get_or_derive(
             service: service.to_owned(),
             key,
         };
-        if cache.entries.len() < CAPACITY {
-            cache.entries.push(entry);
-        } else {
-            let slot = cache.next;
-            cache.entries[slot] = entry;
-            cache.next = (slot + 1) % CAPACITY;
-        }
+        cache.insert(entry);
         key
     })
 }
@@ -92,7 +81,7 @@ mod tests {
         for i in 0..CAPACITY * 2 {
             get(&format!("many-{i}"), "20260101");
         }
-        CACHE.with(|c| assert_eq!(c.borrow().entries.len(), CAPACITY));
+        CACHE.with(|c| assert_eq!(c.borrow().len(), CAPACITY));
         // The first entries were overwritten: derived anew.
         let before = derived.get();
         get("s1", "20260101");
