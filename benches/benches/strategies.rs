@@ -62,6 +62,10 @@ name = "sdk-imds"
 strategy = "sdk-imds"
 expect = { passes = true }
 [[run]]
+name = "spec-refresh"
+strategy = "spec-refresh"
+expect = { passes = true }
+[[run]]
 name = "naive-refresh (default 1 h)"
 strategy = "naive-refresh"
 expect = { passes = true }
@@ -95,6 +99,10 @@ expect = { passes = true }
 [[run]]
 name = "sdk-imds"
 strategy = "sdk-imds"
+expect = { passes = true }
+[[run]]
+name = "spec-refresh"
+strategy = "spec-refresh"
 expect = { passes = true }
 [[run]]
 name = "naive-refresh (default 1 h)"
@@ -223,6 +231,7 @@ fn bench(c: &mut Criterion) {
         StrategyKind::ManualEnv,
         StrategyKind::SdkProfile,
         StrategyKind::SdkImds,
+        StrategyKind::SpecRefresh,
         StrategyKind::NaiveRefresh,
     ] {
         let s = runtime.block_on(setup(strategy));

@@ -21,7 +21,8 @@ pub(crate) struct CompareArgs {
     /// s3-latency-8s, clock-behind-10m.
     #[arg(long = "condition", value_name = "NAME")]
     conditions: Vec<String>,
-    /// Only this strategy (repeatable): sdk-profile, naive-refresh, manual-env, boto3, js-v3.
+    /// Only this strategy (repeatable): sdk-profile, spec-refresh, naive-refresh, manual-env,
+    /// boto3, js-v3.
     #[arg(long = "strategy", value_name = "NAME")]
     strategies: Vec<String>,
     /// Write the JSON table to FILE (`-` for standard output; the table then goes to stderr).

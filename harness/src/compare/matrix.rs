@@ -178,7 +178,7 @@ pub const CONDITIONS: [Condition; 6] = [
 /// The columns, in order. A program's column is there when its script is in the clients
 /// folder (the JS client lives in `clients/js/`, with `node_modules` installed by
 /// `scripts/test`).
-pub const STRATEGIES: [Strategy; 5] = [
+pub const STRATEGIES: [Strategy; 6] = [
     Strategy {
         name: "sdk-profile",
         label: "aws-sdk-rust's provider (sdk-imds under imds-down)",
@@ -186,6 +186,15 @@ pub const STRATEGIES: [Strategy; 5] = [
             user_keys: StrategyKind::SdkProfile,
             instance_metadata: Some(StrategyKind::SdkImds),
             no_imds: "",
+        },
+    },
+    Strategy {
+        name: "spec-refresh",
+        label: "the 2026 refresh rules over aws-config's profile provider (reference strategy)",
+        client: Client::InProcess {
+            user_keys: StrategyKind::SpecRefresh,
+            instance_metadata: None,
+            no_imds: "spec-refresh wraps the profile of the IAM user's keys here: it has no instance-metadata variant yet",
         },
     },
     Strategy {
