@@ -9,7 +9,7 @@ use sts_harness::process::ProcessOptions;
 
 use crate::common::{self, catalog_dir, harness};
 
-const IN_PROCESS: [&str; 3] = ["sdk-profile", "naive-refresh", "manual-env"];
+const IN_PROCESS: [&str; 4] = ["sdk-profile", "spec-refresh", "naive-refresh", "manual-env"];
 
 fn strings(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| (*s).to_string()).collect()
@@ -47,7 +47,7 @@ fn the_in_process_table_shows_what_the_catalog_shows() {
     let _cpu = common::exclusive();
     let t = table(&[], &IN_PROCESS, &ProcessOptions::default());
     let text = compare::terminal(&t);
-    assert_eq!(t.cells.len(), 6 * 3, "{text}");
+    assert_eq!(t.cells.len(), 6 * 4, "{text}");
     assert_eq!(t.summary.did_not_run, 0, "{text}");
 
     // Healthy: the SDK's provider renews before the expiry and nothing fails.
@@ -114,6 +114,26 @@ fn the_in_process_table_shows_what_the_catalog_shows() {
         .unwrap();
     assert_eq!(imds.run, "sdk-imds");
     assert_eq!(imds.failures, 0, "{text}");
+
+    // The reference strategy refreshes 15 minutes early (the advisory window of a one-hour
+    // credential): outages and throttling from 50 or 55 minutes on, 8 s in flight and a clock
+    // 10 minutes behind all miss it.
+    for c in [
+        "healthy",
+        "sts-throttled",
+        "sts-down",
+        "s3-latency-8s",
+        "clock-behind-10m",
+    ] {
+        let m = t.cell(c, "spec-refresh").unwrap().measured().unwrap();
+        assert_eq!(m.failures, 0, "{c}: {text}");
+        let lead = m.refresh_lead_min_seconds.unwrap();
+        assert!(lead >= 240.0, "{c}: lead {lead}: {text}");
+    }
+    assert!(
+        matches!(&t.cell("imds-down", "spec-refresh").unwrap().outcome, Outcome::NotApplicable { reason } if reason.contains("instance-metadata")),
+        "{text}"
+    );
 
     // The Markdown has a line per condition and a cell per strategy.
     let md = compare::markdown(&t);
