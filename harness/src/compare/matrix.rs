@@ -301,6 +301,7 @@ impl Strategy {
                         ProfileKind::AssumeRole
                     },
                     timeout: None,
+                    packages: None,
                 }),
             ),
         };
