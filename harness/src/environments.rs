@@ -319,7 +319,7 @@ fn run(command: &mut Command) -> Result<String, String> {
 /// The installer's error in one line: pip's first `ERROR:` line short enough to read (its
 /// "Could not find a version" line lists every release), npm's first `npm error` line that is
 /// neither a code nor the log's location; else the last non-empty line. At most
-/// [`ERROR_LINE_CHARS`] characters.
+/// 200 characters.
 pub fn error_line(output: &str) -> Option<String> {
     let lines: Vec<&str> = output
         .lines()

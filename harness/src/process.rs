@@ -13,6 +13,8 @@
 //!   start delta × rate: shared/measured-clients.md §3);
 //! - gives it a clean environment: `PATH`, `HOME`, `TZ=UTC`, the endpoint, the config files,
 //!   the region and the scenario's parameters (`STS_LAB_*`), nothing else of the caller's;
+//!   a version matrix row's environment ([`crate::environments`], installed in `prepare`)
+//!   comes first on its `PATH` (a venv's `bin`, with `VIRTUAL_ENV`) or as `NODE_PATH`;
 //! - keeps the tail of its stdout and stderr, and kills its whole process group when it
 //!   outlives a wall-clock limit derived from the workload, or when it exits leaving children.
 //!
