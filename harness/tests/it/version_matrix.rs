@@ -268,3 +268,35 @@ fn an_interrupted_install_is_redone_and_a_finished_one_reused() {
     let redone = environments::prepare_in(root.path(), &set, &path).unwrap();
     assert!(redone.install_ms.is_some(), "{redone:?}");
 }
+
+#[test]
+fn a_bad_matrix_is_refused_before_anything_runs_naming_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "strategy = \"sdk-profile\"\nversions = { boto3 = [\"1.44.8\"] }",
+            "scenario.toml:13:12: run.versions: only strategy `process` runs a program",
+        ),
+        (
+            "strategy = \"process\"\ncommand = \"python3 x.py\"\nversions = { boto3 = [1.44] }",
+            "scenario.toml:14:22: run.versions.\"boto3\": version 1 is float `1.44`, not a string",
+        ),
+        (
+            "strategy = \"process\"\ncommand = \"python3 x.py\"\nversions = { \"gem:aws-sdk\" = [\"3.0\"] }",
+            "scenario.toml:14:14: run.versions.\"gem:aws-sdk\": unknown ecosystem `gem`",
+        ),
+    ];
+    for (run, want) in cases {
+        let path = dir.path().join("scenario.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "name = \"matrix\"\n[clock]\nmode = \"scaled\"\nrate = 360\n[workload]\nlength = \"10m\"\nevery = \"10s\"\noperations = [\"GetCallerIdentity\"]\n[[run]]\nname = \"program\"\nexpect = {{ passes = true }}\n{run}\n"
+            ),
+        )
+        .unwrap();
+        let (code, _, stderr) = harness(&[std::ffi::OsStr::new("check"), path.as_os_str()]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(want), "{want}\n{stderr}");
+    }
+}
