@@ -17,6 +17,7 @@
 //! - [`runner`]: virtual (in process, deterministic) and scaled (loopback socket) runs.
 //! - [`process`]: `process` runs: any program under libfaketime on the scaled clock, with the
 //!   endpoint and generated AWS config files wired in.
+//! - [`environments`]: the venvs and npm prefixes of SDK version matrices, installed once.
 //! - [`credential_process`]: the `credential_process` helper (`sts-harness credential-process`)
 //!   and how many times a program ran it.
 //! - [`metrics`]: metrics and verdicts from the events.
@@ -27,6 +28,7 @@
 //! - [`partition`]: a deterministic share of the scenario × run matrix for one CI runner.
 pub mod compare;
 pub mod credential_process;
+pub mod environments;
 pub mod metrics;
 pub mod outcome;
 pub mod partition;

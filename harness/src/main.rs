@@ -196,13 +196,16 @@ fn run(args: &RunArgs) -> Result<bool, BadInput> {
     if let Some(name) = run_name
         && !scenarios
             .iter()
-            .any(|s| s.runs.iter().any(|r| r.name == name))
+            .any(|s| s.runs.iter().any(|r| r.is_named(name)))
     {
         return Err(BadInput(format!(
             "--run: no scenario has a run named `{name}`"
         )));
     }
-    let keep = |_: &Scenario, name: &str| run_name.is_none_or(|wanted| wanted == name);
+    // `--run NAME` also selects every row of the version matrix of the run named NAME.
+    let keep = |s: &Scenario, name: &str| {
+        run_name.is_none_or(|wanted| s.runs.iter().any(|r| r.name == name && r.is_named(wanted)))
+    };
     let scenarios = match partition {
         Some(p) => p.select(&scenarios, keep),
         None => scenarios,

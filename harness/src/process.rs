@@ -13,6 +13,8 @@
 //!   start delta × rate: shared/measured-clients.md §3);
 //! - gives it a clean environment: `PATH`, `HOME`, `TZ=UTC`, the endpoint, the config files,
 //!   the region and the scenario's parameters (`STS_LAB_*`), nothing else of the caller's;
+//!   a version matrix row's environment ([`crate::environments`], installed in `prepare`)
+//!   comes first on its `PATH` (a venv's `bin`, with `VIRTUAL_ENV`) or as `NODE_PATH`;
 //! - keeps the tail of its stdout and stderr, and kills its whole process group when it
 //!   outlives a wall-clock limit derived from the workload, or when it exits leaving children.
 //!
@@ -35,6 +37,7 @@ use serde::Serialize;
 use tokio::io::AsyncReadExt;
 
 use crate::credential_process;
+use crate::environments::{self, Environment, EnvironmentError};
 use crate::scenario::{ClockSpec, ProcessSpec, ProfileKind, RunSpec, Scenario, Workload};
 use crate::token_file::TokenFiles;
 
@@ -136,6 +139,9 @@ pub enum ProcessError {
     /// The projected token files could not be written.
     #[error("{0}")]
     Tokens(String),
+    /// A version matrix row's packages could not be installed.
+    #[error("{0}")]
+    Environment(#[from] EnvironmentError),
     /// Files or the process could not be created.
     #[error("{what}: {source}")]
     Io {
@@ -263,6 +269,9 @@ pub struct ProcessOutcome {
     pub stdout: OutputTail,
     /// Its standard error (tail).
     pub stderr: OutputTail,
+    /// A version matrix row's environment: its folder, what it holds, how long it took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<Environment>,
 }
 
 /// The wall-clock limit for a program: the workload's length (and its overrun: a last upload,
@@ -327,6 +336,8 @@ pub struct Wiring<'a> {
     pub token_files: Vec<(String, OsString)>,
     /// The `credential_process` helper (`sts-harness`), for `profile = "credential-process"`.
     pub helper: Option<PathBuf>,
+    /// The variables naming a version matrix row's environment (`VIRTUAL_ENV`, `NODE_PATH`).
+    pub packages: Vec<(String, OsString)>,
 }
 
 impl Wiring<'_> {
@@ -447,6 +458,7 @@ impl Wiring<'_> {
             env.push(("AWS_ROLE_SESSION_NAME".into(), "pipeline".into()));
         }
         env.extend(self.token_files.iter().cloned());
+        env.extend(self.packages.iter().cloned());
         let operations: Vec<&str> = w.operations.iter().map(|o| o.as_str()).collect();
         env.extend([
             ("STS_LAB_ENDPOINT".into(), self.endpoint.clone().into()),
@@ -505,6 +517,7 @@ pub struct Prepared {
     rate: f64,
     home: PathBuf,
     helper: Option<PathBuf>,
+    environment: Option<Environment>,
     _dir: tempfile::TempDir,
 }
 
@@ -513,8 +526,9 @@ fn io_error(what: &str) -> impl FnOnce(std::io::Error) -> ProcessError {
     move |source| ProcessError::Io { what, source }
 }
 
-/// Everything that can fail before the mock starts: the clock must be scaled, libfaketime's
-/// wrapper and the program must be found, and the run's `HOME` created.
+/// Everything that can fail before the mock starts: the clock must be scaled, a version
+/// matrix row's environment installed (or found installed), libfaketime's wrapper and the
+/// program found (a row's environment first on the `PATH`), and the run's `HOME` created.
 ///
 /// # Errors
 /// [`ProcessError`] saying which.
@@ -530,6 +544,16 @@ pub fn prepare(
         return Err(ProcessError::NoCommand);
     };
     let path = options.program_path();
+    let environment = spec
+        .packages
+        .as_ref()
+        .map(|set| environments::prepare(set, &path))
+        .transpose()?;
+    let path = match environment.as_ref().and_then(Environment::bin) {
+        Some(bin) => std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&path)))
+            .unwrap_or(path),
+        None => path,
+    };
     let faketime = find_on_path("faketime", &path).ok_or(ProcessError::FaketimeMissing)?;
     let program = &spec.command[0];
     let resolved = if program.contains('/') {
@@ -566,6 +590,7 @@ pub fn prepare(
         rate,
         home,
         helper,
+        environment,
         _dir: dir,
     })
 }
@@ -604,6 +629,11 @@ pub async fn run(
             .map(TokenFiles::environment)
             .unwrap_or_default(),
         helper: prepared.helper.clone(),
+        packages: prepared
+            .environment
+            .as_ref()
+            .map(Environment::variables)
+            .unwrap_or_default(),
     };
     std::fs::write(prepared.home.join(".aws/config"), wiring.config_file())
         .map_err(io_error("cannot write the AWS config file"))?;
@@ -622,13 +652,17 @@ pub async fn run(
         (clock, &run.clock_faults),
         limit,
     );
-    match &tokens {
+    let outcome = match &tokens {
         Some(tokens) => tokio::select! {
             outcome = supervised => outcome,
             never = tokens.rotate(aws, clock) => match never {},
         },
         None => supervised.await,
-    }
+    };
+    outcome.map(|outcome| ProcessOutcome {
+        environment: prepared.environment.clone(),
+        ..outcome
+    })
 }
 
 /// Spawns the program under faketime, waits for it within `limit`, and collects its output.
@@ -719,12 +753,13 @@ async fn supervise(
         timeout_ms: u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
         stdout: collect(stdout).await,
         stderr: collect(stderr).await,
+        environment: None,
     })
 }
 
 /// `path` relative to the current directory when it is inside it (as scenario paths are
 /// shown), else as it is.
-fn display_path(path: &Path) -> String {
+pub(crate) fn display_path(path: &Path) -> String {
     std::env::current_dir()
         .ok()
         .and_then(|here| path.strip_prefix(here).ok().map(Path::to_path_buf))
@@ -824,6 +859,7 @@ expect = { passes = true }
             home: PathBuf::from("/tmp/h"),
             token_files: Vec::new(),
             helper: None,
+            packages: Vec::new(),
         }
     }
 

@@ -154,7 +154,7 @@ pub fn run_scenario_keeping(
     let runs: Vec<&RunSpec> = scenario
         .runs
         .iter()
-        .filter(|r| only.is_none_or(|name| r.name == name))
+        .filter(|r| only.is_none_or(|name| r.is_named(name)))
         .collect();
     std::thread::scope(|scope| {
         let handles: Vec<_> = runs

@@ -310,6 +310,7 @@ impl Strategy {
                         ProfileKind::AssumeRole
                     },
                     timeout: None,
+                    packages: None,
                 }),
             ),
         };

@@ -24,7 +24,7 @@ use serde::Serialize;
 use crate::metrics::{self, Check, Metrics, hms};
 use crate::process::ProcessOutcome;
 use crate::runner::RunResult;
-use crate::scenario::Scenario;
+use crate::scenario::{PackageSet, Scenario};
 use explain::explain;
 
 pub use junit::junit;
@@ -104,6 +104,9 @@ pub struct RunReport {
     /// `process` runs: the program, how it ended, and the tail of its output.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub process: Option<ProcessOutcome>,
+    /// A version matrix row: the run it is a row of and its packages' versions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub versions: Option<PackageSet>,
     /// The client's clock faults, as the scenario states them (`-20m offset`), or `exact`.
     pub client_clock: String,
     /// What the SDK logged (warnings and errors, one line each, counted), in-process runs.
@@ -159,12 +162,13 @@ pub fn scenario_report(scenario: &Scenario, results: &[RunResult]) -> ScenarioRe
                 rerun: format!(
                     "sts-harness run {} --run {} --seed {} --clock {}",
                     scenario.path.display(),
-                    result.run.name,
+                    shell_word(&result.run.name),
                     result.seed,
                     result.clock.label()
                 ),
                 wall_ms: result.wall.as_secs_f64() * 1000.0,
                 process: result.process.clone(),
+                versions: result.run.process.as_ref().and_then(|p| p.packages.clone()),
                 sdk_log: sdk_log_lines(result),
                 client_clock: clock_faults_label(&result.run.clock_faults),
                 sdk_log_dropped: result.sdk_log.dropped,
@@ -178,6 +182,16 @@ pub fn scenario_report(scenario: &Scenario, results: &[RunResult]) -> ScenarioRe
         seed,
         clock,
         runs,
+    }
+}
+
+/// `name`, or `'name [boto3 1.35.99]'` when the shell would split it (a version matrix row).
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_.,/:=@+".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 

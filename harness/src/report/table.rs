@@ -131,6 +131,9 @@ pub fn table(report: &Report) -> String {
                     );
                 }
             }
+            if let Some(line) = versions_line(r) {
+                let _ = writeln!(out, "  {}: {line}", r.name);
+            }
             if let Some(process) = &r.process {
                 process_lines(&mut out, r, process);
                 continue;
@@ -158,6 +161,35 @@ pub fn table(report: &Report) -> String {
         report.summary.scenarios, report.summary.runs, report.summary.met, report.summary.departed
     );
     out
+}
+
+/// A version matrix row's environment: `environment target/sts-lab-envs/py-boto3-1.35.99
+/// (botocore 1.35.99; reused)`, or why it could not be installed.
+fn versions_line(r: &RunReport) -> Option<String> {
+    let set = r.versions.as_ref()?;
+    let Some(env) = r.process.as_ref().and_then(|p| p.environment.as_ref()) else {
+        return Some(match &r.startup_error {
+            Some(e) => format!("no environment: {e}"),
+            None => format!("no environment for {}", set.label()),
+        });
+    };
+    // What the named packages brought along that decides refresh behaviour (botocore under
+    // boto3), besides what was named.
+    let brought: Vec<String> = ["botocore"]
+        .into_iter()
+        .filter(|name| set.packages.iter().all(|p| p.name != *name))
+        .filter_map(|name| env.installed.get(name).map(|v| format!("{name} {v}")))
+        .collect();
+    Some(format!(
+        "environment {} ({}{})",
+        crate::process::display_path(&env.dir),
+        if brought.is_empty() {
+            String::new()
+        } else {
+            format!("{}; ", brought.join(", "))
+        },
+        env.how()
+    ))
 }
 
 /// SDK log lines the table shows for a departed run.

@@ -18,7 +18,7 @@ use serde::de::{self, Deserializer};
 use toml::Spanned;
 
 use super::*;
-use super::{projected, transfer};
+use super::{projected, transfer, versions};
 
 /// Parses scenario text; `path` names it in errors and anchors relative world files.
 pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
@@ -256,7 +256,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
                     .map_err(|m| invalid(Some(s.span()), m))
             })
             .transpose()?;
-        runs.push(RunSpec {
+        let run = RunSpec {
             name,
             strategy,
             role_arn: r.role.clone().unwrap_or_else(|| DEFAULT_ROLE.to_string()),
@@ -266,7 +266,21 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
             clock_faults,
             expect,
             line: line_col(text, r.strategy.span().start).0,
-        });
+        };
+        // A version matrix's rows are runs of their own, named for their versions.
+        for row in versions::expand(run, r.versions.as_ref())
+            .map_err(|(span, m)| invalid(Some(span), m))?
+        {
+            if row.process.as_ref().is_some_and(|p| p.packages.is_some())
+                && !names.insert(row.name.clone())
+            {
+                return Err(invalid(
+                    Some(r.strategy.span()),
+                    format!("run.name: two runs are named `{}`; rename one", row.name),
+                ));
+            }
+            runs.push(row);
+        }
     }
 
     let spans: Vec<Range<usize>> = file.run.iter().map(|r| r.strategy.span()).collect();
@@ -429,6 +443,7 @@ fn check_process_options(
             ("cwd", r.cwd.as_ref().map(Spanned::span)),
             ("profile", r.profile.as_ref().map(Spanned::span)),
             ("timeout", r.timeout.as_ref().map(Spanned::span)),
+            ("versions", r.versions.as_ref().map(Spanned::span)),
         ];
         if let Some((key, Some(span))) = given.into_iter().find(|(_, s)| s.is_some()) {
             return Err((
@@ -570,6 +585,7 @@ fn check_process_options(
         cwd,
         profile,
         timeout,
+        packages: None,
     }))
 }
 
@@ -642,6 +658,7 @@ struct RunEntry {
     cwd: Option<Spanned<String>>,
     profile: Option<Spanned<String>>,
     timeout: Option<Spanned<Dur>>,
+    versions: Option<Spanned<versions::VersionsEntry>>,
     clock_offset: Option<Spanned<SignedDur>>,
     clock_drift: Option<Spanned<f64>>,
     clock_jumps: Option<Spanned<Vec<JumpEntry>>>,

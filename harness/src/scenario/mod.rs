@@ -19,6 +19,9 @@ mod file;
 mod projected;
 mod source;
 mod transfer;
+mod versions;
+
+pub use versions::{Ecosystem, PackageSet, Pin};
 
 /// The default role the built-in strategies assume: the default world's 12-hour role.
 pub const DEFAULT_ROLE: &str = "arn:aws:iam::123456789012:role/cross-account-s3";
@@ -408,6 +411,8 @@ pub struct ProcessSpec {
     pub profile: ProfileKind,
     /// Wall-clock limit, overriding the one derived from the workload.
     pub timeout: Option<Duration>,
+    /// The packages its environment holds, for a row of a version matrix (`versions`).
+    pub packages: Option<PackageSet>,
 }
 
 /// The workload every run of a scenario performs.
@@ -564,6 +569,17 @@ pub struct Revocation {
 }
 
 impl RunSpec {
+    /// Whether `--run NAME` selects this run: its name, or the name of the run whose version
+    /// matrix it is a row of.
+    pub fn is_named(&self, name: &str) -> bool {
+        self.name == name
+            || self
+                .process
+                .as_ref()
+                .and_then(|p| p.packages.as_ref())
+                .is_some_and(|set| set.run == name)
+    }
+
     /// Whether the run's client reads a web identity token file (EKS IRSA).
     pub fn reads_web_identity(&self) -> bool {
         self.strategy.uses_web_identity()

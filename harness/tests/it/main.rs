@@ -15,6 +15,9 @@
 //! - `shards`: `--partition k/n` shards run every run of a catalog exactly once;
 //! - `spec_refresh`: the `spec-refresh` strategy's invalidation and outage back-off on the
 //!   real SDK, next to aws-sdk-rust's own cache;
+//! - `version_matrix`: `versions = { … }`: scenario 46 over two boto3 releases in venvs
+//!   installed once under the target directory, an uninstallable version departing alone, an
+//!   npm row on `NODE_PATH`, an interrupted install redone;
 //! - `props`: properties over generated scenarios: `manual-env` fails first on the first
 //!   request at or after expiry, `sdk-profile` never fails, same seed ⇒ same events.
 #![allow(clippy::unwrap_used, missing_docs)]
@@ -34,3 +37,4 @@ mod shards;
 mod spec_refresh;
 mod tally;
 mod timeline;
+mod version_matrix;
