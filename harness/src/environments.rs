@@ -8,10 +8,12 @@
 //! between runs reuses them.
 //!
 //! An environment counts as installed only when its marker file (`.sts-lab-ready`) is there
-//! and names the same requirements: the marker is written last, after a successful install,
-//! so an install that was interrupted, or that failed, is redone from scratch. A lock file
-//! beside each folder (`py-boto3-1.35.99.lock`, `flock`) lets runs in parallel, and other
-//! harness processes, install the same set once.
+//! and names the same requirements and, for a venv, the same interpreter (`python3 --version`
+//! when it was made; another one is reinstalled): the marker is written last, after a
+//! successful install, so an install that was interrupted, or that failed, is redone from
+//! scratch. A lock file beside each folder (`py-boto3-1.35.99.lock`, `flock`) lets runs in
+//! parallel, and other harness processes, install the same set once; a failed install
+//! removes its own.
 //!
 //! What the program gets: the environment's `bin` first on its `PATH` and `VIRTUAL_ENV`
 //! (Python: `python3` is the venv's), or `NODE_PATH` naming the prefix's `node_modules` (Node:
@@ -77,7 +79,8 @@ pub struct Environment {
     pub dir: PathBuf,
     /// Which installer made it.
     pub ecosystem: Ecosystem,
-    /// What it holds: every distribution and its version (pip), or the named packages' (npm).
+    /// What it holds: every distribution and its version (pip), or the named packages' and
+    /// [`NODE_BROUGHT`]'s (npm).
     pub installed: BTreeMap<String, String>,
     /// Wall time of this run's install, milliseconds; `None` when it reused an earlier one.
     pub install_ms: Option<u64>,
@@ -89,14 +92,20 @@ impl Environment {
         (self.ecosystem == Ecosystem::Python).then(|| self.dir.join("bin"))
     }
 
-    /// The variables that point the program at it: `VIRTUAL_ENV`, or `NODE_PATH`.
+    /// The variables that point the program at it: `VIRTUAL_ENV`, or `NODE_PATH` and
+    /// `STS_LAB_NODE_MODULES` (both the prefix's `node_modules`: CommonJS `require` falls back
+    /// to the first; ES modules ignore it, so the JS example clients load the row's SDK from
+    /// the second, which nothing outside the harness sets by accident).
     pub fn variables(&self) -> Vec<(String, OsString)> {
         match self.ecosystem {
             Ecosystem::Python => vec![("VIRTUAL_ENV".into(), self.dir.clone().into_os_string())],
-            Ecosystem::Node => vec![(
-                "NODE_PATH".into(),
-                self.dir.join("node_modules").into_os_string(),
-            )],
+            Ecosystem::Node => {
+                let modules = self.dir.join("node_modules").into_os_string();
+                vec![
+                    ("NODE_PATH".into(), modules.clone()),
+                    ("STS_LAB_NODE_MODULES".into(), modules),
+                ]
+            }
         }
     }
 
@@ -159,12 +168,12 @@ pub fn prepare_in(
         source,
     };
     std::fs::create_dir_all(root).map_err(io)?;
+    let interpreter = interpreter(set, path)?;
     // Held until this returns: one install per set at a time, across threads and processes.
-    let lock =
-        std::fs::File::create(root.join(format!("{}.lock", set.folder_name()))).map_err(io)?;
-    lock.lock().map_err(io)?;
+    let lock_path = root.join(format!("{}.lock", set.folder_name()));
+    let lock = lock(&lock_path).map_err(io)?;
     let requirements = set.requirements().join(" ");
-    if let Some(installed) = read_marker(&dir, &requirements) {
+    if let Some(installed) = read_marker(&dir, &requirements, interpreter.as_deref()) {
         return Ok(Environment {
             dir,
             ecosystem: set.ecosystem,
@@ -172,7 +181,8 @@ pub fn prepare_in(
             install_ms: None,
         });
     }
-    // Whatever is there is an interrupted or failed install, or another set's.
+    // Whatever is there is an interrupted or failed install, another set's, or one made with
+    // another interpreter.
     if dir.exists() {
         std::fs::remove_dir_all(&dir).map_err(io)?;
     }
@@ -180,13 +190,19 @@ pub fn prepare_in(
     let installed = match install(set, &dir, path) {
         Ok(installed) => installed,
         Err(e) => {
-            // Nothing half-made is left to be mistaken for an environment.
+            // Nothing half-made is left to be mistaken for an environment, nor its lock file
+            // (removed while held: whoever waits on it takes a new one, see `lock`).
             let _ = std::fs::remove_dir_all(&dir);
+            let _ = std::fs::remove_file(&lock_path);
+            drop(lock);
             return Err(e);
         }
     };
     let elapsed = stopwatch.elapsed();
     let mut marker = format!("{requirements}\n");
+    if let Some(interpreter) = &interpreter {
+        marker.push_str(&format!("{INTERPRETER}{interpreter}\n"));
+    }
     for (name, version) in &installed {
         marker.push_str(&format!("{name}=={version}\n"));
     }
@@ -202,12 +218,34 @@ pub fn prepare_in(
     })
 }
 
-/// What a finished install recorded, when its marker names the same requirements.
-fn read_marker(dir: &Path, requirements: &str) -> Option<BTreeMap<String, String>> {
+/// The marker's line naming the interpreter a venv was made with: `interpreter Python 3.12.3`.
+const INTERPRETER: &str = "interpreter ";
+
+/// What a finished install recorded, when its marker names the same requirements and, for a
+/// venv, the same interpreter (`interpreter`: what `python3 --version` says now).
+fn read_marker(
+    dir: &Path,
+    requirements: &str,
+    interpreter: Option<&str>,
+) -> Option<BTreeMap<String, String>> {
     let text = std::fs::read_to_string(dir.join(MARKER)).ok()?;
     let mut lines = text.lines();
     if lines.next()? != requirements {
         return None;
+    }
+    if let Some(now) = interpreter {
+        // A venv links to the Python that made it: another one (an upgrade, another pyenv
+        // version) would run packages built for the first, or none at all.
+        let made_with = text.lines().find_map(|l| l.strip_prefix(INTERPRETER));
+        if made_with != Some(now) {
+            tracing::info!(
+                environment = %dir.display(),
+                made_with = made_with.unwrap_or("an unrecorded interpreter"),
+                now,
+                "reinstalling: made with another python3"
+            );
+            return None;
+        }
     }
     Some(
         lines
@@ -215,6 +253,60 @@ fn read_marker(dir: &Path, requirements: &str) -> Option<BTreeMap<String, String
             .map(|(n, v)| (n.to_string(), v.to_string()))
             .collect(),
     )
+}
+
+/// The interpreter a venv of `set` is made with now, as `python3 --version` on `path` names
+/// it (`Python 3.12.3`); `None` for npm, whose prefix holds no interpreter of its own.
+fn interpreter(set: &PackageSet, path: &OsStr) -> Result<Option<String>, EnvironmentError> {
+    if set.ecosystem != Ecosystem::Python {
+        return Ok(None);
+    }
+    let label = set.label();
+    let python = find_on_path("python3", path).ok_or_else(|| EnvironmentError::NoInstaller {
+        label: label.clone(),
+        program: "python3",
+        path: path.to_string_lossy().into_owned(),
+    })?;
+    let failed = |message: String| EnvironmentError::Install {
+        label: label.clone(),
+        installer: set.ecosystem.installer(),
+        message,
+    };
+    let out = Command::new(&python)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| failed(format!("cannot start {}: {e}", python.display())))?;
+    // Pythons before 3.4 print it on stderr.
+    let version = [&out.stdout, &out.stderr]
+        .into_iter()
+        .map(|o| String::from_utf8_lossy(o).trim().to_string())
+        .find(|v| !v.is_empty())
+        .filter(|_| out.status.success())
+        .ok_or_else(|| failed(format!("`{} --version` said nothing", python.display())))?;
+    Ok(Some(version))
+}
+
+/// Takes the lock file at `path` (made if missing), blocking until it is free. A failed
+/// install removes its lock file while holding it, so a lock taken on a file no longer at
+/// `path` guards nothing: take the one there now.
+fn lock(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::MetadataExt;
+    loop {
+        let file = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)?;
+        file.lock()?;
+        let held = file.metadata()?;
+        match std::fs::metadata(path) {
+            Ok(now) if now.dev() == held.dev() && now.ino() == held.ino() => return Ok(file),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Installs `set` into `dir` (which does not exist); returns what it holds.
@@ -276,22 +368,40 @@ fn install(
             .map_err(failed)?;
             let mut installed = BTreeMap::new();
             for p in &set.packages {
-                let manifest = dir.join("node_modules").join(&p.name).join("package.json");
-                let version = std::fs::read_to_string(&manifest)
-                    .ok()
-                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                    .and_then(|v| v.get("version")?.as_str().map(str::to_string))
-                    .ok_or_else(|| {
-                        failed(format!(
-                            "{} is missing after the install",
-                            manifest.display()
-                        ))
-                    })?;
+                let version = node_version(dir, &p.name).ok_or_else(|| {
+                    failed(format!(
+                        "{} is missing after the install",
+                        dir.join("node_modules").join(&p.name).display()
+                    ))
+                })?;
                 installed.insert(p.name.clone(), version);
+            }
+            for name in NODE_BROUGHT {
+                if let Some(version) = node_version(dir, name) {
+                    installed.entry(name.to_string()).or_insert(version);
+                }
             }
             Ok(installed)
         }
     }
+}
+
+/// What an npm row records besides the packages it names, when the install brought them to
+/// the top of its `node_modules`: the JS v3 packages that decide when and how credentials are
+/// refreshed (the default chain and the cores it resolves; ranges in a release's dependencies
+/// make these differ by the day of the install).
+pub const NODE_BROUGHT: [&str; 3] = [
+    "@aws-sdk/credential-provider-node",
+    "@aws-sdk/core",
+    "@smithy/core",
+];
+
+/// The version in `node_modules/NAME/package.json` under `dir`.
+fn node_version(dir: &Path, name: &str) -> Option<String> {
+    let manifest = dir.join("node_modules").join(name).join("package.json");
+    let text = std::fs::read_to_string(manifest).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    value.get("version")?.as_str().map(str::to_string)
 }
 
 /// Runs an installer step to its end; its standard output, or its one-line error.
@@ -385,15 +495,91 @@ mod tests {
     #[test]
     fn a_marker_counts_only_for_the_same_requirements() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(read_marker(dir.path(), "boto3==1.44.8").is_none());
+        let python = Some("Python 3.12.3");
+        assert!(read_marker(dir.path(), "boto3==1.44.8", python).is_none());
+        std::fs::write(
+            dir.path().join(MARKER),
+            "boto3==1.44.8\ninterpreter Python 3.12.3\nboto3==1.44.8\nbotocore==1.44.8\n",
+        )
+        .unwrap();
+        let installed = read_marker(dir.path(), "boto3==1.44.8", python).unwrap();
+        assert_eq!(installed["botocore"], "1.44.8");
+        assert_eq!(installed.len(), 2, "{installed:?}");
+        assert!(read_marker(dir.path(), "boto3==1.35.99", python).is_none());
+        // A venv made with another Python, or with one the marker does not name, is not reused.
+        assert!(read_marker(dir.path(), "boto3==1.44.8", Some("Python 3.11.2")).is_none());
         std::fs::write(
             dir.path().join(MARKER),
             "boto3==1.44.8\nboto3==1.44.8\nbotocore==1.44.8\n",
         )
         .unwrap();
-        let installed = read_marker(dir.path(), "boto3==1.44.8").unwrap();
-        assert_eq!(installed["botocore"], "1.44.8");
-        assert!(read_marker(dir.path(), "boto3==1.35.99").is_none());
+        assert!(read_marker(dir.path(), "boto3==1.44.8", python).is_none());
+        // An npm prefix has no interpreter to compare.
+        assert!(read_marker(dir.path(), "boto3==1.44.8", None).is_some());
+    }
+
+    /// A stand-in `python3` in `bin`: says the version in `bin/version`; `-m venv DIR` copies
+    /// itself to `DIR/bin/python`; `-m pip install` fails while `bin/fail` exists; `-m pip
+    /// list` lists boto3.
+    fn fake_python(bin: &Path) {
+        use std::os::unix::fs::PermissionsExt;
+        let script = format!(
+            r#"#!/bin/sh
+case "$1 $2 $3" in
+  "--version"*) cat "{bin}/version" ;;
+  "-m venv "*) mkdir -p "$3/bin" && cp "$0" "$3/bin/python" ;;
+  "-m pip install") if [ -e "{bin}/fail" ]; then echo "ERROR: boom" >&2; exit 1; fi ;;
+  "-m pip list") echo "boto3==1.44.8" ;;
+esac
+"#,
+            bin = bin.display()
+        );
+        let file = bin.join("python3");
+        std::fs::write(&file, script).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn a_venv_made_with_another_python_is_rebuilt_and_a_failed_install_leaves_no_lock() {
+        let root = tempfile::tempdir().unwrap();
+        let bin = tempfile::tempdir().unwrap();
+        fake_python(bin.path());
+        let path = bin.path().as_os_str();
+        let set = PackageSet {
+            run: "py".into(),
+            ecosystem: Ecosystem::Python,
+            packages: vec![Pin {
+                name: "boto3".into(),
+                version: "1.44.8".into(),
+            }],
+        };
+        let marker = root.path().join(set.folder_name()).join(MARKER);
+        std::fs::write(bin.path().join("version"), "Python 3.11.2\n").unwrap();
+        let first = prepare_in(root.path(), &set, path).unwrap();
+        assert!(first.install_ms.is_some(), "{first:?}");
+        assert_eq!(first.installed["boto3"], "1.44.8");
+        let text = std::fs::read_to_string(&marker).unwrap();
+        assert!(text.contains("\ninterpreter Python 3.11.2\n"), "{text}");
+        let again = prepare_in(root.path(), &set, path).unwrap();
+        assert_eq!(again.install_ms, None, "{again:?}");
+        // python3 is now another Python: the venv is made again, with it.
+        std::fs::write(bin.path().join("version"), "Python 3.12.3\n").unwrap();
+        let rebuilt = prepare_in(root.path(), &set, path).unwrap();
+        assert!(rebuilt.install_ms.is_some(), "{rebuilt:?}");
+        let text = std::fs::read_to_string(&marker).unwrap();
+        assert!(text.contains("\ninterpreter Python 3.12.3\n"), "{text}");
+        assert!(root.path().join("py-boto3-1.44.8.lock").exists());
+        // A failed install leaves neither the folder nor its lock file.
+        std::fs::write(bin.path().join("version"), "Python 3.13.0\n").unwrap();
+        std::fs::write(bin.path().join("fail"), "").unwrap();
+        let e = prepare_in(root.path(), &set, path).unwrap_err();
+        assert_eq!(e.to_string(), "cannot install boto3 1.44.8 with pip: boom");
+        assert!(!root.path().join(set.folder_name()).exists());
+        assert!(!root.path().join("py-boto3-1.44.8.lock").exists());
+        // And the next attempt takes a new lock and installs.
+        std::fs::remove_file(bin.path().join("fail")).unwrap();
+        let after = prepare_in(root.path(), &set, path).unwrap();
+        assert!(after.install_ms.is_some(), "{after:?}");
     }
 
     #[test]
@@ -434,12 +620,13 @@ mod tests {
             install_ms: None,
         };
         assert_eq!(node.bin(), None);
+        let modules = OsString::from("/t/node-x-1/node_modules");
         assert_eq!(
             node.variables(),
-            vec![(
-                "NODE_PATH".to_string(),
-                OsString::from("/t/node-x-1/node_modules")
-            )]
+            vec![
+                ("NODE_PATH".to_string(), modules.clone()),
+                ("STS_LAB_NODE_MODULES".to_string(), modules)
+            ]
         );
         assert_eq!(node.how(), "reused");
     }

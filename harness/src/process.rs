@@ -14,7 +14,8 @@
 //! - gives it a clean environment: `PATH`, `HOME`, `TZ=UTC`, the endpoint, the config files,
 //!   the region and the scenario's parameters (`STS_LAB_*`), nothing else of the caller's;
 //!   a version matrix row's environment ([`crate::environments`], installed in `prepare`)
-//!   comes first on its `PATH` (a venv's `bin`, with `VIRTUAL_ENV`) or as `NODE_PATH`;
+//!   comes first on its `PATH` (a venv's `bin`, with `VIRTUAL_ENV`) or as `NODE_PATH` (and
+//!   `STS_LAB_NODE_MODULES`, for ES modules);
 //! - keeps the tail of its stdout and stderr, and kills its whole process group when it
 //!   outlives a wall-clock limit derived from the workload, or when it exits leaving children.
 //!
@@ -336,7 +337,8 @@ pub struct Wiring<'a> {
     pub token_files: Vec<(String, OsString)>,
     /// The `credential_process` helper (`sts-harness`), for `profile = "credential-process"`.
     pub helper: Option<PathBuf>,
-    /// The variables naming a version matrix row's environment (`VIRTUAL_ENV`, `NODE_PATH`).
+    /// The variables naming a version matrix row's environment (`VIRTUAL_ENV`, or `NODE_PATH`
+    /// and `STS_LAB_NODE_MODULES`).
     pub packages: Vec<(String, OsString)>,
 }
 

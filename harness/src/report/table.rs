@@ -174,9 +174,9 @@ fn versions_line(r: &RunReport) -> Option<String> {
         });
     };
     // What the named packages brought along that decides refresh behaviour (botocore under
-    // boto3), besides what was named.
-    let brought: Vec<String> = ["botocore"]
-        .into_iter()
+    // boto3, the default chain and cores under a JS v3 client), besides what was named.
+    let brought: Vec<String> = std::iter::once("botocore")
+        .chain(crate::environments::NODE_BROUGHT)
         .filter(|name| set.packages.iter().all(|p| p.name != *name))
         .filter_map(|name| env.installed.get(name).map(|v| format!("{name} {v}")))
         .collect();

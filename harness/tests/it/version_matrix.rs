@@ -1,5 +1,6 @@
 //! SDK version matrices (`versions = { … }` on a `process` run): scenario 46 over two boto3
-//! releases, each in a venv the harness installs once under the target directory; a version
+//! releases, each in a venv the harness installs once under the target directory; scenario 47
+//! over two JS v3 releases, each row's ES-module client loading its row's SDK; a version
 //! that cannot be installed departs alone; an npm row finds its packages through `NODE_PATH`;
 //! an interrupted install is redone.
 //!
@@ -144,6 +145,122 @@ fn scenario_46_runs_two_botocore_releases_side_by_side() {
     assert_eq!(
         runs[1]["process"]["environment"]["installed"]["botocore"],
         "1.44.8"
+    );
+}
+
+#[test]
+fn scenario_47_runs_two_js_v3_releases_each_loading_its_own() {
+    let Some(options) = faketime_options() else {
+        return;
+    };
+    if !npm_ready() {
+        return;
+    }
+    let _guard = exclusive();
+    let path = catalog_dir().join("47-js-v3-version-matrix.toml");
+    let (report, table, _) = run_file(&path, None, &options);
+    eprintln!("{table}");
+    assert_eq!(report.runs.len(), 2, "{table}");
+    for (name, version) in [
+        (
+            "js-default-chain-2025 [@aws-sdk/client-s3 3.723.0]",
+            "3.723.0",
+        ),
+        ("js-default-chain [@aws-sdk/client-s3 3.1175.0]", "3.1175.0"),
+    ] {
+        let run = row(&report, name);
+        assert!(run.met(), "{}", departures(&report));
+        let set = run.versions.as_ref().unwrap();
+        assert_eq!(set.ecosystem, Ecosystem::Node);
+        assert_eq!(set.packages[0].name, "@aws-sdk/client-s3");
+        assert_eq!(set.packages[0].version, version);
+        let process = run.process.as_ref().unwrap();
+        let env = process.environment.as_ref().unwrap();
+        assert_eq!(env.installed["@aws-sdk/client-s3"], version, "{env:?}");
+        eprintln!("{name}: {} ({})", env.dir.display(), env.how());
+        // The ES-module client loaded the row's release, not its own pinned one: it says which
+        // client-s3 and which credential chain it loaded, and from where.
+        let chain = &env.installed["@aws-sdk/credential-provider-node"];
+        let loaded = format!(
+            "sts-lab sdk: @aws-sdk/client-s3 {version}, @aws-sdk/credential-provider-node {chain}"
+        );
+        let stderr = &process.stderr.text;
+        assert!(stderr.contains(&loaded), "{loaded}\n{stderr}");
+        let from = format!(" from {}\n", env.dir.join("node_modules").display());
+        assert!(stderr.contains(&from), "{from}\n{stderr}");
+        assert!(
+            table.contains(&format!("  {name}: environment ")) && table.contains(chain),
+            "{table}"
+        );
+    }
+    // The release from January 2025 hands its failed refresh to the call; the pinned one
+    // refreshes in the background and keeps signing with the keys it has.
+    let old = row(
+        &report,
+        "js-default-chain-2025 [@aws-sdk/client-s3 3.723.0]",
+    );
+    let failure = old.metrics.first_failure.as_ref().unwrap();
+    assert_eq!(
+        (failure.action.as_str(), failure.code.as_str()),
+        ("AssumeRole", "ServiceUnavailable"),
+        "{table}"
+    );
+    assert_eq!(old.metrics.refreshes, 0, "{table}");
+    let pinned = row(&report, "js-default-chain [@aws-sdk/client-s3 3.1175.0]");
+    assert!(pinned.metrics.first_failure.is_none(), "{table}");
+    assert!(pinned.metrics.refreshes >= 1, "{table}");
+}
+
+#[test]
+fn a_js_row_without_the_sts_client_fails_naming_the_package_not_loading_the_pinned_one() {
+    let Some(options) = faketime_options() else {
+        return;
+    };
+    if !npm_ready() {
+        return;
+    }
+    let _guard = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    // client-s3 3.1175.0 does not bring @aws-sdk/client-sts; the pinned node_modules beside
+    // the client has it, and must not be where it comes from.
+    let client = catalog_dir().join("clients/js/default-chain.mjs");
+    let scenario = dir.path().join("scenario.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"name = "matrix"
+[clock]
+mode = "scaled"
+rate = 360
+[workload]
+length = "10m"
+every = "10s"
+operations = ["GetCallerIdentity"]
+[[run]]
+name = "js"
+strategy = "process"
+command = ["node", "{}"]
+profile = "assume-role"
+versions = {{ "@aws-sdk/client-s3" = ["3.1175.0"] }}
+expect = {{ passes = true }}
+"#,
+            client.display()
+        ),
+    )
+    .unwrap();
+    let (report, table, _) = run_file(&scenario, None, &options);
+    let run = row(&report, "js [@aws-sdk/client-s3 3.1175.0]");
+    assert!(!run.met(), "{table}");
+    let process = run.process.as_ref().unwrap();
+    assert!(
+        matches!(process.exit, process::Exit::Code { code: 1 }),
+        "{table}"
+    );
+    let stderr = &process.stderr.text;
+    assert!(
+        stderr.contains("sts-lab sdk: @aws-sdk/client-s3 3.1175.0,")
+            && stderr.contains("@aws-sdk/client-sts is not in this row's environment"),
+        "{stderr}"
     );
 }
 

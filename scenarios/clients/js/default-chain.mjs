@@ -16,8 +16,12 @@
 //
 // Exits 0 when the job completes, 1 on the first failed call.
 
-import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
+//
+// In a version matrix row the chain is the row's (./sdk.mjs): the defaultProvider() of the
+// @aws-sdk/credential-provider-node its @aws-sdk/client-s3 depends on, which the pinned
+// fromNodeProviderChain() wraps.
 
 import * as lab from "./lab.mjs";
+import * as sdk from "./sdk.mjs";
 
-process.exitCode = await lab.main(() => lab.runPipeline(lab.clients(fromNodeProviderChain())));
+process.exitCode = await lab.main(() => lab.runPipeline(lab.clients(sdk.defaultChain())));

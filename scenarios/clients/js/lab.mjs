@@ -11,7 +11,11 @@
 // Time is read with Date.now() and waited with setTimeout(): under the harness, libfaketime
 // accelerates both (shared/measured-clients.md §3), so a 4-hour job takes 40 s at x360.
 
-import {
+// The SDK: the pinned node_modules, or a version matrix row's (./sdk.mjs), loaded before the
+// job's start time is taken.
+import * as sdk from "./sdk.mjs";
+
+const {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
@@ -22,8 +26,7 @@ import {
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
-} from "@aws-sdk/client-s3";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+} = sdk.S3;
 
 // The job's length counts from its start-up, before the client assumes a role or makes a call,
 // as lab.py's does. Module evaluation comes before the importing script's body.
@@ -70,7 +73,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 export function clients(credentials) {
   return {
     s3: new S3Client({ credentials, forcePathStyle: true }),
-    sts: new STSClient({ credentials }),
+    // Absent only in a matrix row whose environment has no @aws-sdk/client-sts.
+    sts: sdk.STS_LOADED ? new (sdk.sts().STSClient)({ credentials }) : undefined,
   };
 }
 
@@ -126,7 +130,11 @@ export async function runPipeline({ s3, sts }) {
           );
           break;
         case "GetCallerIdentity":
-          await call("GetCallerIdentity", () => sts.send(new GetCallerIdentityCommand({})));
+          {
+            // Throws, naming the package, in a matrix row without @aws-sdk/client-sts.
+            const { GetCallerIdentityCommand } = sdk.sts();
+            await call("GetCallerIdentity", () => sts.send(new GetCallerIdentityCommand({})));
+          }
           break;
         case "MultipartUpload":
           await multipartUpload(s3, call);

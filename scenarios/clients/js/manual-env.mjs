@@ -10,11 +10,12 @@
 //
 // Exits 0 when the job completes, 1 on the first failed call.
 
-import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-
 import * as lab from "./lab.mjs";
+import * as sdk from "./sdk.mjs";
 
 process.exitCode = await lab.main(async () => {
+  // The pinned @aws-sdk/client-sts, or a version matrix row's (./sdk.mjs).
+  const { AssumeRoleCommand, STSClient } = sdk.sts();
   const request = { RoleArn: lab.ROLE_ARN, RoleSessionName: "pipeline" };
   if (lab.DURATION_SECONDS) request.DurationSeconds = Number(lab.DURATION_SECONDS);
   const sts = new STSClient({});
