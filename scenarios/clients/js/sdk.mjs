@@ -13,7 +13,8 @@
 // that this client-s3 depends on (what `new S3Client({})` uses; the pinned clients'
 // fromNodeProviderChain is a thin wrapper over the same function), with the @aws-sdk/core and
 // @smithy/core it resolves. @aws-sdk/client-sts comes from the row when the row has it (older
-// client-s3 releases depend on it; name it in `versions` otherwise).
+// client-s3 releases depend on it; name it in the run's `versions` otherwise): a row without
+// it fails the first STS call naming it.
 //
 // In a row, one line on stderr names every SDK package loaded, its version and folder, so the
 // row's output proves which release ran:
