@@ -180,7 +180,15 @@ fn scenario_47_runs_two_js_v3_releases_each_loading_its_own() {
         eprintln!("{name}: {} ({})", env.dir.display(), env.how());
         // The ES-module client loaded the row's release, not its own pinned one: it says which
         // client-s3 and which credential chain it loaded, and from where.
-        let chain = &env.installed["@aws-sdk/credential-provider-node"];
+        let chain = env
+            .installed
+            .get("@aws-sdk/credential-provider-node")
+            .unwrap_or_else(|| {
+                panic!(
+                    "{} does not record its default chain (installed by an older harness?): {env:?}",
+                    env.dir.display()
+                )
+            });
         let loaded = format!(
             "sts-lab sdk: @aws-sdk/client-s3 {version}, @aws-sdk/credential-provider-node {chain}"
         );
