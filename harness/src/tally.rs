@@ -327,10 +327,12 @@ impl Tally {
         };
         let fidelity = match result.clock {
             ClockSpec::Virtual => None,
-            ClockSpec::Scaled { .. } if result.run.strategy == StrategyKind::Process => {
+            ClockSpec::Scaled { .. } | ClockSpec::Compressed { .. }
+                if result.run.strategy == StrategyKind::Process =>
+            {
                 Some(crate::metrics::process_fidelity(result))
             }
-            ClockSpec::Scaled { .. } => {
+            ClockSpec::Scaled { .. } | ClockSpec::Compressed { .. } => {
                 let buffer = strategy::refresh_buffer(result.run.strategy).as_secs_f64();
                 Some(Fidelity {
                     max_call_span_seconds: self.max_call_span,

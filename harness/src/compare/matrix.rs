@@ -301,6 +301,8 @@ impl Strategy {
                         ProfileKind::AssumeRole
                     },
                     timeout: None,
+                    client: None,
+                    refresh_window: None,
                 }),
             ),
         };

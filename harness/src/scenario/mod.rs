@@ -15,6 +15,8 @@ use mock_sts::events::Action;
 use mock_sts::faults::FaultRule;
 use mock_sts::{s3, sts};
 
+mod client;
+mod compressed;
 mod file;
 mod projected;
 mod source;
@@ -22,6 +24,9 @@ mod transfer;
 
 /// The default role the built-in strategies assume: the default world's 12-hour role.
 pub const DEFAULT_ROLE: &str = "arn:aws:iam::123456789012:role/cross-account-s3";
+
+pub use client::ClientSdk;
+pub use compressed::{LifetimeProblem, MAX_FACTOR, check_compression, run_lifetime};
 
 /// Why a scenario file was rejected.
 #[derive(Debug, thiserror::Error)]
@@ -61,31 +66,51 @@ pub enum ClockSpec {
         /// Simulated seconds per real second.
         rate: f64,
     },
+    /// Lifetime compression (`compressed:K`): the mock and the client on real (wall) time, every
+    /// lifetime the mock grants divided by `factor` and every duration of the scenario too, so
+    /// a one-hour session lasts 1 h / K and the story keeps its shape. Reports multiply what
+    /// they measured by K back into the scenario's time (see [`crate::compressed`]).
+    Compressed {
+        /// K, 1..=[`MAX_FACTOR`].
+        factor: u32,
+    },
 }
 
 impl ClockSpec {
-    /// Parses `virtual` or `scaled:RATE` (the CLI's `--clock`).
+    /// Parses `virtual`, `scaled:RATE` or `compressed:K` (the CLI's `--clock`).
     ///
     /// # Errors
-    /// A message when the text is neither.
+    /// A message when the text is none of them, or K is not a whole number 1..=60.
     pub fn parse(text: &str) -> Result<ClockSpec, String> {
         if text == "virtual" {
             return Ok(ClockSpec::Virtual);
         }
+        if let Some(factor) = text.strip_prefix("compressed:") {
+            return compressed::parse_factor(factor).map(|factor| ClockSpec::Compressed { factor });
+        }
         let rate = text
             .strip_prefix("scaled:")
-            .ok_or_else(|| format!("`{text}` is not `virtual` or `scaled:RATE`"))?;
+            .ok_or_else(|| format!("`{text}` is not `virtual`, `scaled:RATE` or `compressed:K`"))?;
         match rate.parse::<f64>() {
             Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(ClockSpec::Scaled { rate }),
             _ => Err(format!("`{rate}` is not a positive rate in scaled:RATE")),
         }
     }
 
-    /// `virtual` or `scaled:RATE`.
+    /// `virtual`, `scaled:RATE` or `compressed:K`.
     pub fn label(&self) -> String {
         match self {
             ClockSpec::Virtual => "virtual".to_string(),
             ClockSpec::Scaled { rate } => format!("scaled:{rate}"),
+            ClockSpec::Compressed { factor } => format!("compressed:{factor}"),
+        }
+    }
+
+    /// K for a compressed clock, `None` otherwise.
+    pub fn compression(&self) -> Option<u32> {
+        match self {
+            ClockSpec::Compressed { factor } => Some(*factor),
+            _ => None,
         }
     }
 }
@@ -408,6 +433,12 @@ pub struct ProcessSpec {
     pub profile: ProfileKind,
     /// Wall-clock limit, overriding the one derived from the workload.
     pub timeout: Option<Duration>,
+    /// Which SDK the program uses (`client = "botocore"`), when the scenario says: how the
+    /// report knows its refresh window (the lifetime-compression warning).
+    pub client: Option<ClientSdk>,
+    /// `refresh_window`: the client's refresh window when it is not its SDK's default (Go's
+    /// `ExpiryWindow` when the program sets one).
+    pub refresh_window: Option<Duration>,
 }
 
 /// The workload every run of a scenario performs.
@@ -478,6 +509,9 @@ pub struct Expect {
     /// `exits_nonzero = true` (process runs): the program exits with a status other than 0
     /// (killed by a signal or by the harness does not count).
     pub exits_nonzero: bool,
+    /// `credential_process_runs` (`profile = "credential-process"` runs): how many times the
+    /// program's SDK ran the helper and got credentials.
+    pub credential_process_runs: Option<RangeInclusive<u64>>,
 }
 
 /// One strategy run and its expectation.
