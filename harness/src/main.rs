@@ -224,7 +224,7 @@ fn run(args: &RunArgs) -> Result<bool, BadInput> {
     if let Some(k) = clock.and_then(|c| c.compression()) {
         for s in &scenarios {
             if let Err(p) = scenario::check_compression(s, k) {
-                let line = p.run.and_then(|i| s.runs.get(i)).map_or(1, |r| r.line);
+                let line = scenario::problem_line(s, &p);
                 return Err(BadInput(format!(
                     "--clock compressed:{k}: {}:{line}: {}",
                     s.path.display(),

@@ -333,7 +333,11 @@ impl Tally {
                 Some(crate::metrics::process_fidelity(result))
             }
             ClockSpec::Scaled { .. } | ClockSpec::Compressed { .. } => {
-                let buffer = strategy::refresh_buffer(result.run.strategy).as_secs_f64();
+                // The buffer runs on the client's real clock; a compressed run's spans are
+                // stretched into the scenario's time, so the buffer is too.
+                let k = result.clock.compression().unwrap_or(1);
+                let buffer =
+                    strategy::refresh_buffer(result.run.strategy).as_secs_f64() * f64::from(k);
                 Some(Fidelity {
                     max_call_span_seconds: self.max_call_span,
                     refresh_buffer_seconds: buffer,

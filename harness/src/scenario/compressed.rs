@@ -238,6 +238,47 @@ pub fn check_compression(scenario: &Scenario, factor: u32) -> Result<(), Lifetim
     Ok(())
 }
 
+/// The line of the scenario's file a [`LifetimeProblem`] points at, for a factor given on the
+/// command line: the key's line inside its run's table (or `[projected_token]`), else the
+/// run's line, else 1.
+pub fn problem_line(scenario: &Scenario, problem: &LifetimeProblem) -> usize {
+    let run_line = problem
+        .run
+        .and_then(|i| scenario.runs.get(i))
+        .map(|r| r.line);
+    let Ok(text) = std::fs::read_to_string(&scenario.path) else {
+        return run_line.unwrap_or(1);
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let (header, key) = match (run_line, problem.key) {
+        (Some(line), key) => {
+            let header = lines[..line.min(lines.len())]
+                .iter()
+                .rposition(|l| l.trim() == "[[run]]");
+            (header, key)
+        }
+        (None, "projected_token.lifetime") => (
+            lines.iter().position(|l| l.trim() == "[projected_token]"),
+            "lifetime",
+        ),
+        (None, _) => (None, problem.key),
+    };
+    let Some(header) = header else {
+        return run_line.unwrap_or(1);
+    };
+    lines
+        .iter()
+        .enumerate()
+        .skip(header + 1)
+        .take_while(|(_, l)| !l.trim_start().starts_with('['))
+        .find(|(_, l)| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map_or(run_line.unwrap_or(header + 1), |(i, _)| i + 1)
+}
+
 /// `[clock]` with `mode = "compressed"` (or a `factor`): the factor, checked, and nothing a
 /// compressed clock cannot honour (`rate`, `start`).
 pub(super) fn clock(c: &ClockEntry) -> Result<ClockSpec, (Range<usize>, String)> {

@@ -26,7 +26,7 @@ mod transfer;
 pub const DEFAULT_ROLE: &str = "arn:aws:iam::123456789012:role/cross-account-s3";
 
 pub use client::ClientSdk;
-pub use compressed::{LifetimeProblem, MAX_FACTOR, check_compression, run_lifetime};
+pub use compressed::{LifetimeProblem, MAX_FACTOR, check_compression, problem_line, run_lifetime};
 
 /// Why a scenario file was rejected.
 #[derive(Debug, thiserror::Error)]
