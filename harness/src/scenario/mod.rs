@@ -787,6 +787,31 @@ expect = { passes = true, refreshes = "3..=5" }
     }
 
     #[test]
+    fn credential_process_runs_is_for_credential_process_profiles() {
+        let e = err(&GOOD.replace(
+            "{ passes = true, refreshes = \"3..=5\" }",
+            "{ passes = true, credential_process_runs = 2 }",
+        ));
+        assert!(
+            e.starts_with("s.toml:15:") && e.contains("`sdk-profile` runs none"),
+            "{e}"
+        );
+        let program = "[clock]\nmode = \"scaled\"\nrate = 60.0\n[workload]\nlength = \"1h\"\nevery = \"1m\"\noperations = [\"PutObject\"]\n[[run]]\nstrategy = \"process\"\ncommand = \"sh -c true\"\nPROFILE\nexpect = { passes = true, credential_process_runs = \"1..=2\" }\n";
+        let text = format!("name = \"p\"\n{program}");
+        let e = err(&text.replace("PROFILE", "profile = \"assume-role\""));
+        assert!(
+            e.starts_with("s.toml:13:") && e.contains("this run's profile has none"),
+            "{e}"
+        );
+        let s = Scenario::parse(
+            &text.replace("PROFILE", "profile = \"credential-process\""),
+            Path::new("s.toml"),
+        )
+        .unwrap();
+        assert_eq!(s.runs[0].expect.credential_process_runs, Some(1..=2));
+    }
+
+    #[test]
     fn ranges_and_clocks_parse() {
         assert_eq!(parse_range("4"), Ok(4..=4));
         assert_eq!(parse_range("3..5"), Ok(3..=4));
