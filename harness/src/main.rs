@@ -240,7 +240,7 @@ fn run(args: &RunArgs) -> Result<bool, BadInput> {
     if let Some((s, r)) = process_runs.first() {
         if clock == Some(ClockSpec::Virtual) {
             return Err(BadInput(format!(
-                "--clock virtual: {}:{}: run `{}` runs a program, which needs a scaled or compressed clock (--clock scaled:RATE, --clock compressed:K)",
+                "--clock virtual: {}:{}: run `{}` runs a program, which needs a scaled clock (--clock scaled:RATE) or a compressed one (--clock compressed:K)",
                 s.path.display(),
                 r.line,
                 r.name

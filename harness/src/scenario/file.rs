@@ -470,7 +470,7 @@ fn check_process_options(
     if clock == ClockSpec::Virtual {
         return Err((
             strategy_span,
-            "run.strategy: `process` runs a real program, which needs a scaled or compressed clock (under [clock]: mode = \"scaled\", rate = 360); a virtual clock exists only inside the harness".into(),
+            "run.strategy: `process` runs a real program, which needs a scaled clock (under [clock]: mode = \"scaled\", rate = 360) or a compressed one (mode = \"compressed\", factor = 60); a virtual clock exists only inside the harness".into(),
         ));
     }
     if !workload.latency.is_zero() {
