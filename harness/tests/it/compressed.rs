@@ -129,6 +129,34 @@ fn a_go_client_on_real_time_meets_a_compressed_hour_in_a_minute() {
         "{}",
         lead("go-default-chain")
     );
+
+    // Every output states the factor, and the warning.
+    let full = report::report(vec![report.clone()]);
+    let table = report::table(&full);
+    assert!(
+        table.contains("compressed:60)\n  lifetimes and durations divided by 60"),
+        "{table}"
+    );
+    assert!(
+        table.contains("spec-refresh: warning: compressed:60: "),
+        "{table}"
+    );
+    // Started without faketime: the table says `real clock` where a FAKETIME value would be.
+    assert!(
+        table.contains("profile static, real clock): exit 1"),
+        "{table}"
+    );
+    let json = serde_json::to_value(&full).unwrap();
+    assert_eq!(json["scenarios"][0]["compression"], 60);
+    let xml = report::junit(&full).unwrap();
+    assert!(
+        xml.contains(r#"<property name="compression" value="60"/>"#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("warning: compressed:60: its 3600 s credentials last 60 s here"),
+        "{xml}"
+    );
 }
 
 /// A scenario file in a temporary folder.
