@@ -457,6 +457,14 @@ expect = { passes = true }
             e.contains("c.toml:25:1: projected_token.lifetime: 3600 s"),
             "{e}"
         );
+        // A refresh window needs the client it belongs to; an unknown client is named.
+        let e = err(&GOOD.replace("client = \"go\"", "refresh_window = \"10s\""));
+        assert!(e.starts_with("c.toml:19:18: run.refresh_window: "), "{e}");
+        let e = err(&GOOD.replace("client = \"go\"", "client = \"golang\""));
+        assert!(
+            e.starts_with("c.toml:19:10: run.client: unknown client `golang`"),
+            "{e}"
+        );
         // A program's clock faults need libfaketime.
         let e = err(&GOOD.replace("client = \"go\"", "client = \"go\"\nclock_offset = \"-5m\""));
         assert!(e.starts_with("c.toml:20:1: run.clock_offset: "), "{e}");

@@ -607,6 +607,12 @@ fn check_process_options(
             })
         })
         .transpose()?;
+    if let (Some(w), None) = (&r.refresh_window, client) {
+        return Err((
+            w.span(),
+            "run.refresh_window: the window of the SDK `client` names; add client = \"go\" (or botocore, js-v3, rust, java-v2)".into(),
+        ));
+    }
     Ok(Some(ProcessSpec {
         command: words,
         cwd,
