@@ -15,6 +15,8 @@
 //! - [`outcome`]: how a call ended as the client saw it (AWS error or client-side failure).
 //! - [`sdk_log`]: the SDK's own warnings, captured per run, one line each.
 //! - [`runner`]: virtual (in process, deterministic) and scaled (loopback socket) runs.
+//! - [`compressed`]: `compressed:K` runs: the scenario shrunk onto real time, what it measured
+//!   stretched back, and the warning when compression lands inside a client's refresh window.
 //! - [`process`]: `process` runs: any program under libfaketime on the scaled clock, with the
 //!   endpoint and generated AWS config files wired in.
 //! - [`environments`]: the venvs and npm prefixes of SDK version matrices, installed once.
@@ -27,6 +29,7 @@
 //! - [`timeline`]: the timeline picture, one self-contained HTML file.
 //! - [`partition`]: a deterministic share of the scenario × run matrix for one CI runner.
 pub mod compare;
+pub mod compressed;
 pub mod credential_process;
 pub mod environments;
 pub mod metrics;

@@ -491,6 +491,15 @@ pub fn verdict(expect: &Expect, result: &RunResult, m: &Metrics) -> Vec<Check> {
             range.contains(&m.sts_calls),
         );
     }
+    if let Some(range) = &expect.credential_process_runs {
+        let runs = m.credential_process_runs.unwrap_or(0);
+        check(
+            "credential_process_runs",
+            range_label(range),
+            runs.to_string(),
+            range.contains(&runs),
+        );
+    }
     if let Some(lead) = expect.min_refresh_lead {
         let ok = m
             .refresh_lead_min_seconds

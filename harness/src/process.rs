@@ -22,6 +22,10 @@
 //! The verdict comes from the server's events plus the exit status; fidelity from comparing
 //! the time each request was signed with (`X-Amz-Date`) against the server's clock at arrival.
 //!
+//! On a compressed clock (`compressed:K`, [`crate::compressed`]) the program runs on the real
+//! clock, started directly without the faketime wrapper (`FAKETIME` in reports is empty): the
+//! mock shortens lifetimes instead of speeding time up, so nothing needs faking.
+//!
 //! Limits: libfaketime fakes time only for dynamically linked programs that read it through
 //! libc. Statically linked programs (most Go binaries) and programs that read the vDSO or the
 //! hardware clock directly see real time: run those at `rate = 1`, or against `mock-sts serve
@@ -127,9 +131,9 @@ pub enum ProcessError {
     /// The run is not a `process` run (a harness bug: scenario files cannot say this).
     #[error("the run has no command")]
     NoCommand,
-    /// The run's clock is not scaled.
+    /// The run's clock is virtual.
     #[error(
-        "a `process` run needs a scaled clock (a program cannot follow the harness's virtual clock); rerun with --clock scaled:RATE"
+        "a `process` run needs a scaled or compressed clock (a program cannot follow the harness's virtual clock); rerun with --clock scaled:RATE or --clock compressed:K"
     )]
     NotScaled,
     /// A `credential-process` run without the helper binary.
@@ -513,7 +517,8 @@ impl Wiring<'_> {
 /// that lives as long as this does.
 #[derive(Debug)]
 pub struct Prepared {
-    faketime: PathBuf,
+    /// `None` on a compressed clock: the program runs on the real clock as it is.
+    faketime: Option<PathBuf>,
     program: PathBuf,
     path: OsString,
     rate: f64,
@@ -539,8 +544,10 @@ pub fn prepare(
     clock: ClockSpec,
     options: &ProcessOptions,
 ) -> Result<Prepared, ProcessError> {
-    let ClockSpec::Scaled { rate } = clock else {
-        return Err(ProcessError::NotScaled);
+    let rate = match clock {
+        ClockSpec::Scaled { rate } => rate,
+        ClockSpec::Compressed { .. } => 1.0,
+        ClockSpec::Virtual => return Err(ProcessError::NotScaled),
     };
     let Some(spec) = &run.process else {
         return Err(ProcessError::NoCommand);
@@ -556,7 +563,10 @@ pub fn prepare(
             .unwrap_or(path),
         None => path,
     };
-    let faketime = find_on_path("faketime", &path).ok_or(ProcessError::FaketimeMissing)?;
+    let faketime = match clock {
+        ClockSpec::Compressed { .. } => None,
+        _ => Some(find_on_path("faketime", &path).ok_or(ProcessError::FaketimeMissing)?),
+    };
     let program = &spec.command[0];
     let resolved = if program.contains('/') {
         let file = spec.cwd.join(program);
@@ -646,7 +656,7 @@ pub async fn run(
     .map_err(io_error("cannot write the AWS credentials file"))?;
     let limit = wall_limit(&scenario.workload, prepared.rate, spec);
     let supervised = supervise(
-        &prepared.faketime,
+        prepared.faketime.as_deref(),
         &prepared.program,
         spec,
         &wiring,
@@ -669,7 +679,7 @@ pub async fn run(
 
 /// Spawns the program under faketime, waits for it within `limit`, and collects its output.
 async fn supervise(
-    faketime: &Path,
+    faketime: Option<&Path>,
     program: &Path,
     spec: &ProcessSpec,
     wiring: &Wiring<'_>,
@@ -677,7 +687,8 @@ async fn supervise(
     (clock, faults): (&SimClock, &ClockFaults),
     limit: Duration,
 ) -> Result<ProcessOutcome, ProcessError> {
-    let mut command = tokio::process::Command::new(faketime);
+    // Without faketime (a compressed clock), the program itself leads its process group.
+    let mut command = tokio::process::Command::new(faketime.unwrap_or(program));
     command
         .env_clear()
         .envs(wiring.environment(path))
@@ -691,20 +702,22 @@ async fn supervise(
     // Computed immediately before spawning: the fake clock starts when the program does, so
     // every millisecond between here and the exec is `rate` milliseconds of skew. The run's
     // client clock faults move its start (offset) and scale its rate (drift).
-    let value = faults
-        .faketime(clock)
-        .map_err(|e| ProcessError::Io {
-            what: "clock faults".into(),
-            source: std::io::Error::other(e),
-        })?
-        .unwrap_or_default();
-    command
-        .arg("-f")
-        .arg(&value)
-        .arg(program)
-        .args(&spec.command[1..]);
+    let value = match faketime {
+        Some(_) => faults
+            .faketime(clock)
+            .map_err(|e| ProcessError::Io {
+                what: "clock faults".into(),
+                source: std::io::Error::other(e),
+            })?
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    if faketime.is_some() {
+        command.arg("-f").arg(&value).arg(program);
+    }
+    command.args(&spec.command[1..]);
     let mut child = command.spawn().map_err(|source| ProcessError::Io {
-        what: format!("cannot start {}", faketime.display()),
+        what: format!("cannot start {}", faketime.unwrap_or(program).display()),
         source,
     })?;
     let pid = child.id();

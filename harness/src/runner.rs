@@ -11,6 +11,10 @@
 //!   records the longest simulated span of one request (its fidelity).
 //! - **process** runs (any clock but virtual): the mock on a loopback socket, scaled, and the
 //!   run's program under libfaketime on the same clock ([`crate::process`]).
+//! - **compressed** (`compressed:K`, in process or programs): the scaled path on the real
+//!   clock, the mock dividing every lifetime it grants by K, the scenario's durations divided
+//!   too, and what the run measured multiplied back into the scenario's time
+//!   ([`crate::compressed`]). Programs run without libfaketime.
 //!
 //! Runs of a scenario execute in parallel, one OS thread each.
 
@@ -30,6 +34,7 @@ use mock_sts::events::{Event, EventLog, Retention};
 use mock_sts::sdk::InProcessClient;
 use mock_sts::timestamp;
 
+use crate::compressed;
 use crate::process::{self, ProcessOptions, ProcessOutcome};
 use crate::scenario::{ClockSpec, Operation, Revocation, RunSpec, Scenario, StrategyKind};
 use crate::sdk_log::{Capture, SdkLog};
@@ -212,17 +217,29 @@ pub fn run_one_keeping(
             .enable_time()
             .start_paused(true)
             .build(),
-        ClockSpec::Scaled { .. } => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build(),
+        ClockSpec::Scaled { .. } | ClockSpec::Compressed { .. } => {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+        }
+    };
+    // A compressed run replays the scenario shrunk onto real time; its result keeps the run
+    // as written (expectations in the scenario's time) and is stretched back at the end.
+    let shrunk = clock.compression().map(|k| compressed::shrink(scenario, k));
+    let (scenario, driven) = match &shrunk {
+        Some(s) => (s, s.runs.iter().find(|r| r.name == run.name).unwrap_or(run)),
+        None => (scenario, run),
     };
     let mut result = RunResult::new(scenario, run, clock, seed);
     match runtime {
         Ok(runtime) if run.strategy == StrategyKind::Process => {
-            runtime.block_on(drive_program(scenario, run, seed, options, &mut result));
+            runtime.block_on(drive_program(scenario, driven, seed, options, &mut result));
         }
-        Ok(runtime) => runtime.block_on(drive(scenario, run, clock, seed, keep, &mut result)),
+        Ok(runtime) => runtime.block_on(drive(scenario, driven, clock, seed, keep, &mut result)),
         Err(e) => result.startup_error = Some(format!("cannot start a runtime: {e}")),
+    }
+    if let Some(k) = clock.compression() {
+        compressed::stretch(&mut result, k);
     }
     result.wall = stopwatch.elapsed();
     result
@@ -235,6 +252,8 @@ fn make_clock(scenario: &Scenario, spec: ClockSpec) -> Result<SimClock, String> 
         ClockSpec::Scaled { rate } => {
             SimClock::scaled(rate, scenario.start).map_err(|e| e.to_string())
         }
+        // The real clock: the one a program that libfaketime cannot reach reads.
+        ClockSpec::Compressed { .. } => Ok(SimClock::wall()),
     }
 }
 
@@ -256,9 +275,13 @@ async fn start_mock(
         .world(scenario.world.clone())
         .events(EventLog::retaining(Retention::All))
         .seed(seed);
+    let builder = match spec.compression() {
+        Some(k) => builder.compress_lifetimes(compressed::compression(k)),
+        None => builder,
+    };
     let aws = match spec {
         ClockSpec::Virtual => builder.build(),
-        ClockSpec::Scaled { .. } => builder
+        ClockSpec::Scaled { .. } | ClockSpec::Compressed { .. } => builder
             .start()
             .await
             .map_err(|e| format!("cannot start the mock: {e}"))?,
@@ -386,7 +409,7 @@ async fn drive(
                 SharedHttpConnector::new(client),
             )
         }
-        ClockSpec::Scaled { .. } => (
+        ClockSpec::Scaled { .. } | ClockSpec::Compressed { .. } => (
             aws_smithy_http_client::Builder::new().build_http(),
             SharedHttpConnector::new(aws_smithy_http_client::Connector::builder().build_http()),
         ),

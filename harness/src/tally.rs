@@ -327,11 +327,17 @@ impl Tally {
         };
         let fidelity = match result.clock {
             ClockSpec::Virtual => None,
-            ClockSpec::Scaled { .. } if result.run.strategy == StrategyKind::Process => {
+            ClockSpec::Scaled { .. } | ClockSpec::Compressed { .. }
+                if result.run.strategy == StrategyKind::Process =>
+            {
                 Some(crate::metrics::process_fidelity(result))
             }
-            ClockSpec::Scaled { .. } => {
-                let buffer = strategy::refresh_buffer(result.run.strategy).as_secs_f64();
+            ClockSpec::Scaled { .. } | ClockSpec::Compressed { .. } => {
+                // The buffer runs on the client's real clock; a compressed run's spans are
+                // stretched into the scenario's time, so the buffer is too.
+                let k = result.clock.compression().unwrap_or(1);
+                let buffer =
+                    strategy::refresh_buffer(result.run.strategy).as_secs_f64() * f64::from(k);
                 Some(Fidelity {
                     max_call_span_seconds: self.max_call_span,
                     refresh_buffer_seconds: buffer,

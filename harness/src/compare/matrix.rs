@@ -311,6 +311,8 @@ impl Strategy {
                     },
                     timeout: None,
                     packages: None,
+                    client: None,
+                    refresh_window: None,
                 }),
             ),
         };

@@ -39,8 +39,21 @@ fn suite(s: &ScenarioReport) -> TestSuite {
         let mut case = TestCase::new(r.name.as_str(), status(s, r));
         case.set_classname(classname.as_str())
             .set_time(seconds(r.wall_ms / 1000.0));
+        if let Some(k) = s.compression {
+            case.add_property(quick_junit::Property::new("compression", k.to_string()));
+        }
+        let mut out = String::new();
         if let (true, Some(text)) = (r.met(), &r.explanation) {
-            case.set_system_out(text.as_str());
+            out.push_str(text);
+        }
+        for warning in &r.compression_warnings {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            let _ = write!(out, "warning: {warning}");
+        }
+        if !out.is_empty() {
+            case.set_system_out(out.as_str());
         }
         case
     }));
@@ -72,6 +85,15 @@ fn status(s: &ScenarioReport, r: &RunReport) -> TestCaseStatus {
         );
     }
     let _ = writeln!(body, "seed: {}, clock: {}", s.seed, s.clock);
+    if let Some(k) = s.compression {
+        let _ = writeln!(
+            body,
+            "lifetimes and durations divided by {k} on the real clock; times are the scenario's: measured × {k}"
+        );
+    }
+    for warning in &r.compression_warnings {
+        let _ = writeln!(body, "warning: {warning}");
+    }
     let _ = writeln!(body, "rerun: {}", r.rerun);
     if let Some(text) = &r.explanation {
         let _ = writeln!(body, "{text}");
@@ -79,10 +101,10 @@ fn status(s: &ScenarioReport, r: &RunReport) -> TestCaseStatus {
     if let Some(process) = &r.process {
         let _ = writeln!(
             body,
-            "program: {} (cwd {}, FAKETIME=\"{}\"): {}",
+            "program: {} (cwd {}, {}): {}",
             process.command.join(" "),
             process.cwd,
-            process.faketime,
+            super::table::clock_of(process),
             process.exit.describe()
         );
         for (name, tail) in [("stdout", &process.stdout), ("stderr", &process.stderr)] {

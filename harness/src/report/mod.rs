@@ -70,8 +70,12 @@ pub struct ScenarioReport {
     pub description: String,
     /// The seed used.
     pub seed: u64,
-    /// The clock used (`virtual` or `scaled:RATE`).
+    /// The clock used (`virtual`, `scaled:RATE` or `compressed:K`).
     pub clock: String,
+    /// K of a `compressed:K` clock: every lifetime and duration was divided by it, and every
+    /// simulated time in this report was multiplied back by it (scenario time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compression: Option<u32>,
     /// Its runs.
     pub runs: Vec<RunReport>,
 }
@@ -113,6 +117,10 @@ pub struct RunReport {
     pub sdk_log: Vec<SdkLogLine>,
     /// Distinct SDK log lines not kept (past the per-run cap).
     pub sdk_log_dropped: u64,
+    /// `compressed:K` runs: where compression itself changed what the client does (a
+    /// lifetime inside its refresh window, a lifetime the mock floored).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub compression_warnings: Vec<String>,
 }
 
 /// One distinct line the SDK logged during a run.
@@ -172,15 +180,21 @@ pub fn scenario_report(scenario: &Scenario, results: &[RunResult]) -> ScenarioRe
                 sdk_log: sdk_log_lines(result),
                 client_clock: clock_faults_label(&result.run.clock_faults),
                 sdk_log_dropped: result.sdk_log.dropped,
+                compression_warnings: crate::compressed::warnings(scenario, result),
             }
         })
         .collect();
+    let compression = results
+        .first()
+        .map_or(scenario.clock, |r| r.clock)
+        .compression();
     ScenarioReport {
         name: scenario.name.clone(),
         file: scenario.path.display().to_string(),
         description: scenario.description.clone(),
         seed,
         clock,
+        compression,
         runs,
     }
 }

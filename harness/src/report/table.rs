@@ -28,6 +28,12 @@ pub fn table(report: &Report) -> String {
             "{}  ({}, seed {}, {})",
             s.name, s.file, s.seed, s.clock
         );
+        if let Some(k) = s.compression {
+            let _ = writeln!(
+                out,
+                "  lifetimes and durations divided by {k} on the real clock; times below are the scenario's: measured × {k}"
+            );
+        }
         let rows: Vec<[String; 10]> = s
             .runs
             .iter()
@@ -133,6 +139,9 @@ pub fn table(report: &Report) -> String {
             }
             if let Some(line) = versions_line(r) {
                 let _ = writeln!(out, "  {}: {line}", r.name);
+            }
+            for warning in &r.compression_warnings {
+                let _ = writeln!(out, "  {}: warning: {warning}", r.name);
             }
             if let Some(process) = &r.process {
                 process_lines(&mut out, r, process);
@@ -240,12 +249,12 @@ const OUTPUT_LINE_WIDTH: usize = 240;
 fn process_lines(out: &mut String, r: &RunReport, process: &ProcessOutcome) {
     let _ = writeln!(
         out,
-        "  {}: program: {} (cwd {}, profile {}, FAKETIME=\"{}\"): {}",
+        "  {}: program: {} (cwd {}, profile {}, {}): {}",
         r.name,
         process.command.join(" "),
         process.cwd,
         process.profile,
-        process.faketime,
+        clock_of(process),
         process.exit.describe()
     );
     if let Some(runs) = r.metrics.credential_process_runs {
@@ -283,6 +292,15 @@ fn process_lines(out: &mut String, r: &RunReport, process: &ProcessOutcome) {
         for (name, tail) in [("stdout", &process.stdout), ("stderr", &process.stderr)] {
             out.push_str(&output_block(name, tail, TABLE_OUTPUT_LINES, "    "));
         }
+    }
+}
+
+/// `FAKETIME="…"`, or `real clock` for a program started without faketime (compressed).
+pub(super) fn clock_of(process: &ProcessOutcome) -> String {
+    if process.faketime.is_empty() {
+        "real clock".to_string()
+    } else {
+        format!("FAKETIME=\"{}\"", process.faketime)
     }
 }
 

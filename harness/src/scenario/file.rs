@@ -18,7 +18,7 @@ use serde::de::{self, Deserializer};
 use toml::Spanned;
 
 use super::*;
-use super::{projected, transfer, versions};
+use super::{compressed, projected, transfer, versions};
 
 /// Parses scenario text; `path` names it in errors and anchors relative world files.
 pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
@@ -36,6 +36,9 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
 
     let clock = match &file.clock {
         None => ClockSpec::Virtual,
+        Some(c) if c.mode.get_ref() == "compressed" || c.factor.is_some() => {
+            compressed::clock(c).map_err(|(span, m)| invalid(Some(span), m))?
+        }
         Some(c) => match (c.mode.get_ref().as_str(), c.rate) {
             ("virtual", None) => ClockSpec::Virtual,
             ("virtual", Some(_)) => {
@@ -54,7 +57,9 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
             (other, _) => {
                 return Err(invalid(
                     Some(c.mode.span()),
-                    format!("clock.mode: `{other}` is not \"virtual\" or \"scaled\""),
+                    format!(
+                        "clock.mode: `{other}` is not \"virtual\", \"scaled\" or \"compressed\""
+                    ),
                 ));
             }
         },
@@ -245,6 +250,15 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
                         .into(),
                 )
             })?;
+        if expect.credential_process_runs.is_some()
+            && process.as_ref().map(|p| p.profile) != Some(ProfileKind::CredentialProcess)
+            && let Some(e) = &r.expect
+        {
+            return Err(invalid(
+                Some(e.span()),
+                "expect: `credential_process_runs` counts the helper of profile = \"credential-process\"; this run's profile has none".into(),
+            ));
+        }
         let clock_faults =
             clock_faults(r, strategy, &workload).map_err(|(span, m)| invalid(Some(span), m))?;
         let source = r
@@ -327,7 +341,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
         });
     }
 
-    Ok(Scenario {
+    let scenario = Scenario {
         path: path.to_path_buf(),
         name: file.name,
         description: file.description.unwrap_or_default(),
@@ -340,12 +354,19 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
         faults,
         revocations,
         projected_token,
-    })
+    };
+    if let ClockSpec::Compressed { factor } = scenario.clock {
+        check_compression(&scenario, factor).map_err(|p| {
+            let span = compressed::problem_span(text, &p, &spans, file.clock.as_ref());
+            invalid(Some(span), p.message)
+        })?;
+    }
+    Ok(scenario)
 }
 
 /// Where the key a validation error names sits inside a table's span: the key's last
 /// segment (`effect.error` → `error`) written as `key =`, else the table itself.
-fn key_span(text: &str, table: Range<usize>, field: &str) -> Range<usize> {
+pub(super) fn key_span(text: &str, table: Range<usize>, field: &str) -> Range<usize> {
     let key = field.rsplit('.').next().unwrap_or(field);
     // The table's own lines: from its header to the next table header (toml's span of an
     // array-of-tables entry may cover the header alone).
@@ -444,6 +465,11 @@ fn check_process_options(
             ("profile", r.profile.as_ref().map(Spanned::span)),
             ("timeout", r.timeout.as_ref().map(Spanned::span)),
             ("versions", r.versions.as_ref().map(Spanned::span)),
+            ("client", r.client.as_ref().map(Spanned::span)),
+            (
+                "refresh_window",
+                r.refresh_window.as_ref().map(Spanned::span),
+            ),
         ];
         if let Some((key, Some(span))) = given.into_iter().find(|(_, s)| s.is_some()) {
             return Err((
@@ -459,7 +485,7 @@ fn check_process_options(
     if clock == ClockSpec::Virtual {
         return Err((
             strategy_span,
-            "run.strategy: `process` runs a real program, which needs a scaled clock (under [clock]: mode = \"scaled\", rate = 360); a virtual clock exists only inside the harness".into(),
+            "run.strategy: `process` runs a real program, which needs a scaled clock (under [clock]: mode = \"scaled\", rate = 360) or a compressed one (mode = \"compressed\", factor = 60); a virtual clock exists only inside the harness".into(),
         ));
     }
     if !workload.latency.is_zero() {
@@ -580,12 +606,36 @@ fn check_process_options(
         }
         t => t.as_ref().map(|t| t.get_ref().0),
     };
+    let client = r
+        .client
+        .as_ref()
+        .map(|c| {
+            ClientSdk::parse(c.get_ref()).ok_or_else(|| {
+                (
+                    c.span(),
+                    format!(
+                        "run.client: unknown client `{}` ({})",
+                        c.get_ref(),
+                        ClientSdk::ALL.map(|k| k.as_str()).join(", ")
+                    ),
+                )
+            })
+        })
+        .transpose()?;
+    if let (Some(w), None) = (&r.refresh_window, client) {
+        return Err((
+            w.span(),
+            "run.refresh_window: the window of the SDK `client` names; add client = \"go\" (or botocore, js-v3, rust, java-v2)".into(),
+        ));
+    }
     Ok(Some(ProcessSpec {
         command: words,
         cwd,
         profile,
         timeout,
         packages: None,
+        client,
+        refresh_window: r.refresh_window.as_ref().map(|w| w.get_ref().0),
     }))
 }
 
@@ -619,10 +669,12 @@ struct RevokeEntry {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ClockEntry {
-    mode: Spanned<String>,
-    rate: Option<f64>,
-    start: Option<Spanned<String>>,
+pub(super) struct ClockEntry {
+    pub(super) mode: Spanned<String>,
+    pub(super) rate: Option<f64>,
+    pub(super) start: Option<Spanned<String>>,
+    /// K of `mode = "compressed"`, any TOML value so a non-number gets our message.
+    pub(super) factor: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -659,6 +711,8 @@ struct RunEntry {
     profile: Option<Spanned<String>>,
     timeout: Option<Spanned<Dur>>,
     versions: Option<Spanned<versions::VersionsEntry>>,
+    client: Option<Spanned<String>>,
+    refresh_window: Option<Spanned<Dur>>,
     clock_offset: Option<Spanned<SignedDur>>,
     clock_drift: Option<Spanned<f64>>,
     clock_jumps: Option<Spanned<Vec<JumpEntry>>>,
@@ -716,6 +770,7 @@ struct ExpectEntry {
     requests: Option<Count>,
     exit_code: Option<i64>,
     exits_nonzero: Option<bool>,
+    credential_process_runs: Option<Count>,
 }
 
 impl ExpectEntry {
@@ -747,6 +802,12 @@ impl ExpectEntry {
             return Err("expect: `within` needs `at`".to_string());
         }
         let process = strategy == StrategyKind::Process;
+        if !process && self.credential_process_runs.is_some() {
+            return Err(format!(
+                "expect: `credential_process_runs` counts a program's credential_process helper (strategy `process`, profile = \"credential-process\"); `{}` runs none",
+                strategy.as_str()
+            ));
+        }
         if !process && (self.exit_code.is_some() || self.exits_nonzero.is_some()) {
             return Err(format!(
                 "expect: `exit_code` and `exits_nonzero` are for `process` runs; `{}` has no exit status",
@@ -788,6 +849,7 @@ impl ExpectEntry {
             min_refresh_lead: self.min_refresh_lead.as_ref().map(|d| d.0),
             exit_code,
             exits_nonzero: self.exits_nonzero == Some(true),
+            credential_process_runs: self.credential_process_runs.as_ref().map(|c| c.0.clone()),
         })
     }
 }

@@ -15,6 +15,8 @@ use mock_sts::events::Action;
 use mock_sts::faults::FaultRule;
 use mock_sts::{s3, sts};
 
+mod client;
+mod compressed;
 mod file;
 mod projected;
 mod source;
@@ -25,6 +27,9 @@ pub use versions::{Ecosystem, PackageSet, Pin};
 
 /// The default role the built-in strategies assume: the default world's 12-hour role.
 pub const DEFAULT_ROLE: &str = "arn:aws:iam::123456789012:role/cross-account-s3";
+
+pub use client::ClientSdk;
+pub use compressed::{LifetimeProblem, MAX_FACTOR, check_compression, problem_line, run_lifetime};
 
 /// Why a scenario file was rejected.
 #[derive(Debug, thiserror::Error)]
@@ -64,31 +69,51 @@ pub enum ClockSpec {
         /// Simulated seconds per real second.
         rate: f64,
     },
+    /// Lifetime compression (`compressed:K`): the mock and the client on real (wall) time, every
+    /// lifetime the mock grants divided by `factor` and every duration of the scenario too, so
+    /// a one-hour session lasts 1 h / K and the story keeps its shape. Reports multiply what
+    /// they measured by K back into the scenario's time (see [`crate::compressed`]).
+    Compressed {
+        /// K, 1..=[`MAX_FACTOR`].
+        factor: u32,
+    },
 }
 
 impl ClockSpec {
-    /// Parses `virtual` or `scaled:RATE` (the CLI's `--clock`).
+    /// Parses `virtual`, `scaled:RATE` or `compressed:K` (the CLI's `--clock`).
     ///
     /// # Errors
-    /// A message when the text is neither.
+    /// A message when the text is none of them, or K is not a whole number 1..=60.
     pub fn parse(text: &str) -> Result<ClockSpec, String> {
         if text == "virtual" {
             return Ok(ClockSpec::Virtual);
         }
+        if let Some(factor) = text.strip_prefix("compressed:") {
+            return compressed::parse_factor(factor).map(|factor| ClockSpec::Compressed { factor });
+        }
         let rate = text
             .strip_prefix("scaled:")
-            .ok_or_else(|| format!("`{text}` is not `virtual` or `scaled:RATE`"))?;
+            .ok_or_else(|| format!("`{text}` is not `virtual`, `scaled:RATE` or `compressed:K`"))?;
         match rate.parse::<f64>() {
             Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(ClockSpec::Scaled { rate }),
             _ => Err(format!("`{rate}` is not a positive rate in scaled:RATE")),
         }
     }
 
-    /// `virtual` or `scaled:RATE`.
+    /// `virtual`, `scaled:RATE` or `compressed:K`.
     pub fn label(&self) -> String {
         match self {
             ClockSpec::Virtual => "virtual".to_string(),
             ClockSpec::Scaled { rate } => format!("scaled:{rate}"),
+            ClockSpec::Compressed { factor } => format!("compressed:{factor}"),
+        }
+    }
+
+    /// K for a compressed clock, `None` otherwise.
+    pub fn compression(&self) -> Option<u32> {
+        match self {
+            ClockSpec::Compressed { factor } => Some(*factor),
+            _ => None,
         }
     }
 }
@@ -413,6 +438,12 @@ pub struct ProcessSpec {
     pub timeout: Option<Duration>,
     /// The packages its environment holds, for a row of a version matrix (`versions`).
     pub packages: Option<PackageSet>,
+    /// Which SDK the program uses (`client = "botocore"`), when the scenario says: how the
+    /// report knows its refresh window (the lifetime-compression warning).
+    pub client: Option<ClientSdk>,
+    /// `refresh_window`: the client's refresh window when it is not its SDK's default (Go's
+    /// `ExpiryWindow` when the program sets one).
+    pub refresh_window: Option<Duration>,
 }
 
 /// The workload every run of a scenario performs.
@@ -483,6 +514,9 @@ pub struct Expect {
     /// `exits_nonzero = true` (process runs): the program exits with a status other than 0
     /// (killed by a signal or by the harness does not count).
     pub exits_nonzero: bool,
+    /// `credential_process_runs` (`profile = "credential-process"` runs): how many times the
+    /// program's SDK ran the helper and got credentials.
+    pub credential_process_runs: Option<RangeInclusive<u64>>,
 }
 
 /// One strategy run and its expectation.
@@ -766,6 +800,31 @@ expect = { passes = true, refreshes = "3..=5" }
         assert!(e.contains("never sends DurationSeconds"), "{e}");
         let e = err(&GOOD.replace("mode = \"virtual\"", "mode = \"scaled\""));
         assert!(e.contains("needs rate > 0"), "{e}");
+    }
+
+    #[test]
+    fn credential_process_runs_is_for_credential_process_profiles() {
+        let e = err(&GOOD.replace(
+            "{ passes = true, refreshes = \"3..=5\" }",
+            "{ passes = true, credential_process_runs = 2 }",
+        ));
+        assert!(
+            e.starts_with("s.toml:15:") && e.contains("`sdk-profile` runs none"),
+            "{e}"
+        );
+        let program = "[clock]\nmode = \"scaled\"\nrate = 60.0\n[workload]\nlength = \"1h\"\nevery = \"1m\"\noperations = [\"PutObject\"]\n[[run]]\nstrategy = \"process\"\ncommand = \"sh -c true\"\nPROFILE\nexpect = { passes = true, credential_process_runs = \"1..=2\" }\n";
+        let text = format!("name = \"p\"\n{program}");
+        let e = err(&text.replace("PROFILE", "profile = \"assume-role\""));
+        assert!(
+            e.starts_with("s.toml:13:") && e.contains("this run's profile has none"),
+            "{e}"
+        );
+        let s = Scenario::parse(
+            &text.replace("PROFILE", "profile = \"credential-process\""),
+            Path::new("s.toml"),
+        )
+        .unwrap();
+        assert_eq!(s.runs[0].expect.credential_process_runs, Some(1..=2));
     }
 
     #[test]

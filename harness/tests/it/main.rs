@@ -11,6 +11,8 @@
 //! - `cli`: the binary's exit codes, bad scenario files, JSON and JUnit output;
 //! - `process`: real programs (shell scripts, boto3) under libfaketime: exit status, output,
 //!   hung programs, children on one clock, missing commands, the boto3 expiry's accuracy.
+//! - `compressed`: `compressed:K` on real time: the Go client through a compressed hour
+//!   (scenario 45), the warning, bad factors and lifetimes from the command line;
 //! - `timeline`: `--timeline` rendered in headless Chromium: lanes, bars and marks in its DOM;
 //! - `shards`: `--partition k/n` shards run every run of a catalog exactly once;
 //! - `spec_refresh`: the `spec-refresh` strategy's invalidation and outage back-off on the
@@ -28,6 +30,7 @@ mod client_outcomes;
 mod clock_faults;
 mod common;
 mod compare;
+mod compressed;
 mod determinism;
 mod faults;
 mod process;
