@@ -327,7 +327,20 @@ pub async fn build_clients(env: &ClientEnv, run: &RunSpec) -> Result<Clients, St
             (env.profile_provider(run, &base).await?, None)
         }
         StrategyKind::SpecRefresh => {
-            let inner = env.profile_provider(run, &base).await?;
+            let inner = match run.duration_seconds {
+                // The profile provider never sends DurationSeconds; a user who wants 15-minute
+                // or 6-hour sessions builds aws-config's AssumeRoleProvider in code.
+                Some(seconds) => SharedCredentialsProvider::new(
+                    aws_config::sts::AssumeRoleProvider::builder(&run.role_arn)
+                        .session_name("pipeline")
+                        .session_length(Duration::from_secs(u64::from(seconds)))
+                        .configure(&base)
+                        .region(isolated_region())
+                        .build_from_provider(env.source_credentials())
+                        .await,
+                ),
+                None => env.profile_provider(run, &base).await?,
+            };
             let cache = SpecRefresh::new(
                 inner,
                 SharedTimeSource::new(env.client_clock.clone()),

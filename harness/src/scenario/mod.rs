@@ -312,7 +312,11 @@ impl StrategyKind {
     pub fn takes_duration(&self) -> bool {
         matches!(
             self,
-            StrategyKind::ManualEnv | StrategyKind::NaiveRefresh | StrategyKind::Process
+            StrategyKind::ManualEnv
+                | StrategyKind::NaiveRefresh
+                | StrategyKind::Process
+                // Through aws-config's AssumeRoleProvider instead of the profile.
+                | StrategyKind::SpecRefresh
         )
     }
 }
@@ -478,6 +482,17 @@ pub struct Expect {
     /// `exits_nonzero = true` (process runs): the program exits with a status other than 0
     /// (killed by a signal or by the harness does not count).
     pub exits_nonzero: bool,
+    /// `conforms = [RULE, …]`: each of these conformance rules passes.
+    pub conforms: Vec<crate::conformance::Rule>,
+    /// `violates = [RULE, …]`: each of these conformance rules fails.
+    pub violates: Vec<crate::conformance::Rule>,
+}
+
+impl Expect {
+    /// Whether the run states conformance rules (then it keeps its events for them).
+    pub fn states_conformance(&self) -> bool {
+        !self.conforms.is_empty() || !self.violates.is_empty()
+    }
 }
 
 /// One strategy run and its expectation.

@@ -1,0 +1,144 @@
+//! Conformance rules on the real SDK: `spec-refresh` (the reference cache) passes every rule a
+//! scenario can test, aws-sdk-rust's own cache (`sdk-profile`) fails the ones it should; the
+//! `conforms`/`violates` expectations, their bad input, and the JSON of runs that state none.
+
+use std::path::Path;
+
+use sts_harness::conformance::{Rule, Verdict};
+use sts_harness::report::RunReport;
+use sts_harness::scenario::{Scenario, ScenarioError};
+
+use crate::common::run;
+
+const OUTAGE: &str = r#"
+name = "STS down from 40m to 1h10m"
+seed = 7
+[workload]
+length = "2h"
+every = "10s"
+operations = ["PutObject"]
+[[fault]]
+service = "sts"
+actions = ["AssumeRole"]
+from = "40m"
+until = "1h10m"
+effect = { error = "ServiceUnavailable" }
+[[run]]
+strategy = "spec-refresh"
+expect = { conforms = ["advisory-window", "mandatory-window", "static-stability", "outage-backoff", "single-flight", "invalidate-on-auth-failure"] }
+[[run]]
+strategy = "sdk-profile"
+expect = { violates = ["advisory-window", "mandatory-window", "static-stability", "outage-backoff"] }
+"#;
+
+fn runs(text: &str) -> Vec<RunReport> {
+    let scenario = Scenario::parse(text, Path::new("conformance.toml")).unwrap();
+    run(&scenario, None).runs
+}
+
+fn verdict(r: &RunReport, rule: Rule) -> Verdict {
+    r.metrics
+        .conformance
+        .as_ref()
+        .and_then(|c| c.get(rule))
+        .map(|x| x.verdict)
+        .unwrap()
+}
+
+#[test]
+fn spec_refresh_conforms_through_an_sts_outage_and_sdk_profile_does_not() {
+    let runs = runs(OUTAGE);
+    for r in &runs {
+        assert!(r.met(), "{}: {:#?}", r.name, r.checks);
+    }
+    let (spec, sdk) = (&runs[0], &runs[1]);
+    for rule in Rule::ALL {
+        assert_eq!(verdict(spec, rule), Verdict::Pass, "spec-refresh {rule}");
+    }
+    assert_eq!(verdict(sdk, Rule::SingleFlight), Verdict::Pass);
+    // The figures behind the verdicts, in the JSON.
+    let json = serde_json::to_value(&spec.metrics).unwrap();
+    let rules = json["conformance"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 6);
+    let backoff = &rules[3];
+    assert_eq!(backoff["rule"], "outage-backoff");
+    assert_eq!(backoff["verdict"], "pass");
+    assert!(backoff["figures"]["gap_min_seconds"].as_f64().unwrap() >= 298.0);
+    let stability = serde_json::to_value(&sdk.metrics).unwrap()["conformance"]["rules"][2].clone();
+    assert_eq!(stability["verdict"], "fail");
+    assert!(
+        stability["figures"]["credential_load_failures"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    assert!(stability["reason"].as_str().unwrap().ends_with('.'));
+}
+
+#[test]
+fn a_stated_rule_that_does_not_hold_departs() {
+    // spec-refresh does not violate static stability: the expectation departs.
+    let text = OUTAGE.replace(
+        r#"conforms = ["advisory-window", "mandatory-window", "static-stability", "outage-backoff", "single-flight", "invalidate-on-auth-failure"]"#,
+        r#"violates = ["static-stability"]"#,
+    );
+    let runs = runs(&text);
+    assert!(!runs[0].met());
+    let failed: Vec<_> = runs[0].checks.iter().filter(|c| !c.ok).collect();
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert_eq!(failed[0].what, "violates");
+    assert!(
+        failed[0].actual.starts_with("static-stability pass"),
+        "{failed:#?}"
+    );
+}
+
+#[test]
+fn runs_that_state_no_rule_report_no_conformance() {
+    let text = OUTAGE
+        .replace(
+            r#"expect = { conforms = ["advisory-window", "mandatory-window", "static-stability", "outage-backoff", "single-flight", "invalidate-on-auth-failure"] }"#,
+            r#"expect = { fails_with = "ExpiredToken" }"#,
+        )
+        .replace(
+            r#"expect = { violates = ["advisory-window", "mandatory-window", "static-stability", "outage-backoff"] }"#,
+            r#"expect = { fails_with = "credentials-not-loaded" }"#,
+        );
+    for r in runs(&text) {
+        assert!(r.met(), "{}: {:#?}", r.name, r.checks);
+        assert!(r.metrics.conformance.is_none());
+        let json = serde_json::to_string(&r.metrics).unwrap();
+        assert!(!json.contains("conformance"), "{json}");
+    }
+}
+
+fn parse_error(expect: &str) -> String {
+    let text = format!(
+        "name = \"x\"\n[workload]\nlength = \"1h\"\nevery = \"10s\"\noperations = [\"PutObject\"]\n\n[[run]]\nstrategy = \"spec-refresh\"\nexpect = {expect}\n"
+    );
+    match Scenario::parse(&text, Path::new("bad.toml")) {
+        Err(e @ ScenarioError::Invalid { .. }) => e.to_string(),
+        other => panic!("{expect}: {other:?}"),
+    }
+}
+
+#[test]
+fn bad_rule_names_are_errors_naming_file_line_and_key() {
+    let e = parse_error(r#"{ conforms = ["advisory-windows"] }"#);
+    assert!(e.starts_with("bad.toml:9:"), "{e}");
+    assert!(
+        e.contains(
+            "expect.conforms: unknown conformance rule `advisory-windows`; one of advisory-window, "
+        ),
+        "{e}"
+    );
+    let e = parse_error(r#"{ passes = true, violates = ["single-flight", "single-flight"] }"#);
+    assert!(
+        e.contains("expect.violates: `single-flight` is listed twice"),
+        "{e}"
+    );
+    let e = parse_error(r#"{ conforms = ["single-flight"], violates = ["single-flight"] }"#);
+    assert!(e.contains("in both `conforms` and `violates`"), "{e}");
+    let e = parse_error(r#"{ conforms = "single-flight" }"#);
+    assert!(e.starts_with("bad.toml:9:"), "{e}");
+}
