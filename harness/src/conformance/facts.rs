@@ -27,7 +27,7 @@ pub const ATTEMPT_GAP: Duration = Duration::from_secs(30);
 /// An attempt whose failing calls last longer than this, then succeed, is two: the failed
 /// refresh (a client asking on every call) and the one that worked. Shorter, it is one
 /// refresh whose SDK retries got through.
-pub const MAX_FAILING: Duration = Duration::from_secs(60);
+pub const MAX_FAILING: Duration = Duration::from_secs(30);
 
 /// The error codes that prove the credentials that signed a request bad (aws-facts §2, §3):
 /// expired, or an unknown key or token. `AccessDenied` is not one: a policy may be at fault

@@ -43,7 +43,7 @@ use crate::spec_refresh::windows::{BACKOFF_MAX, BACKOFF_MIN, MANDATORY_WINDOW, a
 pub const TOLERANCE: Duration = Duration::from_secs(2);
 
 /// The longest a failed attempt may last (a refresh and its SDK's retries).
-pub const MAX_ATTEMPT: Duration = Duration::from_secs(60);
+pub const MAX_ATTEMPT: Duration = Duration::from_secs(30);
 
 /// Requests arriving this soon after a refusal may have been signed before it.
 pub const IN_FLIGHT_GRACE: Duration = Duration::from_secs(1);
@@ -97,10 +97,14 @@ fn advisory(f: &Facts) -> Judged {
                     && lead <= secs(window) + secs(TOLERANCE);
                 if !ok && first_bad.is_none() {
                     first_bad = Some(format!(
-                        "the refresh at {} of {} credentials started {} before their expiry, outside [{}, {}] (the advisory window for that lifetime)",
+                        "the refresh at {} of {} credentials started {} their expiry, outside [{}, {}] before it (the advisory window for that lifetime)",
                         hms(f.at(a.first)),
                         hms(secs(lifetime)),
-                        hms(lead),
+                        if lead < 0.0 {
+                            format!("{} after", hms(-lead))
+                        } else {
+                            format!("{} before", hms(lead))
+                        },
                         hms(secs(MANDATORY_WINDOW)),
                         hms(secs(window)),
                     ));

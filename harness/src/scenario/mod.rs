@@ -251,6 +251,9 @@ pub enum StrategyKind {
     /// stability with a 5-10 min back-off, invalidation, single flight), with the SDK's own
     /// identity cache off.
     SpecRefresh,
+    /// sdk-imds's provider (the role assumed with the instance's credentials from IMDS)
+    /// behind the same cache: the rules over an instance-metadata source.
+    SpecRefreshImds,
     /// Any program, run under libfaketime on the scenario's scaled clock, with the endpoint,
     /// AWS config files and the workload's parameters in its environment.
     Process,
@@ -269,12 +272,13 @@ impl StrategyKind {
             StrategyKind::WebIdentityReadOnce => "web-identity-read-once",
             StrategyKind::PodIdentityReadOnce => "pod-identity-read-once",
             StrategyKind::SpecRefresh => "spec-refresh",
+            StrategyKind::SpecRefreshImds => "spec-refresh-imds",
             StrategyKind::Process => "process",
         }
     }
 
     /// All strategies, for messages.
-    pub const ALL: [StrategyKind; 10] = [
+    pub const ALL: [StrategyKind; 11] = [
         StrategyKind::ManualEnv,
         StrategyKind::SdkProfile,
         StrategyKind::SdkImds,
@@ -284,6 +288,7 @@ impl StrategyKind {
         StrategyKind::WebIdentityReadOnce,
         StrategyKind::PodIdentityReadOnce,
         StrategyKind::SpecRefresh,
+        StrategyKind::SpecRefreshImds,
         StrategyKind::Process,
     ];
 

@@ -142,3 +142,32 @@ fn bad_rule_names_are_errors_naming_file_line_and_key() {
     let e = parse_error(r#"{ conforms = "single-flight" }"#);
     assert!(e.starts_with("bad.toml:9:"), "{e}");
 }
+
+/// Every scenario of the conformance pack meets its expectations: spec-refresh (and
+/// spec-refresh-imds) conform to each rule it exercises, sdk-profile (sdk-imds) violates the
+/// ones stated.
+#[test]
+fn the_pack_scenarios_meet_their_expectations() {
+    let dir = crate::common::catalog_dir().join("conformance");
+    let files = sts_harness::scenario::discover(&[dir]).unwrap();
+    assert!(files.len() >= 8, "{files:?}");
+    let scenarios: Vec<Scenario> = files.iter().map(|f| Scenario::load(f).unwrap()).collect();
+    let reports: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = scenarios
+            .iter()
+            .map(|s| scope.spawn(move || run(s, None)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for report in &reports {
+        for r in &report.runs {
+            assert!(r.met(), "{} / {}: {:#?}", report.file, r.name, r.checks);
+            if r.strategy.starts_with("spec-refresh") {
+                let c = r.metrics.conformance.as_ref().unwrap();
+                for rule in &c.rules {
+                    assert_ne!(rule.verdict, Verdict::Fail, "{}: {rule:?}", report.file);
+                }
+            }
+        }
+    }
+}
