@@ -6,12 +6,14 @@
 //! rule is pass, fail or not applicable (no event could test it), with the measured figures
 //! and one sentence saying why ([`RuleResult`]). The rules' precise readings are in
 //! [`rules`]; the facts they are read from (which requests signed the data plane, which asked
-//! the credential source and how those asks cluster into refresh attempts) in [`facts`].
+//! the credential source and how those asks cluster into refresh attempts) in [`facts`]; the
+//! pack of scenarios run against one client, and its rule-by-rule table, in [`pack`].
 //!
 //! A run that states conformance keeps its events (`runner` does not tally it), so the
 //! checks read them here; the metrics of runs that state none are unchanged.
 
 pub mod facts;
+pub mod pack;
 pub mod rules;
 
 use std::fmt;

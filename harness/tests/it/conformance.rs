@@ -171,3 +171,100 @@ fn the_pack_scenarios_meet_their_expectations() {
         }
     }
 }
+
+/// `sts-harness conformance`'s pack, in process: spec-refresh passes every rule (none fails,
+/// each is tested somewhere); sdk-profile (aws-sdk-rust 1.x: no advisory window, no static
+/// stability, no invalidation) fails those, passes single flight, and cannot have the 15-minute
+/// and 6-hour sessions.
+#[test]
+fn the_pack_passes_spec_refresh_and_fails_sdk_profile_where_it_should() {
+    use sts_harness::conformance::pack::{self, Subject};
+    use sts_harness::process::ProcessOptions;
+    use sts_harness::scenario::StrategyKind;
+
+    let scenarios = pack::load(&crate::common::catalog_dir().join("conformance")).unwrap();
+    let options = ProcessOptions::default();
+    let spec = pack::run(
+        &Subject::InProcess(StrategyKind::SpecRefresh),
+        &scenarios,
+        &options,
+    );
+    for row in &spec.rules {
+        assert_eq!(row.verdict, Verdict::Pass, "{row:#?}");
+    }
+    assert!(spec.conforms());
+    assert_eq!(spec.report.summary.departed, 0, "{}", pack::render(&spec));
+    let sdk = pack::run(
+        &Subject::InProcess(StrategyKind::SdkProfile),
+        &scenarios,
+        &options,
+    );
+    let table = pack::render(&sdk);
+    for rule in [
+        Rule::AdvisoryWindow,
+        Rule::MandatoryWindow,
+        Rule::StaticStability,
+        Rule::OutageBackoff,
+        Rule::InvalidateOnAuthFailure,
+    ] {
+        assert_eq!(sdk.row(rule).unwrap().verdict, Verdict::Fail, "{table}");
+    }
+    assert_eq!(sdk.row(Rule::SingleFlight).unwrap().verdict, Verdict::Pass);
+    assert!(!sdk.conforms());
+    let cannot: Vec<_> = sdk
+        .scenarios
+        .iter()
+        .filter(|c| c.cannot_run.is_some())
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(cannot, ["lifetime-15m", "lifetime-6h"], "{table}");
+    assert!(table.contains("static-stability FAIL: sts-"), "{table}");
+    // The JSON names every rule and cell.
+    let json = serde_json::to_value(&sdk).unwrap();
+    assert_eq!(json["rules"].as_array().unwrap().len(), 6);
+    assert_eq!(json["rules"][0]["rule"], "advisory-window");
+    assert_eq!(json["rules"][0]["verdict"], "fail");
+}
+
+#[test]
+fn the_conformance_command_exits_2_on_bad_flags_and_writes_junit() {
+    let bin = env!("CARGO_BIN_EXE_sts-harness");
+    let root = crate::common::catalog_dir().join("..");
+    let out = std::process::Command::new(bin)
+        .args(["conformance", "--strategy", "boto4"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown strategy `boto4`"));
+    let out = std::process::Command::new(bin)
+        .args(["conformance"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let dir = std::env::temp_dir().join(format!("conformance-junit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let junit = dir.join("pack.xml");
+    let out = std::process::Command::new(bin)
+        .args(["conformance", "--strategy", "spec-refresh", "--junit"])
+        .arg(&junit)
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("advisory-window             pass"),
+        "{stdout}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("spec-refresh::advisory-window"), "{xml}");
+    assert!(xml.contains("<skipped"), "{xml}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
