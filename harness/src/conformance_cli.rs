@@ -17,7 +17,7 @@ use super::{BadInput, emit, write_output};
 #[derive(Args)]
 pub(crate) struct ConformanceArgs {
     /// The client under test: an in-process strategy (sdk-profile, spec-refresh, sdk-imds,
-    /// naive-refresh, manual-env, …) or a program preset (boto3, js-v3).
+    /// naive-refresh, manual-env, …) or a program preset (boto3, js-v3, aws-cli).
     #[arg(long, value_name = "NAME", conflicts_with = "command")]
     strategy: Option<String>,
     /// Any program, run in the current folder on the harness's profile (`assume-role`, or

@@ -5,7 +5,8 @@
 //! **Source calls** are the credential-issuing STS calls (`AssumeRole`,
 //! `AssumeRoleWithWebIdentity`, `GetSessionToken`) and every instance-metadata or container
 //! endpoint request (an IMDS outage shows as failed token `PUT`s, not as credential `GET`s).
-//! **Attempts** are source calls less than [`ATTEMPT_GAP`] apart: one refresh with its SDK's
+//! **Attempts** are source calls less than [`ATTEMPT_GAP`] apart, up to the one that issued
+//! credentials (which ends its attempt): one refresh with its SDK's
 //! own retries (aws-sdk-rust's standard mode waits at most a few seconds between its 3
 //! attempts, botocore's legacy mode 1+2+4+8 s between its 5) and a chain's steps (IMDS, then
 //! `AssumeRole`). A client that asks on every call of a job run every 10 s makes one long
@@ -264,18 +265,23 @@ fn end_of(e: &Event) -> SystemTime {
 
 fn attempts(source: &[SourceCall]) -> Vec<Attempt> {
     let mut groups: Vec<Vec<&SourceCall>> = Vec::new();
+    // Credentials issued end a refresh: a client that refreshes on every call makes one
+    // attempt per call, however close together.
+    let mut closed = true;
     for c in source {
         match groups.last_mut() {
             Some(g)
-                if c.at
-                    .duration_since(g.iter().map(|x| x.end).max().unwrap_or(c.at))
-                    .unwrap_or_default()
-                    < ATTEMPT_GAP =>
+                if !closed
+                    && c.at
+                        .duration_since(g.iter().map(|x| x.end).max().unwrap_or(c.at))
+                        .unwrap_or_default()
+                        < ATTEMPT_GAP =>
             {
                 g.push(c);
             }
             _ => groups.push(vec![c]),
         }
+        closed = c.issuing && c.issued.is_some();
     }
     let mut out = Vec::new();
     for g in groups {

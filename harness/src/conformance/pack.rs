@@ -34,12 +34,19 @@ use crate::scenario::{
 /// The scaled clock's rate for programs: a 2-hour scenario in 20 s of wall time.
 pub const PROGRAM_RATE: f64 = 360.0;
 
+/// Program presets beyond the `compare` table's (`boto3`, `js-v3`): name, interpreter,
+/// script in the clients folder.
+pub const PRESETS: [(&str, &str, &str); 1] = [
+    // Each `aws s3api put-object` a new CLI process on the profile, with its disk cache.
+    ("aws-cli", "bash", "aws_cli_profile.sh"),
+];
+
 /// Why the pack cannot run: each names the flag at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum PackError {
     /// `--strategy` named nothing known.
     #[error(
-        "--strategy: unknown strategy `{0}`; an in-process strategy (sdk-profile, spec-refresh, …) or a program preset (boto3, js-v3); --command runs any program"
+        "--strategy: unknown strategy `{0}`; an in-process strategy (sdk-profile, spec-refresh, …) or a program preset (boto3, js-v3, aws-cli); --command runs any program"
     )]
     UnknownStrategy(String),
     /// `--strategy process` without a program.
@@ -95,11 +102,18 @@ impl Subject {
         if name == StrategyKind::Process.as_str() {
             return Err(PackError::NoProgram);
         }
-        match matrix::strategy(name).map(|s| s.client) {
+        let preset = match matrix::strategy(name).map(|s| s.client) {
             Some(Client::Program {
                 interpreter,
                 script,
-            }) => {
+            }) => Some((interpreter, script)),
+            _ => PRESETS
+                .iter()
+                .find(|(n, _, _)| *n == name)
+                .map(|(_, interpreter, script)| (*interpreter, *script)),
+        };
+        match preset {
+            Some((interpreter, script)) => {
                 let clients = std::path::absolute(clients).unwrap_or_else(|_| clients.into());
                 if !clients.join(script).is_file() {
                     return Err(PackError::ClientMissing {

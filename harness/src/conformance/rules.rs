@@ -25,8 +25,9 @@
 //!   step (a call signed with the key the previous one issued) apart.
 //! - **invalidate-on-auth-failure**: after the server refuses a data-plane request's
 //!   credentials as bad ([`PROOF_CODES`]), the next data-plane request that arrives more
-//!   than [`IN_FLIGHT_GRACE`] later is not signed with them. `AccessDenied` (a revocation)
-//!   proves nothing under the rules; it is counted, not judged.
+//!   than [`IN_FLIGHT_GRACE`] later is not signed with them (a refusal no request followed,
+//!   a program that stopped on it, tests nothing). `AccessDenied` (a revocation) proves
+//!   nothing under the rules; it is counted, not judged.
 //!
 //! Times on scaled clocks carry some error, so comparisons allow [`TOLERANCE`].
 
@@ -447,6 +448,7 @@ fn single_flight(f: &Facts) -> Judged {
 fn invalidate(f: &Facts) -> Judged {
     let mut figures = BTreeMap::new();
     let mut triggers = 0u64;
+    let mut unfollowed = 0u64;
     let mut reused = 0u64;
     let mut signed_after = 0u64;
     let mut first: Option<(&Signed, &Signed)> = None;
@@ -455,11 +457,14 @@ fn invalidate(f: &Facts) -> Judged {
         if !r.refused_as_bad() {
             continue;
         }
-        triggers += 1;
         let later = |d: &&Signed| d.arrived > r.arrived + IN_FLIGHT_GRACE;
-        if let Some(next) = f.data[i + 1..].iter().find(later)
-            && next.key == r.key
-        {
+        // A refusal no call followed (the program stopped there) tests nothing.
+        let Some(next) = f.data[i + 1..].iter().find(later) else {
+            unfollowed += 1;
+            continue;
+        };
+        triggers += 1;
+        if next.key == r.key {
             reused += 1;
             first.get_or_insert((r, next));
         }
@@ -473,6 +478,7 @@ fn invalidate(f: &Facts) -> Judged {
         }
     }
     figures.insert("refusals", triggers as f64);
+    figures.insert("refusals_without_a_next_call", unfollowed as f64);
     figures.insert("reused_after_refusal", reused as f64);
     figures.insert("signed_with_refused_keys", signed_after as f64);
     figures.insert("access_denied", f.access_denied as f64);
@@ -483,6 +489,13 @@ fn invalidate(f: &Facts) -> Judged {
             format!(
                 "no refusal proved the credentials bad; {} AccessDenied (a revocation or a policy) prove nothing under the rules.",
                 f.access_denied
+            ),
+        ),
+        (0, _) if unfollowed > 0 => (
+            Verdict::NotApplicable,
+            figures,
+            format!(
+                "the server refused the credentials as bad {unfollowed} time(s), but no call followed (the client stopped)."
             ),
         ),
         (0, _) => (
@@ -710,6 +723,21 @@ mod tests {
     }
 
     #[test]
+    fn advisory_window_sees_a_refresh_on_every_call() {
+        // botocore on 15-minute keys: inside its 15-minute window from the start, a new
+        // AssumeRole before every call, 10 s apart (each its own attempt).
+        let mut r = Run::default();
+        for i in 0..30 {
+            let at = 10.0 * f64::from(i);
+            let key = format!("K{i}");
+            r.issue(at, &key, 900.0).put(at + 0.5, &key, None);
+        }
+        let res = r.result(Rule::AdvisoryWindow, &ClientSide::default());
+        assert_eq!(res.verdict, Verdict::Fail, "{res:?}");
+        assert_eq!(res.figures["refreshes_judged"], 29.0);
+    }
+
+    #[test]
     fn advisory_window_fails_keys_used_past_expiry_without_a_refresh_and_is_na_before() {
         let mut r = Run::default();
         r.issue(0.0, "K1", H).puts(0.0, 1.2 * H, "K1");
@@ -904,6 +932,15 @@ mod tests {
         let r = bad.result(Rule::InvalidateOnAuthFailure, &ClientSide::default());
         assert_eq!(r.verdict, Verdict::Fail, "{r:?}");
         assert!(r.figures["signed_with_refused_keys"] >= 59.0, "{r:?}");
+    }
+
+    #[test]
+    fn invalidate_on_auth_failure_is_not_applicable_when_no_call_followed() {
+        let mut r = Run::default();
+        r.issue(0.0, "K1", H).puts(0.0, H + 5.0, "K1");
+        let res = r.result(Rule::InvalidateOnAuthFailure, &ClientSide::default());
+        assert_eq!(res.verdict, Verdict::NotApplicable, "{res:?}");
+        assert_eq!(res.figures["refusals_without_a_next_call"], 1.0);
     }
 
     #[test]
