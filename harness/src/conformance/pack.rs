@@ -262,7 +262,8 @@ pub struct Column {
 pub struct Cell {
     /// The column's id.
     pub scenario: String,
-    /// The verdict (`None`: the scenario did not run).
+    /// The verdict (`None`: the client cannot run the scenario, or its requests never reached
+    /// the server).
     pub verdict: Option<Verdict>,
     /// Why.
     pub reason: String,
@@ -394,9 +395,16 @@ fn row(rule: Rule, columns: &[Column], reports: &[Option<ScenarioReport>]) -> Ro
         .iter()
         .zip(reports)
         .map(|(c, r)| {
-            let result = r
-                .as_ref()
-                .and_then(|r| r.runs.first())
+            let run = r.as_ref().and_then(|r| r.runs.first());
+            // A client whose requests never reached the server measured nothing.
+            if let Some(run) = run.filter(|run| run.metrics.requests == 0) {
+                return Cell {
+                    scenario: c.id.clone(),
+                    verdict: None,
+                    reason: format!("did not run: {}", did_not_run(run)),
+                };
+            }
+            let result = run
                 .and_then(|run| run.metrics.conformance.as_ref())
                 .and_then(|conf| conf.get(rule));
             match (result, &c.cannot_run) {
@@ -439,6 +447,20 @@ fn row(rule: Rule, columns: &[Column], reports: &[Option<ScenarioReport>]) -> Ro
         verdict,
         reason,
         cells,
+    }
+}
+
+/// Why a run's requests never reached the server: its start-up error, or how its program
+/// ended and the last line it printed on stderr.
+fn did_not_run(run: &report::RunReport) -> String {
+    match (&run.startup_error, &run.process) {
+        (Some(e), _) => e.clone(),
+        (None, Some(p)) => format!(
+            "{} before its first request ({})",
+            p.exit.describe(),
+            p.stderr.last_lines(1, 160).join(" ").trim()
+        ),
+        (None, None) => "no request reached the server".into(),
     }
 }
 
@@ -486,7 +508,7 @@ pub fn render(result: &PackResult) -> String {
     }
     let _ = writeln!(
         out,
-        "  (* the scenario exercises the rule; - the client cannot run it)"
+        "  (* the scenario exercises the rule; - the client cannot run it or did not reach the server)"
     );
     for row in result.rules.iter().filter(|r| r.verdict == Verdict::Fail) {
         let _ = writeln!(out, "  {} FAIL: {}", row.rule, row.reason);
@@ -494,6 +516,15 @@ pub fn render(result: &PackResult) -> String {
     for c in &result.scenarios {
         if let Some(why) = &c.cannot_run {
             let _ = writeln!(out, "  {} cannot run: {why}", c.id);
+        }
+    }
+    if let Some(row) = result.rules.first() {
+        for cell in row
+            .cells
+            .iter()
+            .filter(|c| c.reason.starts_with("did not run"))
+        {
+            let _ = writeln!(out, "  {} {}", cell.scenario, cell.reason);
         }
     }
     out

@@ -14,7 +14,8 @@
 //!   outage serving them is static stability, not a violation.
 //! - **static-stability**: from a failed attempt to the next successful one, until the
 //!   server refuses the cached credentials as bad, no call fails in the client for want of
-//!   credentials and the program does not stop. Requests signed with expired credentials in
+//!   credentials and the program does not stop (exits non-zero inside an outage that had not
+//!   ended, before any refusal). Requests signed with expired credentials in
 //!   that time are stale serves, counted accepted and refused.
 //! - **outage-backoff**: after each failed attempt (after the data plane started: with
 //!   nothing cached there is nothing to be stable with), the next attempt starts 300-600 s
@@ -265,12 +266,14 @@ fn static_stability(f: &Facts, client: &ClientSide) -> Judged {
             .iter()
             .filter(|t| judged(**t))
             .count() as u64;
+        // A program that stopped (exited non-zero) inside an outage it never saw end, and
+        // before any refusal: it failed instead of serving what it had.
         if client.stopped
+            && end.is_none()
+            && cutoff.is_none()
             && let Some(last) = last_data
-            && judged(last.arrived)
-            && !last.refused_as_bad()
         {
-            stopped_at = Some(last.arrived);
+            stopped_at = Some(last.arrived.max(start));
         }
     }
     figures.insert("outages", outages.len() as f64);
@@ -300,7 +303,7 @@ fn static_stability(f: &Facts, client: &ClientSide) -> Judged {
             Verdict::Fail,
             figures,
             format!(
-                "the program stopped at {} while the source failed, before the server refused its cached credentials ({serves}).",
+                "the program stopped (exit status non-zero) after {} while the source failed, before the server refused its cached credentials ({serves}).",
                 hms(f.at(t))
             ),
         );
@@ -379,10 +382,10 @@ fn backoff(f: &Facts) -> Judged {
         ),
         (_, Some(bad)) => (Verdict::Fail, figures, format!("{bad}.")),
         (n, None) if gaps.is_empty() => (
-            Verdict::Pass,
+            Verdict::NotApplicable,
             figures,
             format!(
-                "{n} failed refresh(es), each one short burst, and the job ended before the source was asked again."
+                "{n} failed refresh(es), each one short burst, but the job ended (or the client stopped) before the source was asked again."
             ),
         ),
         (n, None) => (
