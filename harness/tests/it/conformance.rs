@@ -268,3 +268,39 @@ fn the_conformance_command_exits_2_on_bad_flags_and_writes_junit() {
     assert!(xml.contains("<skipped"), "{xml}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Two pack scenarios against boto3 (botocore 1.44.8, legacy refresh) through the real
+/// program at ×360: 15-minute keys sit in botocore's 15-minute advisory window from the start
+/// (a refresh on every call, against the rules' 5 minutes), and through an STS outage it asks on
+/// every call, then raises in its 10-minute mandatory window and the program exits.
+#[test]
+fn the_pack_fails_botocore_legacy_where_it_should() {
+    use sts_harness::conformance::pack::{self, Subject};
+
+    let Some(options) = crate::common::external_options() else {
+        return;
+    };
+    let dir = crate::common::catalog_dir().join("conformance");
+    let scenarios: Vec<Scenario> = ["lifetime-15m", "sts-outage-across-the-mandatory-window"]
+        .iter()
+        .map(|f| Scenario::load(&dir.join(format!("{f}.toml"))).unwrap())
+        .collect();
+    let clients = crate::common::catalog_dir().join("clients");
+    let boto3 = Subject::named("boto3", &clients).unwrap();
+    let result = pack::run(&boto3, &scenarios, &options);
+    let table = pack::render(&result);
+    let cell = |rule: Rule, column: usize| result.row(rule).unwrap().cells[column].verdict;
+    assert_eq!(
+        cell(Rule::AdvisoryWindow, 0),
+        Some(Verdict::Fail),
+        "{table}"
+    );
+    assert_eq!(
+        cell(Rule::StaticStability, 1),
+        Some(Verdict::Fail),
+        "{table}"
+    );
+    assert_eq!(cell(Rule::OutageBackoff, 1), Some(Verdict::Fail), "{table}");
+    assert_eq!(cell(Rule::SingleFlight, 0), Some(Verdict::Pass), "{table}");
+    assert_eq!(result.clock, "scaled:360");
+}
