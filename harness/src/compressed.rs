@@ -144,7 +144,7 @@ pub fn client_window(run: &RunSpec, compressed_lifetime: Duration) -> Option<(Du
             Duration::from_secs(10),
             "aws-sdk-rust's identity cache (5-10 s)".to_string(),
         ),
-        StrategyKind::SpecRefresh => (
+        StrategyKind::SpecRefresh | StrategyKind::SpecRefreshImds => (
             crate::spec_refresh::windows::advisory_window(compressed_lifetime),
             "spec-refresh's advisory window (chosen from the lifetime it is given)".to_string(),
         ),

@@ -23,6 +23,7 @@
 //! - [`credential_process`]: the `credential_process` helper (`sts-harness credential-process`)
 //!   and how many times a program ran it.
 //! - [`metrics`]: metrics and verdicts from the events.
+//! - [`conformance`]: the 2026 cross-SDK refresh rules, judged per run from the events.
 //! - [`tally`]: what the metrics need from each event and call, taken as they come.
 //! - [`report`]: the table, JSON and JUnit reports.
 //! - [`compare`]: the fault-tolerance table: every strategy under the same conditions.
@@ -30,6 +31,7 @@
 //! - [`partition`]: a deterministic share of the scenario × run matrix for one CI runner.
 pub mod compare;
 pub mod compressed;
+pub mod conformance;
 pub mod credential_process;
 pub mod environments;
 pub mod metrics;

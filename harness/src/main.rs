@@ -1,5 +1,6 @@
-//! `sts-harness`: run, check or list scenario files, or compare every strategy under the same
-//! conditions (`compare`, in `compare_cli`).
+//! `sts-harness`: run, check or list scenario files, compare every strategy under the same
+//! conditions (`compare`, in `compare_cli`), or run the conformance pack against one client
+//! (`conformance`, in `conformance_cli`).
 //!
 //! Exit status: 0 when every run met its expectation, 1 when any departed, 2 on bad input
 //! (unreadable or invalid scenario files, bad flags, `process` runs without libfaketime's
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod compare_cli;
+mod conformance_cli;
 
 use clap::{Args, Parser, Subcommand};
 use sts_harness::partition::Partition;
@@ -45,6 +47,9 @@ enum Command {
     /// The fault-tolerance table: every strategy under the same conditions (exit 0 when every
     /// cell ran, 1 when one could not run, 2 on bad flags).
     Compare(compare_cli::CompareArgs),
+    /// The conformance pack: every scenario of scenarios/conformance against one client, and
+    /// the 2026 refresh rules rule by rule (exit 0 no rule failed, 1 one did, 2 bad input).
+    Conformance(conformance_cli::ConformanceArgs),
     /// List the scenarios and their runs.
     List {
         /// Scenario files or directories.
@@ -345,6 +350,7 @@ fn main() -> ExitCode {
         Command::CredentialProcess(flags) => return credential_process(flags),
         Command::Run(args) => run(&args),
         Command::Compare(args) => compare_cli::compare(&args),
+        Command::Conformance(args) => conformance_cli::conformance(&args),
         Command::Check { paths } => load_all(&paths).map(|scenarios| {
             let mut out = String::new();
             for s in &scenarios {

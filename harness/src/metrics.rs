@@ -28,6 +28,7 @@ use mock_sts::aws_error::ErrorCode;
 use mock_sts::events::{Event, Issued, SignedBy};
 use serde::Serialize;
 
+use crate::conformance::{self, Conformance, Verdict};
 use crate::outcome::{ClientFailure, ClientOutcome};
 use crate::process::Exit;
 use crate::runner::RunResult;
@@ -215,6 +216,10 @@ pub struct Metrics {
     /// `credential-process` runs: how many times the program's SDK ran the helper.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credential_process_runs: Option<u64>,
+    /// Runs whose expectation states conformance rules (and the `conformance` command's):
+    /// every rule's verdict, figures and reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conformance: Option<Conformance>,
 }
 
 impl Metrics {
@@ -246,10 +251,15 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 /// Computes a run's metrics: the run's tally (`tally`), taken while it ran or now from the
 /// events and calls it kept.
 pub fn compute(result: &RunResult) -> Metrics {
-    match &result.tally {
+    let mut m = match &result.tally {
         Some(tally) => tally.metrics(result),
         None => Tally::of(result).metrics(result),
+    };
+    // Such runs keep their events (`runner`); the others' JSON is unchanged.
+    if result.run.expect.states_conformance() && result.tally.is_none() {
+        m.conformance = Some(conformance::check(result));
     }
+    m
 }
 
 /// Whether an event is the server refusing a request for its time.
@@ -510,6 +520,26 @@ pub fn verdict(expect: &Expect, result: &RunResult, m: &Metrics) -> Vec<Check> {
             m.refresh_lead_min_seconds
                 .map_or("no refresh".into(), |l| format!("{l:.1}s")),
             ok,
+        );
+    }
+    let stated = expect
+        .conforms
+        .iter()
+        .map(|r| (r, Verdict::Pass))
+        .chain(expect.violates.iter().map(|r| (r, Verdict::Fail)));
+    for (rule, wanted) in stated {
+        let result = m.conformance.as_ref().and_then(|c| c.get(*rule));
+        check(
+            if wanted == Verdict::Pass {
+                "conforms"
+            } else {
+                "violates"
+            },
+            format!("{rule} {}", wanted.short()),
+            result.map_or("not checked (the run kept no events)".into(), |r| {
+                format!("{} {}: {}", rule, r.verdict.short(), r.reason)
+            }),
+            result.is_some_and(|r| r.verdict == wanted),
         );
     }
     checks

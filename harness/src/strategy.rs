@@ -16,6 +16,7 @@
 //! | `web-identity-read-once` | the token file read once at start-up; every refresh sends that token to `AssumeRoleWithWebIdentity` |
 //! | `pod-identity-read-once` | the default chain with the Pod Identity token copied once into `AWS_CONTAINER_AUTHORIZATION_TOKEN` |
 //! | `spec-refresh` | sdk-profile's provider behind [`crate::spec_refresh`]'s cache (AWS's 2026 cross-SDK refresh rules), the SDK's own cache off |
+//! | `spec-refresh-imds` | sdk-imds's provider behind the same cache |
 //!
 //! `process` runs are not built here: their program brings its own SDK ([`crate::process`]).
 
@@ -218,7 +219,7 @@ impl ClientEnv {
             ),
         };
         let (base, source) = match (run.strategy, &run.source) {
-            (StrategyKind::SdkImds, _) => (
+            (StrategyKind::SdkImds | StrategyKind::SpecRefreshImds, _) => (
                 String::new(),
                 format!(
                     "credential_source = Ec2InstanceMetadata\nec2_metadata_service_endpoint = {endpoint}\n"
@@ -326,8 +327,21 @@ pub async fn build_clients(env: &ClientEnv, run: &RunSpec) -> Result<Clients, St
         StrategyKind::SdkProfile | StrategyKind::SdkImds => {
             (env.profile_provider(run, &base).await?, None)
         }
-        StrategyKind::SpecRefresh => {
-            let inner = env.profile_provider(run, &base).await?;
+        StrategyKind::SpecRefresh | StrategyKind::SpecRefreshImds => {
+            let inner = match run.duration_seconds {
+                // The profile provider never sends DurationSeconds; a user who wants 15-minute
+                // or 6-hour sessions builds aws-config's AssumeRoleProvider in code.
+                Some(seconds) => SharedCredentialsProvider::new(
+                    aws_config::sts::AssumeRoleProvider::builder(&run.role_arn)
+                        .session_name("pipeline")
+                        .session_length(Duration::from_secs(u64::from(seconds)))
+                        .configure(&base)
+                        .region(isolated_region())
+                        .build_from_provider(env.source_credentials())
+                        .await,
+                ),
+                None => env.profile_provider(run, &base).await?,
+            };
             let cache = SpecRefresh::new(
                 inner,
                 SharedTimeSource::new(env.client_clock.clone()),
@@ -607,7 +621,7 @@ pub fn remedy(strategy: StrategyKind) -> &'static str {
         | StrategyKind::SdkWebIdentity => {
             "the SDK's provider refreshes on its own; a failure here means the refresh itself failed (STS refused it, or the source credentials were unusable): see the failing call"
         }
-        StrategyKind::SpecRefresh => {
+        StrategyKind::SpecRefresh | StrategyKind::SpecRefreshImds => {
             "spec-refresh serves its cached keys while a refresh fails (static stability) and refreshes minutes early, but it cannot outlast an outage longer than its advisory window: keys that expire while the source is down are refused; see the failing call and the refresh attempts"
         }
         StrategyKind::WebIdentityReadOnce => {
@@ -633,7 +647,9 @@ pub fn refresh_buffer(strategy: StrategyKind) -> Duration {
         | StrategyKind::WebIdentityReadOnce
         | StrategyKind::PodIdentityReadOnce => Duration::from_secs(5),
         // The specification's mandatory window: the latest a refresh comes, outside a back-off.
-        StrategyKind::SpecRefresh => crate::spec_refresh::windows::MANDATORY_WINDOW,
+        StrategyKind::SpecRefresh | StrategyKind::SpecRefreshImds => {
+            crate::spec_refresh::windows::MANDATORY_WINDOW
+        }
         // Refresh exactly at expiry: any request latency can carry a request past it.
         StrategyKind::NaiveRefresh | StrategyKind::ManualEnv => Duration::ZERO,
         // Unknown: the program's SDK decides; metrics judge its fidelity by its expectation.

@@ -377,6 +377,8 @@ impl Tally {
             }),
             // Only programs run the helper, and their runs keep every event.
             credential_process_runs: crate::credential_process::invocations(result),
+            // `metrics::compute` adds it for runs that state conformance rules.
+            conformance: None,
         }
     }
 }

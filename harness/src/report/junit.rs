@@ -4,6 +4,9 @@
 //! `process` run, its program's exit and output; a met run's explanation, if any, is its
 //! `<system-out>`.
 //!
+//! A run that states conformance rules adds one testcase per rule (`run::rule`): a failure
+//! with its one-sentence reason, or skipped with why it did not apply.
+//!
 //! The crate owns the XML: escaping, and dropping what XML 1.0 cannot carry (ANSI escapes and
 //! other control characters in a program's output).
 
@@ -57,7 +60,41 @@ fn suite(s: &ScenarioReport) -> TestSuite {
         }
         case
     }));
+    // A run that states conformance rules: one testcase per rule as well.
+    for r in &s.runs {
+        if let Some(c) = &r.metrics.conformance {
+            suite.add_test_cases(c.rules.iter().map(|rule| {
+                let mut case = TestCase::new(
+                    format!("{}::{}", r.name, rule.rule.as_str()),
+                    rule_status(rule),
+                );
+                case.set_classname(classname.as_str());
+                case
+            }));
+        }
+    }
     suite
+}
+
+/// A conformance rule's testcase status: pass, a failure with its reason, or skipped
+/// (not applicable) with why.
+fn rule_status(rule: &crate::conformance::RuleResult) -> TestCaseStatus {
+    use crate::conformance::Verdict;
+    match rule.verdict {
+        Verdict::Pass => TestCaseStatus::success(),
+        Verdict::Fail => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status
+                .set_message(rule.reason.as_str())
+                .set_type("violates");
+            status
+        }
+        Verdict::NotApplicable => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(rule.reason.as_str());
+            status
+        }
+    }
 }
 
 /// Success for a met run; for a departed one, a failure: the failed checks as its message,

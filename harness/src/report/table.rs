@@ -124,6 +124,18 @@ pub fn table(report: &Report) -> String {
                     skew.skew_errors
                 );
             }
+            if let Some(c) = &r.metrics.conformance {
+                for rule in &c.rules {
+                    let _ = writeln!(
+                        out,
+                        "  {}: {:<26} {:<4}  {}",
+                        r.name,
+                        rule.rule.as_str(),
+                        rule.verdict.short(),
+                        rule.reason
+                    );
+                }
+            }
             if !r.met() {
                 for l in r.sdk_log.iter().take(TABLE_LOG_LINES) {
                     let _ = writeln!(

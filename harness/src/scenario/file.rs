@@ -19,6 +19,7 @@ use toml::Spanned;
 
 use super::*;
 use super::{compressed, projected, transfer, versions};
+use crate::conformance::Rule;
 
 /// Parses scenario text; `path` names it in errors and anchors relative world files.
 pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
@@ -771,11 +772,41 @@ struct ExpectEntry {
     exit_code: Option<i64>,
     exits_nonzero: Option<bool>,
     credential_process_runs: Option<Count>,
+    conforms: Option<Vec<String>>,
+    violates: Option<Vec<String>>,
+}
+
+/// `conforms = [...]` or `violates = [...]`: rule names, each known and stated once.
+fn rules(key: &str, names: Option<&Vec<String>>) -> Result<Vec<Rule>, String> {
+    let mut rules = Vec::new();
+    for name in names.into_iter().flatten() {
+        let rule = Rule::from_name(name).ok_or_else(|| {
+            format!(
+                "expect.{key}: unknown conformance rule `{name}`; one of {}",
+                Rule::names()
+            )
+        })?;
+        if rules.contains(&rule) {
+            return Err(format!("expect.{key}: `{name}` is listed twice"));
+        }
+        rules.push(rule);
+    }
+    Ok(rules)
 }
 
 impl ExpectEntry {
     fn validate(&self, strategy: StrategyKind) -> Result<Expect, String> {
         let failing = self.fails_with.is_some();
+        let conforms = rules("conforms", self.conforms.as_ref())?;
+        let violates = rules("violates", self.violates.as_ref())?;
+        if let Some(both) = conforms.iter().find(|r| violates.contains(r)) {
+            return Err(format!(
+                "expect: `{both}` is in both `conforms` and `violates`; keep one"
+            ));
+        }
+        let states_rules = !conforms.is_empty() || !violates.is_empty();
+        // `passes` unless failing, or unless conformance is all the run states.
+        let passes = !(failing || states_rules && self.passes.is_none());
         match (self.passes, failing) {
             (Some(true), true) => {
                 return Err(
@@ -787,6 +818,8 @@ impl ExpectEntry {
                     "expect: `passes = false` needs `fails_with = \"CODE\"` to say how".to_string(),
                 );
             }
+            // Conformance alone is an expectation: the rules, not the outcome, are the point.
+            (None, false) if states_rules => {}
             (None, false) => {
                 return Err("expect: say `passes = true` or `fails_with = \"CODE\"`".to_string());
             }
@@ -834,11 +867,11 @@ impl ExpectEntry {
                     .ok_or_else(|| format!("expect: `exit_code` must be 0..=255, got {code}"))?,
             ),
             // A program that passes exits 0 unless the scenario says otherwise.
-            (None, None) if process && !failing => Some(0),
+            (None, None) if process && passes => Some(0),
             _ => None,
         };
         Ok(Expect {
-            passes: !failing,
+            passes,
             fails_with: self.fails_with.clone(),
             at: self.at.as_ref().map(|d| d.0),
             within: self.within.as_ref().map_or(Duration::from_secs(1), |d| d.0),
@@ -850,6 +883,8 @@ impl ExpectEntry {
             exit_code,
             exits_nonzero: self.exits_nonzero == Some(true),
             credential_process_runs: self.credential_process_runs.as_ref().map(|c| c.0.clone()),
+            conforms,
+            violates,
         })
     }
 }

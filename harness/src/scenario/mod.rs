@@ -279,6 +279,9 @@ pub enum StrategyKind {
     /// stability with a 5-10 min back-off, invalidation, single flight), with the SDK's own
     /// identity cache off.
     SpecRefresh,
+    /// sdk-imds's provider (the role assumed with the instance's credentials from IMDS)
+    /// behind the same cache: the rules over an instance-metadata source.
+    SpecRefreshImds,
     /// Any program, run under libfaketime on the scenario's scaled clock, with the endpoint,
     /// AWS config files and the workload's parameters in its environment.
     Process,
@@ -297,12 +300,13 @@ impl StrategyKind {
             StrategyKind::WebIdentityReadOnce => "web-identity-read-once",
             StrategyKind::PodIdentityReadOnce => "pod-identity-read-once",
             StrategyKind::SpecRefresh => "spec-refresh",
+            StrategyKind::SpecRefreshImds => "spec-refresh-imds",
             StrategyKind::Process => "process",
         }
     }
 
     /// All strategies, for messages.
-    pub const ALL: [StrategyKind; 10] = [
+    pub const ALL: [StrategyKind; 11] = [
         StrategyKind::ManualEnv,
         StrategyKind::SdkProfile,
         StrategyKind::SdkImds,
@@ -312,6 +316,7 @@ impl StrategyKind {
         StrategyKind::WebIdentityReadOnce,
         StrategyKind::PodIdentityReadOnce,
         StrategyKind::SpecRefresh,
+        StrategyKind::SpecRefreshImds,
         StrategyKind::Process,
     ];
 
@@ -340,7 +345,11 @@ impl StrategyKind {
     pub fn takes_duration(&self) -> bool {
         matches!(
             self,
-            StrategyKind::ManualEnv | StrategyKind::NaiveRefresh | StrategyKind::Process
+            StrategyKind::ManualEnv
+                | StrategyKind::NaiveRefresh
+                | StrategyKind::Process
+                // Through aws-config's AssumeRoleProvider instead of the profile.
+                | StrategyKind::SpecRefresh
         )
     }
 }
@@ -517,6 +526,17 @@ pub struct Expect {
     /// `credential_process_runs` (`profile = "credential-process"` runs): how many times the
     /// program's SDK ran the helper and got credentials.
     pub credential_process_runs: Option<RangeInclusive<u64>>,
+    /// `conforms = [RULE, …]`: each of these conformance rules passes.
+    pub conforms: Vec<crate::conformance::Rule>,
+    /// `violates = [RULE, …]`: each of these conformance rules fails.
+    pub violates: Vec<crate::conformance::Rule>,
+}
+
+impl Expect {
+    /// Whether the run states conformance rules (then it keeps its events for them).
+    pub fn states_conformance(&self) -> bool {
+        !self.conforms.is_empty() || !self.violates.is_empty()
+    }
 }
 
 /// One strategy run and its expectation.

@@ -8,6 +8,9 @@
 //! - `faults`: `[[fault]]` and `[[revoke]]`: bad rules, seeded dice, injected failures apart;
 //! - `compare`: the fault-tolerance table: the in-process half computed and checked, a boto3
 //!   cell through the real program, `--partition` shards, bad flags;
+//! - `conformance`: the 2026 refresh rules judged on the real SDK (spec-refresh passes,
+//!   sdk-profile fails), the pack and its command, boto3 through the pack at ×360,
+//!   `conforms`/`violates` and their bad input;
 //! - `cli`: the binary's exit codes, bad scenario files, JSON and JUnit output;
 //! - `process`: real programs (shell scripts, boto3) under libfaketime: exit status, output,
 //!   hung programs, children on one clock, missing commands, the boto3 expiry's accuracy.
@@ -31,6 +34,7 @@ mod clock_faults;
 mod common;
 mod compare;
 mod compressed;
+mod conformance;
 mod determinism;
 mod faults;
 mod process;
