@@ -190,11 +190,11 @@ pub const STRATEGIES: [Strategy; 6] = [
     },
     Strategy {
         name: "spec-refresh",
-        label: "the 2026 refresh rules over aws-config's profile provider (reference strategy)",
+        label: "the 2026 refresh rules over aws-config's profile provider (spec-refresh-imds under imds-down)",
         client: Client::InProcess {
             user_keys: StrategyKind::SpecRefresh,
-            instance_metadata: None,
-            no_imds: "spec-refresh wraps the profile of the IAM user's keys here: it has no instance-metadata variant yet",
+            instance_metadata: Some(StrategyKind::SpecRefreshImds),
+            no_imds: "",
         },
     },
     Strategy {

@@ -130,10 +130,13 @@ fn the_in_process_table_shows_what_the_catalog_shows() {
         let lead = m.refresh_lead_min_seconds.unwrap();
         assert!(lead >= 240.0, "{c}: lead {lead}: {text}");
     }
-    assert!(
-        matches!(&t.cell("imds-down", "spec-refresh").unwrap().outcome, Outcome::NotApplicable { reason } if reason.contains("instance-metadata")),
-        "{text}"
-    );
+    let imds = t
+        .cell("imds-down", "spec-refresh")
+        .unwrap()
+        .measured()
+        .unwrap();
+    assert_eq!(imds.run, "spec-refresh-imds");
+    assert_eq!(imds.failures, 0, "{text}");
 
     // The Markdown has a line per condition and a cell per strategy.
     let md = compare::markdown(&t);
