@@ -13,13 +13,7 @@ set -euo pipefail
 
 # The job's length counts from its start-up, as lab.py's does.
 start=$(date +%s)
-length=${STS_LAB_LENGTH_SECONDS:-14400}
-length=${length%.*}
-every=${STS_LAB_EVERY_SECONDS:-60}
-every=${every%.*}
-bucket=${STS_LAB_BUCKET:-pipeline-data}
 role=${STS_LAB_ROLE_ARN:-arn:aws:iam::123456789012:role/cross-account-s3}
-size=${STS_LAB_OBJECT_SIZE:-1024}
 
 log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) $*"; }
 
@@ -33,22 +27,5 @@ read -r AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN expiration <<<
 export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 log "assumed $role; keys exported, expiring $expiration"
 
-body="$HOME/part-0000"
-head -c "$size" /dev/zero >"$body"
-aws s3api create-bucket --bucket "$bucket" >/dev/null
-
-tick=0
-calls=0
-while [ $((start + tick * every)) -lt $((start + length)) ]; do
-  due=$((start + tick * every))
-  now=$(date +%s)
-  if [ "$due" -gt "$now" ]; then sleep $((due - now)); fi
-  aws s3api put-object --bucket "$bucket" --key pipeline/part-0000 --body "$body" >/dev/null
-  calls=$((calls + 1))
-  log "PutObject ok"
-  # The next round on the schedule; rounds a slow command made impossible are skipped.
-  now=$(date +%s)
-  next=$(((now - start + every - 1) / every))
-  tick=$((tick + 1 > next ? tick + 1 : next))
-done
-log "job complete: $calls calls"
+# The same loop as on a profile; the CLI takes the exported keys before any profile.
+STS_LAB_JOB_START=$start exec bash "$(dirname "$0")/aws_cli_profile.sh"

@@ -5,12 +5,16 @@
 # nothing exported. Each process gets its credentials from botocore's AssumeRoleProvider and
 # the CLI's JSON disk cache (~/.aws/cli/cache, kept per run by the private HOME), which it
 # reuses until fewer than 15 minutes remain (aws-facts 6.3): what the conformance pack measures
-# for the CLI.
+# for the CLI. With profile = "credential-process" every one of them runs the profile's
+# credential_process: the CLI caches assume-role results on disk, not a credential process's
+# (aws/aws-cli#5048, scenario 48). aws_cli_pipeline.sh runs this loop with exported keys.
 #
 # Exits 0 when the job completes; on the first failed command, with the CLI's status (set -e).
 set -euo pipefail
 
-start=$(date +%s)
+# The job's length counts from its start-up, as lab.py's does (STS_LAB_JOB_START: a caller
+# that started the job earlier, as aws_cli_pipeline.sh does).
+start=${STS_LAB_JOB_START:-$(date +%s)}
 length=${STS_LAB_LENGTH_SECONDS:-14400}
 length=${length%.*}
 every=${STS_LAB_EVERY_SECONDS:-60}
