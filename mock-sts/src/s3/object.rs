@@ -49,7 +49,7 @@ impl Request<'_> {
             })
             .map_err(|e| self.store_error(e))??;
         let mut response = Self::status(StatusCode::OK);
-        insert(response.headers_mut(), header::ETAG.as_str(), &etag);
+        insert(response.headers_mut(), header::ETAG, &etag);
         if let Some(sent) = sent {
             sent.insert_headers(response.headers_mut());
         }
@@ -200,15 +200,11 @@ impl Request<'_> {
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         self.object_headers(headers, &meta);
-        insert(
-            headers,
-            header::CONTENT_LENGTH.as_str(),
-            &length.to_string(),
-        );
+        insert(headers, header::CONTENT_LENGTH, &length.to_string());
         if let Some((start, end)) = range {
             insert(
                 headers,
-                header::CONTENT_RANGE.as_str(),
+                header::CONTENT_RANGE,
                 &format!("bytes {start}-{end}/{}", meta.size),
             );
         } else if header_str(self.headers(), "x-amz-checksum-mode")
@@ -255,10 +251,10 @@ impl Request<'_> {
         };
         if not_modified {
             let mut response = Self::status(StatusCode::NOT_MODIFIED);
-            insert(response.headers_mut(), header::ETAG.as_str(), &meta.etag);
+            insert(response.headers_mut(), header::ETAG, &meta.etag);
             insert(
                 response.headers_mut(),
-                header::LAST_MODIFIED.as_str(),
+                header::LAST_MODIFIED,
                 &timestamp::http_date(modified),
             );
             return Ok(Some(response));
