@@ -728,8 +728,10 @@ fn record(state: &MockState, recorded: Recorded, arrival: &Arrival, done: System
 }
 
 mod handle;
+mod in_process;
 mod serve;
 
 pub use handle::{MockAws, MockAwsBuilder};
+pub(crate) use in_process::dispatch;
 use serve::Closing;
 pub(crate) use serve::{ConnectionLimits, serve};
