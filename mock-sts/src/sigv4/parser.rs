@@ -8,10 +8,12 @@
 
 use std::time::SystemTime;
 
-use http::HeaderName;
-use http::request::Parts;
+use std::borrow::Cow;
 
-use super::canonical::{decoded_query, lossy};
+use http::request::Parts;
+use http::{HeaderName, HeaderValue};
+
+use super::canonical::decoded_query;
 use super::{
     ALGORITHM, AuthKind, CredentialScope, MAX_PRESIGNED_EXPIRES_SECONDS, ParsedSignature,
     SigV4Error, UNSIGNED_PAYLOAD,
@@ -51,10 +53,7 @@ pub(crate) fn parse(parts: &Parts) -> Result<Option<ParsedSignature>, SigV4Error
     let presigned = query_pairs(raw_query).any(|(k, _)| k == "X-Amz-Algorithm");
     match (parts.headers.get(http::header::AUTHORIZATION), presigned) {
         (Some(_), true) => Err(SigV4Error::ConflictingAuth(MSG_CONFLICTING_AUTH.to_owned())),
-        (Some(value), false) => {
-            parse_header_auth(parts, &String::from_utf8_lossy(value.as_bytes()), raw_query)
-                .map(Some)
-        }
+        (Some(value), false) => parse_header_auth(parts, &text(value), raw_query).map(Some),
         (None, true) => parse_query_auth(parts, &decoded_query(raw_query)).map(Some),
         (None, false) => Ok(None),
     }
@@ -323,7 +322,16 @@ fn split_credential(credential: &str) -> Result<(String, CredentialScope), SigV4
 
 /// The first value of a header, as text (non-UTF-8 bytes replaced).
 fn first_header(parts: &Parts, name: &HeaderName) -> Option<String> {
-    parts.headers.get(name).map(|v| lossy(v.as_bytes()))
+    parts.headers.get(name).map(|v| text(v).into_owned())
+}
+
+/// A header value as text, non-UTF-8 bytes replaced: borrowed when it is visible ASCII, as
+/// every SDK's values are (checked faster than UTF-8; the same text either way).
+fn text(value: &HeaderValue) -> Cow<'_, str> {
+    match value.to_str() {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(value.as_bytes()),
+    }
 }
 
 /// The first value of a (decoded) query parameter.
