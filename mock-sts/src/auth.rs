@@ -362,9 +362,11 @@ fn verify_signature(
         Service::S3 => PathRule::S3,
         _ => PathRule::Normalized,
     };
+    static X_AMZ_CONTENT_SHA256: http::HeaderName =
+        http::HeaderName::from_static("x-amz-content-sha256");
     let header_hash = parts
         .headers
-        .get("x-amz-content-sha256")
+        .get(&X_AMZ_CONTENT_SHA256)
         .and_then(|v| v.to_str().ok());
     // Hashed only when a check below reads it: S3 checks a declared hash against the body
     // itself (`s3::payload`), so a signed S3 request with one needs no second hash here.
@@ -372,10 +374,10 @@ fn verify_signature(
     let body_hash = || body_hash.get_or_init(|| sigv4::hex_sha256(body)).as_str();
     // The hashes a correct signer may have used: the declared one (S3 checks it against the
     // body separately), or the body's own; presigned requests usually sign UNSIGNED-PAYLOAD.
-    let candidates: Vec<String> = match (sig.kind, header_hash) {
-        (_, Some(h)) => vec![h.to_string()],
-        (AuthKind::Header, None) => vec![body_hash().to_string()],
-        (AuthKind::Presigned, None) => vec![sig.payload_hash.clone(), body_hash().to_string()],
+    let candidates: Vec<&str> = match (sig.kind, header_hash) {
+        (_, Some(h)) => vec![h],
+        (AuthKind::Header, None) => vec![body_hash()],
+        (AuthKind::Presigned, None) => vec![&sig.payload_hash, body_hash()],
     };
     if service != Service::S3
         && let Some(h) = header_hash
@@ -386,7 +388,7 @@ fn verify_signature(
         }
     }
     let mut last = None;
-    for hash in &candidates {
+    for hash in candidates {
         match sigv4::verify(parts, sig, hash, secret, rule) {
             Ok(()) => return Ok(()),
             Err(e) => last = Some(e),

@@ -9,7 +9,7 @@
 use std::fmt;
 
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderName, HeaderValue, StatusCode, header};
 
 use crate::xml::escape;
 
@@ -369,15 +369,19 @@ pub(crate) fn insert_request_id(service: Service, headers: &mut http::HeaderMap,
     let Ok(value) = HeaderValue::from_str(request_id) else {
         return;
     };
+    // Static names: parsed once, not at every response.
+    static X_AMZN_REQUESTID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+    static X_AMZ_ID_2: HeaderName = HeaderName::from_static("x-amz-id-2");
+    static X_AMZ_REQUEST_ID: HeaderName = HeaderName::from_static("x-amz-request-id");
     match service {
         Service::Sts => {
-            headers.insert("x-amzn-requestid", value);
+            headers.insert(X_AMZN_REQUESTID.clone(), value);
         }
         Service::S3 => {
-            if let Ok(id2) = HeaderValue::from_str(&host_id(request_id)) {
-                headers.insert("x-amz-id-2", id2);
+            if let Ok(id2) = HeaderValue::try_from(host_id(request_id)) {
+                headers.insert(X_AMZ_ID_2.clone(), id2);
             }
-            headers.insert("x-amz-request-id", value);
+            headers.insert(X_AMZ_REQUEST_ID.clone(), value);
             headers.insert(header::SERVER, HeaderValue::from_static("AmazonS3"));
         }
         Service::Imds | Service::Control => {}
@@ -387,7 +391,10 @@ pub(crate) fn insert_request_id(service: Service, headers: &mut http::HeaderMap,
 /// S3's `HostId`/`x-amz-id-2`: opaque base64; derived from the request id so it is stable.
 fn host_id(request_id: &str) -> String {
     use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(format!("mock-sts/{request_id}"))
+    let mut raw = String::with_capacity(9 + request_id.len());
+    raw.push_str("mock-sts/");
+    raw.push_str(request_id);
+    base64::engine::general_purpose::STANDARD.encode(raw)
 }
 
 impl fmt::Display for AwsError {

@@ -3,8 +3,10 @@
 //! On a virtual clock the SDK must not use real sockets: tokio's paused clock auto-advances
 //! whenever the runtime waits on I/O, so an SDK timeout could fire in the middle of a request
 //! (tokio-rs/tokio#4522, shared/virtual-time.md). [`InProcessClient`] hands each request to the
-//! mock's `Router` with `oneshot` instead: no sockets, no waiting on anything but timers, so
-//! virtual time only moves when every task sleeps, and a replay is deterministic.
+//! mock's request pipeline instead (`server::dispatch`, which answers exactly as the mock's
+//! `Router` does with `oneshot`, without routing through it): no sockets, no waiting on
+//! anything but timers, so virtual time only moves when every task sleeps, and a replay is
+//! deterministic.
 //!
 //! The clock adapters themselves (`TimeSource`, `AsyncSleep`) are implemented on
 //! [`SimClock`](crate::clock::SimClock) directly.
@@ -15,12 +17,15 @@ use aws_smithy_runtime_api::client::http::{
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use std::sync::Arc;
+
 use aws_smithy_types::body::SdkBody;
 use axum::Router;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use crate::MockAws;
+use crate::state::MockState;
 
 /// An SDK `HttpClient` that calls the mock's router in process.
 ///
@@ -29,26 +34,38 @@ use crate::MockAws;
 /// fault fails the call with an I/O `ConnectionReset`, as a dropped socket does.
 #[derive(Clone, Debug)]
 pub struct InProcessClient {
-    router: Router,
+    target: Target,
+}
+
+/// Where requests go.
+#[derive(Clone, Debug)]
+enum Target {
+    /// The mock's own request pipeline, called without its one-route router
+    /// (`server::dispatch` answers exactly as the router does).
+    Mock(Arc<MockState>),
+    /// Any router.
+    Router(Router),
 }
 
 impl InProcessClient {
-    /// A client for `aws`'s router.
+    /// A client for `aws`.
     pub fn new(aws: &MockAws) -> Self {
         InProcessClient {
-            router: aws.router(),
+            target: Target::Mock(aws.state().clone()),
         }
     }
 
     /// A client for any router.
     pub fn from_router(router: Router) -> Self {
-        InProcessClient { router }
+        InProcessClient {
+            target: Target::Router(router),
+        }
     }
 }
 
 impl HttpConnector for InProcessClient {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let router = self.router.clone();
+        let target = self.target.clone();
         HttpConnectorFuture::new(async move {
             let request = request
                 .try_into_http1x()
@@ -57,9 +74,12 @@ impl HttpConnector for InProcessClient {
             // Streaming bodies (aws-chunked uploads) have no in-memory bytes: collect them.
             let bytes = body.collect().await.map_err(ConnectorError::io)?.to_bytes();
             let request = http::Request::from_parts(parts, axum::body::Body::from(bytes));
-            let response = match router.oneshot(request).await {
-                Ok(response) => response,
-                Err(never) => match never {},
+            let response = match target {
+                Target::Mock(state) => crate::server::dispatch(state, request).await,
+                Target::Router(router) => match router.oneshot(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                },
             };
             // The `reset` fault: on a socket the server closes the connection without a
             // response; the SDK must see the same kind of failure here, an I/O error.

@@ -67,11 +67,57 @@ pub fn faketime_absolute(t: SystemTime) -> String {
 
 /// Parses SigV4's `20260101T010000Z`.
 pub fn parse_amz_date(s: &str) -> Option<SystemTime> {
-    const PARSE: &[FormatItem<'static>] =
-        format_description!("[year][month][day]T[hour][minute][second]Z");
     if s.len() != 16 {
         return None;
     }
+    // Every signed request's date goes through here (twice): digits where digits belong are
+    // read directly, with the same range checks; anything else takes `time`'s parser.
+    match amz_date_digits(s.as_bytes()) {
+        Some(fields) => amz_date_from_fields(fields),
+        None => parse_amz_date_general(s),
+    }
+}
+
+/// `[year, month, day, hour, minute, second]` of `YYYYMMDDTHHMMSSZ` with ASCII digits in
+/// every digit place; `None` for any other shape.
+fn amz_date_digits(b: &[u8]) -> Option<[u16; 6]> {
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let digit = |i: usize| -> Option<u16> {
+        let d = b[i];
+        d.is_ascii_digit().then(|| u16::from(d - b'0'))
+    };
+    let two = |i: usize| -> Option<u16> { Some(digit(i)? * 10 + digit(i + 1)?) };
+    Some([
+        two(0)? * 100 + two(2)?,
+        two(4)?,
+        two(6)?,
+        two(9)?,
+        two(11)?,
+        two(13)?,
+    ])
+}
+
+/// The instant of checked date and time fields, as `time` validates them (month 1-12, the
+/// month's days, hour 0-23, minute and second 0-59).
+fn amz_date_from_fields([year, month, day, hour, minute, second]: [u16; 6]) -> Option<SystemTime> {
+    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+    let date =
+        time::Date::from_calendar_date(i32::from(year), month, u8::try_from(day).ok()?).ok()?;
+    let time = time::Time::from_hms(
+        u8::try_from(hour).ok()?,
+        u8::try_from(minute).ok()?,
+        u8::try_from(second).ok()?,
+    )
+    .ok()?;
+    Some(PrimitiveDateTime::new(date, time).assume_utc().into())
+}
+
+/// [`parse_amz_date`] by `time`'s parser.
+fn parse_amz_date_general(s: &str) -> Option<SystemTime> {
+    const PARSE: &[FormatItem<'static>] =
+        format_description!("[year][month][day]T[hour][minute][second]Z");
     PrimitiveDateTime::parse(s, PARSE)
         .ok()
         .map(|p| p.assume_utc().into())
@@ -127,6 +173,63 @@ pub fn floor_to_second(t: SystemTime) -> SystemTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amz_date_fast_path_agrees_with_time_parser() {
+        let mut cases = vec![
+            "20150830T123600Z",
+            "20260101T000000Z",
+            "20240229T235959Z",
+            "20230229T000000Z",
+            "20000229T120000Z",
+            "19000229T120000Z",
+            "20261301T000000Z",
+            "20260001T000000Z",
+            "20260100T000000Z",
+            "20260431T000000Z",
+            "20261231T240000Z",
+            "20261231T236000Z",
+            "20261231T235960Z",
+            "00000101T000000Z",
+            "99991231T235959Z",
+            "20261231t235959Z",
+            "20261231T235959z",
+            "2026123 T235959Z",
+            "+0261231T235959Z",
+            "2026-231T235959Z",
+            "20261231T23595\u{0}Z",
+        ];
+        // Every field at and around its limits.
+        let mut generated = Vec::new();
+        for (month, day) in [
+            (1, 31),
+            (2, 28),
+            (2, 29),
+            (2, 30),
+            (4, 30),
+            (4, 31),
+            (12, 32),
+        ] {
+            for (hour, minute, second) in [(0, 0, 0), (23, 59, 59), (24, 0, 0), (0, 60, 0)] {
+                generated.push(format!(
+                    "2024{month:02}{day:02}T{hour:02}{minute:02}{second:02}Z"
+                ));
+            }
+        }
+        cases.extend(generated.iter().map(String::as_str));
+        for case in cases {
+            assert_eq!(parse_amz_date(case), parse_amz_date_general(case), "{case}");
+            if amz_date_digits(case.as_bytes()).is_some() {
+                assert_eq!(
+                    amz_date_from_fields(amz_date_digits(case.as_bytes()).unwrap()),
+                    parse_amz_date_general(case),
+                    "{case}"
+                );
+            }
+        }
+        assert!(parse_amz_date("20150830T123600Z").is_some());
+        assert!(parse_amz_date("20230229T000000Z").is_none());
+    }
 
     fn t(secs: u64, millis: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis)

@@ -5,6 +5,13 @@
 
 /// Escapes text for an XML text node or attribute value.
 pub(crate) fn escape(text: &str) -> String {
+    // Most text (ids, ARNs, messages) has nothing to escape: copied whole.
+    if !text
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
+    {
+        return text.to_owned();
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

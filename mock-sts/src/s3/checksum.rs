@@ -11,7 +11,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 use md5::{Digest as _, Md5};
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +61,22 @@ impl Algorithm {
             Algorithm::Crc64Nvme => "x-amz-checksum-crc64nvme",
             Algorithm::Sha1 => "x-amz-checksum-sha1",
             Algorithm::Sha256 => "x-amz-checksum-sha256",
+        }
+    }
+
+    /// [`Algorithm::header`] as a parsed name.
+    pub(crate) fn header_name(self) -> &'static HeaderName {
+        static CRC32: HeaderName = HeaderName::from_static("x-amz-checksum-crc32");
+        static CRC32C: HeaderName = HeaderName::from_static("x-amz-checksum-crc32c");
+        static CRC64NVME: HeaderName = HeaderName::from_static("x-amz-checksum-crc64nvme");
+        static SHA1: HeaderName = HeaderName::from_static("x-amz-checksum-sha1");
+        static SHA256: HeaderName = HeaderName::from_static("x-amz-checksum-sha256");
+        match self {
+            Algorithm::Crc32 => &CRC32,
+            Algorithm::Crc32c => &CRC32C,
+            Algorithm::Crc64Nvme => &CRC64NVME,
+            Algorithm::Sha1 => &SHA1,
+            Algorithm::Sha256 => &SHA256,
         }
     }
 
@@ -187,11 +203,13 @@ impl Checksum {
 
     /// Puts `x-amz-checksum-<alg>` and `x-amz-checksum-type` on a response.
     pub(crate) fn insert_headers(&self, headers: &mut HeaderMap) {
+        // A static name is parsed once, not at every response.
+        static CHECKSUM_TYPE: HeaderName = HeaderName::from_static("x-amz-checksum-type");
         if let Ok(value) = http::HeaderValue::from_str(&self.value) {
-            headers.insert(self.algorithm.header(), value);
+            headers.insert(self.algorithm.header_name().clone(), value);
         }
         headers.insert(
-            "x-amz-checksum-type",
+            CHECKSUM_TYPE.clone(),
             http::HeaderValue::from_static(self.kind.name()),
         );
     }
@@ -302,6 +320,13 @@ pub(super) fn md5(data: &[u8]) -> [u8; 16] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_names_are_the_headers() {
+        for algorithm in Algorithm::ALL {
+            assert_eq!(algorithm.header_name().as_str(), algorithm.header());
+        }
+    }
 
     #[test]
     fn digests_match_the_sdk_captures() {

@@ -6,18 +6,18 @@
 //! from `Content-Encoding`. On GET the `response-*` query parameters override what is returned.
 //! Headers that are not valid HTTP are skipped rather than failing the response.
 
-use http::{HeaderMap, HeaderValue, header};
+use http::{HeaderMap, HeaderName, HeaderValue, header};
 
 use super::Request;
 use super::store::ObjectMeta;
 use crate::timestamp;
 
 /// Sets a response header, skipping a name or value that is not valid HTTP.
-pub(super) fn insert(headers: &mut HeaderMap, name: &str, value: &str) {
-    if let (Ok(name), Ok(value)) = (
-        http::HeaderName::from_bytes(name.as_bytes()),
-        HeaderValue::from_str(value),
-    ) {
+pub(super) fn insert<N>(headers: &mut HeaderMap, name: N, value: &str)
+where
+    HeaderName: TryFrom<N>,
+{
+    if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::from_str(value)) {
         headers.insert(name, value);
     }
 }
@@ -87,16 +87,16 @@ pub(super) fn object_meta_from_headers(headers: &HeaderMap, key: &str) -> Object
 
 impl Request<'_> {
     pub(super) fn object_headers(&self, headers: &mut HeaderMap, meta: &ObjectMeta) {
-        insert(headers, header::ETAG.as_str(), &meta.etag);
+        insert(headers, header::ETAG, &meta.etag);
         insert(
             headers,
-            header::LAST_MODIFIED.as_str(),
+            header::LAST_MODIFIED,
             &timestamp::http_date(meta.last_modified()),
         );
-        insert(headers, header::ACCEPT_RANGES.as_str(), "bytes");
+        insert(headers, header::ACCEPT_RANGES, "bytes");
         insert(
             headers,
-            header::CONTENT_TYPE.as_str(),
+            header::CONTENT_TYPE,
             meta.content_type
                 .as_deref()
                 .unwrap_or("binary/octet-stream"),

@@ -417,7 +417,7 @@ impl Request<'_> {
             })
             .ok_or_else(|| self.no_such_upload())?;
         let mut response = Self::status(StatusCode::OK);
-        insert(response.headers_mut(), header::ETAG.as_str(), &etag);
+        insert(response.headers_mut(), header::ETAG, &etag);
         if let Some(c) = checksum {
             insert(response.headers_mut(), c.algorithm.header(), &c.value);
         }

@@ -23,6 +23,7 @@ use super::versions::NULL_VERSION;
 use super::xml::{self, S3_NAMESPACE};
 use super::{MAX_KEYS, Request, header_str, invalid_argument, s3_error, unsupported_algorithm};
 use crate::aws_error::{AwsError, ErrorCode};
+use crate::sigv4;
 use crate::timestamp;
 use crate::xml::XmlWriter;
 
@@ -36,7 +37,7 @@ impl Request<'_> {
             .unwrap_or_else(|| Checksum::full(Algorithm::Crc64Nvme, &payload.data));
         let mut meta = object_meta_from_headers(self.headers(), self.key());
         meta.size = payload.data.len() as u64;
-        meta.etag = format!("\"{}\"", hex::encode(checksum::md5(&payload.data)));
+        meta.etag = quoted_md5_hex(&payload.data);
         meta.last_modified_ms = store::whole_seconds_ms(self.now);
         meta.checksum = Some(checksum);
         let etag = meta.etag.clone();
@@ -48,7 +49,7 @@ impl Request<'_> {
             })
             .map_err(|e| self.store_error(e))??;
         let mut response = Self::status(StatusCode::OK);
-        insert(response.headers_mut(), header::ETAG.as_str(), &etag);
+        insert(response.headers_mut(), header::ETAG, &etag);
         if let Some(sent) = sent {
             sent.insert_headers(response.headers_mut());
         }
@@ -119,7 +120,7 @@ impl Request<'_> {
             }
         };
         meta.size = data.len() as u64;
-        meta.etag = format!("\"{}\"", hex::encode(checksum::md5(&data)));
+        meta.etag = quoted_md5_hex(&data);
         meta.last_modified_ms = store::whole_seconds_ms(self.now);
         meta.parts_count = None;
         meta.checksum = Some(match (new_algorithm, &source.checksum) {
@@ -199,15 +200,11 @@ impl Request<'_> {
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         self.object_headers(headers, &meta);
-        insert(
-            headers,
-            header::CONTENT_LENGTH.as_str(),
-            &length.to_string(),
-        );
+        insert(headers, header::CONTENT_LENGTH, &length.to_string());
         if let Some((start, end)) = range {
             insert(
                 headers,
-                header::CONTENT_RANGE.as_str(),
+                header::CONTENT_RANGE,
                 &format!("bytes {start}-{end}/{}", meta.size),
             );
         } else if header_str(self.headers(), "x-amz-checksum-mode")
@@ -254,10 +251,10 @@ impl Request<'_> {
         };
         if not_modified {
             let mut response = Self::status(StatusCode::NOT_MODIFIED);
-            insert(response.headers_mut(), header::ETAG.as_str(), &meta.etag);
+            insert(response.headers_mut(), header::ETAG, &meta.etag);
             insert(
                 response.headers_mut(),
-                header::LAST_MODIFIED.as_str(),
+                header::LAST_MODIFIED,
                 &timestamp::http_date(modified),
             );
             return Ok(Some(response));
@@ -420,6 +417,15 @@ fn parse_range(raw: &str, size: u64) -> RangeSpec {
         }
         _ => RangeSpec::Ignored,
     }
+}
+
+/// An object's ETag: its MD5, lower-case hex, in double quotes.
+fn quoted_md5_hex(data: &[u8]) -> String {
+    let mut etag = String::with_capacity(34);
+    etag.push('"');
+    etag.push_str(&sigv4::lower_hex(&checksum::md5(data)));
+    etag.push('"');
+    etag
 }
 
 #[cfg(test)]

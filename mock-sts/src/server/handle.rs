@@ -343,6 +343,11 @@ impl MockAws {
         self.state.mint(request)
     }
 
+    /// The shared state, for in-process calls without the router (`super::dispatch`).
+    pub(crate) fn state(&self) -> &Arc<MockState> {
+        &self.state
+    }
+
     /// A router over the same state, for in-process calls (`tower::ServiceExt::oneshot`).
     pub fn router(&self) -> Router {
         router(self.state.clone())

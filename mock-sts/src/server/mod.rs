@@ -659,7 +659,8 @@ fn finish(
         Err(error) => (error.to_response(request_id), Some(error)),
     };
     let done = state.clock.now();
-    if let Ok(date) = HeaderValue::from_str(&timestamp::http_date(done)) {
+    // The formatted `String` becomes the value's bytes, not a copy of them.
+    if let Ok(date) = HeaderValue::try_from(timestamp::http_date(done)) {
         response.headers_mut().insert(header::DATE, date);
     }
     let status = response.status().as_u16();
@@ -727,8 +728,10 @@ fn record(state: &MockState, recorded: Recorded, arrival: &Arrival, done: System
 }
 
 mod handle;
+mod in_process;
 mod serve;
 
 pub use handle::{MockAws, MockAwsBuilder};
+pub(crate) use in_process::dispatch;
 use serve::Closing;
 pub(crate) use serve::{ConnectionLimits, serve};

@@ -211,6 +211,12 @@ fn trim_all(value: &str) -> String {
 
 /// [`trim_all`], appended to `out`: the runs between double spaces are copied whole.
 fn push_trim_all(out: &mut String, value: &str) {
+    // Most values (dates, hashes, the session token) have no space at all: found by memchr,
+    // where `find("  ")` walks a 1-KiB token with a substring search.
+    if !value.as_bytes().contains(&b' ') {
+        out.push_str(value);
+        return;
+    }
     let mut rest = value.trim_matches(' ');
     while let Some(i) = rest.find("  ") {
         // Up to and including the run's first space; the rest of the run is skipped.

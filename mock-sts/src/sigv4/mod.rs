@@ -49,7 +49,8 @@ pub(crate) use error::{
 pub(crate) use parser::parse;
 pub(crate) use signature::{AuthKind, CredentialScope, ParsedSignature};
 pub(crate) use signing::{
-    chunk_string_to_sign, hex_sha256, hmac_hex, signing_key, string_to_sign, trailer_string_to_sign,
+    chunk_string_to_sign, hex_sha256, hmac_hex, lower_hex, signing_key, string_to_sign,
+    trailer_string_to_sign,
 };
 pub(crate) use verification::verify;
 

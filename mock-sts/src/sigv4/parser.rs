@@ -8,9 +8,12 @@
 
 use std::time::SystemTime;
 
-use http::request::Parts;
+use std::borrow::Cow;
 
-use super::canonical::{decoded_query, lossy};
+use http::request::Parts;
+use http::{HeaderName, HeaderValue};
+
+use super::canonical::decoded_query;
 use super::{
     ALGORITHM, AuthKind, CredentialScope, MAX_PRESIGNED_EXPIRES_SECONDS, ParsedSignature,
     SigV4Error, UNSIGNED_PAYLOAD,
@@ -44,22 +47,33 @@ const MSG_EXPIRES_TOO_LARGE: &str = "X-Amz-Expires must be less than a week (in 
 /// `host` signed, algorithm, five-part credential. AWS checks clock skew between the date
 /// format and the rest; the caller does that after this returns.
 pub(crate) fn parse(parts: &Parts) -> Result<Option<ParsedSignature>, SigV4Error> {
-    let query = decoded_query(parts.uri.query().unwrap_or(""));
-    let presigned = query.iter().any(|(k, _)| k == "X-Amz-Algorithm");
+    // Every request is parsed: the query is decoded into owned pairs only for a presigned
+    // URL, which reads most of it; a header-signed request looks up one key at most.
+    let raw_query = parts.uri.query().unwrap_or("");
+    let presigned = query_pairs(raw_query).any(|(k, _)| k == "X-Amz-Algorithm");
     match (parts.headers.get(http::header::AUTHORIZATION), presigned) {
         (Some(_), true) => Err(SigV4Error::ConflictingAuth(MSG_CONFLICTING_AUTH.to_owned())),
-        (Some(value), false) => {
-            parse_header_auth(parts, &lossy(value.as_bytes()), &query).map(Some)
-        }
-        (None, true) => parse_query_auth(parts, &query).map(Some),
+        (Some(value), false) => parse_header_auth(parts, &text(value), raw_query).map(Some),
+        (None, true) => parse_query_auth(parts, &decoded_query(raw_query)).map(Some),
         (None, false) => Ok(None),
     }
+}
+
+/// Well-known header names, parsed once rather than at every lookup.
+static X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
+static X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
+static X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-content-sha256");
+
+/// The raw query's pairs, decoded as [`decoded_query`] decodes them, borrowed where nothing
+/// needed decoding.
+fn query_pairs(raw: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(raw.as_bytes())
 }
 
 fn parse_header_auth(
     parts: &Parts,
     header: &str,
-    query: &[(String, String)],
+    raw_query: &str,
 ) -> Result<ParsedSignature, SigV4Error> {
     let trimmed = header.trim_matches(|c| c == ' ' || c == '\t');
     let (algorithm, params) = trimmed.split_once([' ', '\t']).unwrap_or((trimmed, ""));
@@ -99,8 +113,8 @@ fn parse_header_auth(
     let credential = credential.filter(|v| !v.is_empty());
     let signature = signature.filter(|v| !v.is_empty());
 
-    let x_amz_date = first_header(parts, "x-amz-date").filter(|v| !v.is_empty());
-    let date = first_header(parts, "date").filter(|v| !v.is_empty());
+    let x_amz_date = first_header(parts, &X_AMZ_DATE).filter(|v| !v.is_empty());
+    let date = first_header(parts, &http::header::DATE).filter(|v| !v.is_empty());
 
     let mut missing = String::new();
     if credential.is_none() {
@@ -142,9 +156,12 @@ fn parse_header_auth(
     }
     let (access_key_id, scope) = split_credential(credential)?;
 
-    let security_token = first_header(parts, "x-amz-security-token")
-        .or_else(|| query_value(query, "X-Amz-Security-Token").map(str::to_owned));
-    let payload_hash = first_header(parts, "x-amz-content-sha256").unwrap_or_default();
+    let security_token = first_header(parts, &X_AMZ_SECURITY_TOKEN).or_else(|| {
+        query_pairs(raw_query)
+            .find(|(k, _)| k == "X-Amz-Security-Token")
+            .map(|(_, v)| v.into_owned())
+    });
+    let payload_hash = first_header(parts, &X_AMZ_CONTENT_SHA256).unwrap_or_default();
 
     Ok(ParsedSignature {
         kind: AuthKind::Header,
@@ -213,9 +230,9 @@ fn parse_query_auth(
 
     let security_token = query_value(query, "X-Amz-Security-Token")
         .map(str::to_owned)
-        .or_else(|| first_header(parts, "x-amz-security-token"));
+        .or_else(|| first_header(parts, &X_AMZ_SECURITY_TOKEN));
     let payload_hash =
-        first_header(parts, "x-amz-content-sha256").unwrap_or_else(|| UNSIGNED_PAYLOAD.to_owned());
+        first_header(parts, &X_AMZ_CONTENT_SHA256).unwrap_or_else(|| UNSIGNED_PAYLOAD.to_owned());
 
     Ok(ParsedSignature {
         kind: AuthKind::Presigned,
@@ -277,18 +294,24 @@ fn check_host_signed(signed_headers: &[String]) -> Result<(), SigV4Error> {
 /// `AKID/DATE/REGION/SERVICE/TERMINATOR`. Trailing empty elements are ignored, as Java's
 /// `String.split` does ("trailing slashes are ignored", mhart/dynalite's notes on DynamoDB).
 fn split_credential(credential: &str) -> Result<(String, CredentialScope), SigV4Error> {
-    let mut elements: Vec<&str> = credential.split('/').collect();
-    while elements.last().is_some_and(|e| e.is_empty()) {
-        elements.pop();
-    }
-    match elements.as_slice() {
-        [akid, date, region, service, terminator] => Ok((
-            (*akid).to_owned(),
+    // Trimming the trailing slashes drops exactly the trailing empty elements.
+    let mut elements = credential.trim_end_matches('/').split('/');
+    let elements = [(); 6].map(|()| elements.next());
+    match elements {
+        [
+            Some(akid),
+            Some(date),
+            Some(region),
+            Some(service),
+            Some(terminator),
+            None,
+        ] => Ok((
+            akid.to_owned(),
             CredentialScope {
-                date: (*date).to_owned(),
-                region: (*region).to_owned(),
-                service: (*service).to_owned(),
-                terminator: (*terminator).to_owned(),
+                date: date.to_owned(),
+                region: region.to_owned(),
+                service: service.to_owned(),
+                terminator: terminator.to_owned(),
             },
         )),
         _ => Err(SigV4Error::Incomplete(format!(
@@ -298,8 +321,17 @@ fn split_credential(credential: &str) -> Result<(String, CredentialScope), SigV4
 }
 
 /// The first value of a header, as text (non-UTF-8 bytes replaced).
-fn first_header(parts: &Parts, name: &str) -> Option<String> {
-    parts.headers.get(name).map(|v| lossy(v.as_bytes()))
+fn first_header(parts: &Parts, name: &HeaderName) -> Option<String> {
+    parts.headers.get(name).map(|v| text(v).into_owned())
+}
+
+/// A header value as text, non-UTF-8 bytes replaced: borrowed when it is visible ASCII, as
+/// every SDK's values are (checked faster than UTF-8; the same text either way).
+fn text(value: &HeaderValue) -> Cow<'_, str> {
+    match value.to_str() {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(value.as_bytes()),
+    }
 }
 
 /// The first value of a (decoded) query parameter.
