@@ -45,14 +45,20 @@ pub fn process_margin(expect: &Expect, events: &[Event]) -> Option<f64> {
     match (expect.min_refresh_lead, expect.at) {
         (Some(lead), _) => Some(lead.as_secs_f64()),
         (None, Some(_)) => Some(expect.within.as_secs_f64()),
-        (None, None) => events
-            .iter()
-            .filter_map(|e| {
-                let expires = e.signed_by.as_ref()?.expires_at?;
-                Some(since(e.sim_time, expires).abs())
-            })
-            .reduce(f64::min),
+        (None, None) => closest_to_expiry(events),
     }
+}
+
+/// How close, in simulated seconds, any request arrived to the expiry of the credentials that
+/// signed it (either side). `None` when no request was signed with expiring credentials.
+pub(crate) fn closest_to_expiry(events: &[Event]) -> Option<f64> {
+    events
+        .iter()
+        .filter_map(|e| {
+            let expires = e.signed_by.as_ref()?.expires_at?;
+            Some(since(e.sim_time, expires).abs())
+        })
+        .reduce(f64::min)
 }
 
 /// p50/p99/max of a sample, milliseconds.
@@ -142,6 +148,11 @@ pub struct Fidelity {
     /// Whether a call spanned more simulated time than the buffer (for `process` runs: the
     /// clock skew reached the margin), so clock speed alone could have decided the verdict.
     pub could_decide_verdict: bool,
+    /// In-process runs of strategies without a refresh buffer (they renew at the expiry or
+    /// never): how close, in simulated seconds, a request arrived to its keys' expiry; a call
+    /// spanning that long could have carried it across.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiry_margin_seconds: Option<f64>,
     /// `process` runs: the largest |arrival − `X-Amz-Date`| of a signed request, simulated
     /// seconds. `X-Amz-Date` has whole seconds, so this reads up to 1 s high; it also holds
     /// the request's time in flight.
@@ -350,6 +361,7 @@ pub(crate) fn process_fidelity(result: &RunResult) -> Fidelity {
         refresh_buffer_seconds: margin.unwrap_or(0.0),
         could_decide_verdict: margin
             .is_some_and(|m| max_skew.is_some_and(|s| s >= m) || max_span >= m),
+        expiry_margin_seconds: None,
         max_clock_skew_seconds: max_skew,
         median_clock_skew_seconds: median(skews.clone()),
         skew_samples: Some(skews.len() as u64),
@@ -625,6 +637,47 @@ mod tests {
         assert_eq!(thousands(7), "7");
         assert_eq!(thousands(1347), "1 347");
         assert_eq!(thousands(1_234_567), "1 234 567");
+    }
+
+    #[test]
+    fn closest_to_expiry_takes_either_side_and_ignores_unexpiring_keys() {
+        use mock_sts::aws_error::Service;
+        use mock_sts::events::Action;
+        let t0 = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+        let at = |s: f64| t0 + std::time::Duration::from_secs_f64(s);
+        let event = |arrival: f64, expires: Option<f64>| Event {
+            seq: 1,
+            sim_time: at(arrival),
+            wall_time: at(arrival),
+            service: Service::S3,
+            action: Action::S3(mock_sts::s3::Operation::PutObject),
+            request_id: "r".into(),
+            request_time: Some(at(arrival)),
+            signed_by: Some(SignedBy {
+                access_key_id: "ASIA".into(),
+                principal_arn: None,
+                issued_at: Some(at(0.0)),
+                expires_at: expires.map(at),
+                issued_by: None,
+            }),
+            status: 200,
+            error_code: None,
+            error_message: None,
+            issued: None,
+            latency_ms: 0.0,
+            sim_latency_ms: 0.0,
+            fault: None,
+        };
+        // Scenario 02 on a scaled clock: the last call arrived 0.22 s after its keys expired.
+        let events = vec![
+            event(14_390.0, Some(14_399.313)),
+            event(14_399.535, Some(14_399.313)),
+            event(14_399.9, None),
+        ];
+        let m = closest_to_expiry(&events).unwrap();
+        assert!((m - 0.222).abs() < 1e-6, "{m}");
+        assert_eq!(closest_to_expiry(&[event(5.0, None)]), None);
+        assert_eq!(closest_to_expiry(&[]), None);
     }
 
     #[test]

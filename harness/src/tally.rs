@@ -338,10 +338,24 @@ impl Tally {
                 let k = result.clock.compression().unwrap_or(1);
                 let buffer =
                     strategy::refresh_buffer(result.run.strategy).as_secs_f64() * f64::from(k);
+                // A strategy that renews at the expiry or never has no buffer: its margin is
+                // how close a request came to the expiry of the keys that signed it (a call
+                // spanning that much simulated time could have carried it across).
+                let expiry_margin = if buffer > 0.0 {
+                    None
+                } else {
+                    crate::metrics::closest_to_expiry(&result.events)
+                };
+                let margin = if buffer > 0.0 {
+                    Some(buffer)
+                } else {
+                    expiry_margin
+                };
                 Some(Fidelity {
                     max_call_span_seconds: self.max_call_span,
                     refresh_buffer_seconds: buffer,
-                    could_decide_verdict: buffer > 0.0 && self.max_call_span >= buffer,
+                    could_decide_verdict: margin.is_some_and(|m| self.max_call_span >= m),
+                    expiry_margin_seconds: expiry_margin,
                     max_clock_skew_seconds: None,
                     median_clock_skew_seconds: None,
                     skew_samples: None,

@@ -323,10 +323,17 @@ fn explain_failure(scenario: &Scenario, result: &RunResult, m: &Metrics) -> Opti
     if let Some(fid) = &m.fidelity
         && fid.could_decide_verdict
     {
+        let against = match fid.expiry_margin_seconds {
+            Some(m) => format!("the {m:.1} s between a request and its keys' expiry"),
+            None => format!(
+                "the strategy's {:.0} s refresh buffer",
+                fid.refresh_buffer_seconds
+            ),
+        };
         let _ = write!(
             text,
-            " Note: on this scaled clock one call spanned {:.1} simulated seconds, more than the strategy's {:.0} s refresh buffer, so the clock's speed alone could have caused this; rerun at a lower rate or with --clock virtual.",
-            fid.max_call_span_seconds, fid.refresh_buffer_seconds
+            " Note: on this scaled clock one call spanned {:.1} simulated seconds, more than {against}, so the clock's speed alone could have caused this; rerun at a lower rate or with --clock virtual.",
+            fid.max_call_span_seconds
         );
     }
     Some(text)

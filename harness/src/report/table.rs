@@ -160,12 +160,17 @@ pub fn table(report: &Report) -> String {
                 continue;
             }
             if let Some(fid) = &r.metrics.fidelity {
+                let against = match fid.expiry_margin_seconds {
+                    Some(m) => {
+                        format!("no refresh buffer; closest request {m:.2} s from its keys' expiry")
+                    }
+                    None => format!("refresh buffer {:.0} s", fid.refresh_buffer_seconds),
+                };
                 let _ = writeln!(
                     out,
-                    "  {}: fidelity: longest call spanned {:.2} simulated s (refresh buffer {:.0} s){}",
+                    "  {}: fidelity: longest call spanned {:.2} simulated s ({against}){}",
                     r.name,
                     fid.max_call_span_seconds,
-                    fid.refresh_buffer_seconds,
                     if fid.could_decide_verdict {
                         " — the clock's speed could decide this verdict"
                     } else {
