@@ -58,7 +58,7 @@ pub struct Tally {
     server_first: Option<Event>,
     /// The last injected failure (a program that died of one).
     last_injected: Option<Event>,
-    /// Failed or faulted requests whose call has not been recorded yet, by request id: a call
+    /// Failed data-plane requests whose call has not been recorded yet, by request id: a call
     /// the client saw fail with an AWS error is explained by its request's event.
     unclaimed: HashMap<String, Event>,
     refreshes: u64,
@@ -172,7 +172,9 @@ impl Tally {
         if injected.is_some() {
             self.last_injected = Some(e.clone());
         }
-        if e.is_error() || e.fault.is_some() || !(200..300).contains(&e.status) {
+        // Only a data-plane answer can explain a call the client saw fail with an AWS error;
+        // STS, IMDS and retried tries are never claimed and would pile up over an outage.
+        if data_plane && (e.is_error() || !(200..300).contains(&e.status)) {
             self.unclaimed.insert(e.request_id.clone(), e.clone());
         }
         // Refreshes: a credential-issuing call replacing the credential that signed the data

@@ -1,6 +1,7 @@
 //! A small bounded cache: entries overwritten round-robin once full, so memory stays fixed
 //! whatever the traffic. The per-thread caches of signing keys (`sigv4::key_cache`) and
-//! validated session tokens (`credentials::token_cache`) keep their entries in one.
+//! validated session tokens (`credentials::token_cache`) keep their entries in one, and so do
+//! the container endpoint's verified Pod Identity tokens (`oidc::VerifiedTokens`).
 
 /// At most `capacity` entries; a new one overwrites the oldest slot once full.
 pub(crate) struct Ring<T> {

@@ -30,16 +30,9 @@ pub const ATTEMPT_GAP: Duration = Duration::from_secs(30);
 /// refresh whose SDK retries got through.
 pub const MAX_FAILING: Duration = Duration::from_secs(30);
 
-/// The error codes that prove the credentials that signed a request bad (aws-facts §2, §3):
-/// expired, or an unknown key or token. `AccessDenied` is not one: a policy may be at fault
-/// (a revoked session gets it too, and the client cannot tell the two apart).
-pub const PROOF_CODES: [ErrorCode; 4] = [
-    ErrorCode::ExpiredToken,
-    ErrorCode::InvalidClientTokenId,
-    ErrorCode::InvalidAccessKeyId,
-    ErrorCode::InvalidToken,
-];
-
+/// The error codes that prove the credentials that signed a request bad: the list the
+/// reference strategy invalidates on (expired, or an unknown key or token; not `AccessDenied`).
+pub use crate::spec_refresh::invalidate::REJECTION_CODES as PROOF_CODES;
 /// One data-plane request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Signed {
@@ -268,10 +261,14 @@ fn attempts(source: &[SourceCall]) -> Vec<Attempt> {
     // Credentials issued end a refresh: a client that refreshes on every call makes one
     // attempt per call, however close together.
     let mut closed = true;
+    let mut issued_last: Option<&str> = None;
     for c in source {
+        // A chain's next step (an AssumeRole signed with the keys the call before it just
+        // issued, as instance metadata then the role) continues the same refresh.
+        let chained = c.signed_by.is_some() && c.signed_by.as_deref() == issued_last;
         match groups.last_mut() {
             Some(g)
-                if !closed
+                if (!closed || chained)
                     && c.at
                         .duration_since(g.iter().map(|x| x.end).max().unwrap_or(c.at))
                         .unwrap_or_default()
@@ -282,6 +279,7 @@ fn attempts(source: &[SourceCall]) -> Vec<Attempt> {
             _ => groups.push(vec![c]),
         }
         closed = c.issuing && c.issued.is_some();
+        issued_last = c.issued.as_deref();
     }
     let mut out = Vec::new();
     for g in groups {
@@ -310,5 +308,43 @@ fn attempt(calls: &[&SourceCall]) -> Attempt {
             .rev()
             .find(|c| c.issuing)
             .is_some_and(|c| c.issued.is_some()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+
+    fn call(at: f64, issued: Option<&str>, signed_by: Option<&str>) -> SourceCall {
+        let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000) + Duration::from_secs_f64(at);
+        SourceCall {
+            seq: 0,
+            at,
+            end: at + Duration::from_millis(10),
+            issuing: true,
+            issued: issued.map(str::to_owned),
+            signed_by: signed_by.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_chains_steps_are_one_attempt_and_separate_refreshes_are_not() {
+        // Instance metadata issues I1; the AssumeRole signed with it is the same refresh.
+        let chain = [
+            call(0.0, Some("I1"), None),
+            call(0.02, Some("K1"), Some("I1")),
+        ];
+        let a = attempts(&chain);
+        assert_eq!(a.len(), 1, "{a:?}");
+        assert_eq!(a[0].calls, 2);
+        assert!(a[0].succeeded);
+        // Two refreshes a second apart, each signed with the user's own keys: two attempts.
+        let separate = [
+            call(0.0, Some("K1"), Some("AKIAUSER")),
+            call(1.0, Some("K2"), Some("AKIAUSER")),
+        ];
+        assert_eq!(attempts(&separate).len(), 2);
     }
 }

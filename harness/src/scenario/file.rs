@@ -201,6 +201,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
         ));
     }
     let mut runs = Vec::new();
+    let mut spans: Vec<Range<usize>> = Vec::new();
     let mut names = std::collections::HashSet::new();
     for r in &file.run {
         let span = r.strategy.span();
@@ -295,10 +296,11 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> 
                 ));
             }
             runs.push(row);
+            // One span per run, not per `[[run]]` table: a matrix's rows share their table's.
+            spans.push(r.strategy.span());
         }
     }
 
-    let spans: Vec<Range<usize>> = file.run.iter().map(|r| r.strategy.span()).collect();
     let projected_token = projected::resolve(file.projected_token.as_ref(), &world, &runs, &spans)
         .map_err(|(span, m)| invalid(span, m))?;
 

@@ -19,20 +19,23 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 
+use mock_sts::aws_error::ErrorCode;
+
 use super::SpecRefresh;
 
 /// The error codes that prove the credentials that signed a request bad, as AWS spells them
 /// (aws-facts §2 and §3): STS's and S3's expired session token (`ExpiredToken`), the
 /// `…Exception` form JSON services use, an unknown key or token (`InvalidClientTokenId` from
-/// STS, `InvalidAccessKeyId` and `InvalidToken` from S3).
-pub const REJECTION_CODES: [&str; 5] = [
-    "ExpiredToken",
-    "ExpiredTokenException",
-    "InvalidClientTokenId",
-    "InvalidAccessKeyId",
-    "InvalidToken",
+/// STS, `InvalidAccessKeyId` and `InvalidToken` from S3). `AccessDenied` is not one: a policy
+/// may be at fault (a revoked session gets it too, and the client cannot tell the two apart).
+/// The conformance rule `invalidate-on-auth-failure` judges by the same list.
+pub const REJECTION_CODES: [ErrorCode; 5] = [
+    ErrorCode::ExpiredToken,
+    ErrorCode::ExpiredTokenException,
+    ErrorCode::InvalidClientTokenId,
+    ErrorCode::InvalidAccessKeyId,
+    ErrorCode::InvalidToken,
 ];
-
 /// The interceptor: add it to every client whose credentials provider is the cache.
 #[derive(Debug, Clone)]
 pub struct InvalidateOnRejection {
@@ -96,7 +99,7 @@ impl Intercept for InvalidateOnRejection {
             return Ok(());
         }
         let code = response.body().bytes().and_then(error_code);
-        if let Some(code) = code.filter(|c| REJECTION_CODES.contains(c)) {
+        if let Some(code) = code.filter(|c| REJECTION_CODES.iter().any(|r| r.as_str() == *c)) {
             let dropped = self.cache.invalidate(akid);
             tracing::debug!(code, dropped, "credentials refused");
         }

@@ -128,12 +128,23 @@ fn check_projected_token(ctx: &Context<'_>, url: &str, parts: &Parts) -> Option<
             Some("CredentialsV2Request: Authorization header missing"),
         ));
     };
-    let provider = ctx
+    // Compared as minting and the world file compare providers; a configured provider the
+    // world does not hold verifies nothing, so the token is refused rather than waved through.
+    let key = crate::oidc::provider_key(url);
+    let Some(provider) = ctx
         .world
         .oidc_providers
         .iter()
         .map(|(_, p)| p)
-        .find(|p| p.url == url)?;
+        .find(|p| crate::oidc::provider_key(&p.url) == key)
+    else {
+        return Some(error(
+            ErrorCode::AccessDenied,
+            Some(&format!(
+                "CredentialsV2Request: Authorization token is not valid for this endpoint: no OIDC provider {url} in the world"
+            )),
+        ));
+    };
     let token = String::from_utf8_lossy(sent.as_bytes());
     match ctx.verified_tokens.verify(&token, provider, ctx.now) {
         Ok(()) => None,

@@ -92,6 +92,7 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use tracing::debug;
 
+use crate::ring::Ring;
 use crate::timestamp::unix_seconds;
 use discovery::{CacheSlot, plain_http_base};
 use jwk::KeySet;
@@ -313,10 +314,23 @@ pub fn verify_with_inline_keys(
 /// SDK's container timeout under libfaketime's acceleration. A remembered token is still judged
 /// on its `exp` at every request, and re-verified in full if the clock is before the time it was
 /// accepted (so `nbf`/`iat` keep their meaning). Keeps the last [`VerifiedTokens::CAPACITY`].
-#[derive(Debug, Default)]
 pub struct VerifiedTokens {
-    /// SHA-256 of the token, when it was accepted and its `exp`, in Unix seconds.
-    entries: Mutex<Vec<([u8; 32], i64, i64)>>,
+    /// SHA-256 of the provider and token, when it was accepted and its `exp`, in Unix seconds.
+    entries: Mutex<Ring<([u8; 32], i64, i64)>>,
+}
+
+impl Default for VerifiedTokens {
+    fn default() -> Self {
+        VerifiedTokens {
+            entries: Mutex::new(Ring::new(Self::CAPACITY)),
+        }
+    }
+}
+
+impl fmt::Debug for VerifiedTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifiedTokens").finish_non_exhaustive()
+    }
 }
 
 impl VerifiedTokens {
@@ -335,13 +349,17 @@ impl VerifiedTokens {
         now: SystemTime,
     ) -> Result<(), OidcError> {
         use sha2::{Digest as _, Sha256};
-        let digest: [u8; 32] = Sha256::digest(format!("{}\n{token}", provider.url)).into();
+        let digest: [u8; 32] = Sha256::new()
+            .chain_update(&provider.url)
+            .chain_update(b"\n")
+            .chain_update(token)
+            .finalize()
+            .into();
         let now_seconds = unix_seconds(now);
         let remembered = self
             .entries
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .iter()
             .find(|(d, accepted, _)| *d == digest && *accepted <= now_seconds)
             .map(|(_, _, expires_at)| *expires_at);
         if let Some(expires_at) = remembered {
@@ -355,11 +373,10 @@ impl VerifiedTokens {
             };
         }
         let identity = verify_with_inline_keys(token, provider, now)?;
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= Self::CAPACITY {
-            entries.remove(0);
-        }
-        entries.push((digest, now_seconds, identity.expires_at));
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert((digest, now_seconds, identity.expires_at));
         Ok(())
     }
 }

@@ -82,7 +82,13 @@ fn push_canonical_query(out: &mut String, raw: &str, presigned: bool) {
     if raw.is_empty() {
         return;
     }
-    if unreserved(raw, b"=&") {
+    // A second `=` in a piece belongs to its value and is encoded (`a=b=c` -> `a=b%3Dc`):
+    // such a query takes the general path.
+    if unreserved(raw, b"=&")
+        && raw
+            .split('&')
+            .all(|piece| piece.bytes().filter(|&b| b == b'=').count() <= 1)
+    {
         let mut pairs: Vec<(&str, &str)> = raw
             .split('&')
             .filter(|piece| !piece.is_empty())
@@ -365,6 +371,8 @@ mod tests {
             "a=b+c",
             "k=v~._-",
             "=v&k=",
+            "a=b=c",
+            "e==x&a=1",
         ];
         for q in queries {
             for presigned in [false, true] {

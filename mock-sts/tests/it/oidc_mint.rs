@@ -279,6 +279,43 @@ async fn the_pod_identity_endpoint_accepts_a_valid_projected_token_only() {
     assert_eq!(reply.status, 403, "{}", reply.body);
 }
 
+/// A world built in Rust whose container names a provider it does not hold: every token is
+/// refused, none waved through; a provider URL spelled with a trailing slash still matches.
+#[tokio::test]
+async fn the_pod_identity_endpoint_refuses_tokens_for_a_provider_the_world_lacks() {
+    let token = mock(2)
+        .mint_web_identity_token(&request(SUBJECT, Some(POD_IDENTITY_AUDIENCE), Some(3600)))
+        .unwrap()
+        .token;
+    let build = |provider: &str| {
+        let mut w = world();
+        w.container.as_mut().unwrap().authorization_provider = Some(provider.to_owned());
+        MockAws::builder()
+            .clock(SimClock::frozen(start()))
+            .world(w)
+            .key(ServerKey::from_bytes([2; 32]))
+            .seed(3)
+            .build()
+    };
+    let reply = call(
+        &build("https://elsewhere.example"),
+        credentials_request(Some(&token)),
+    )
+    .await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    assert!(
+        reply.body.contains("AccessDenied") && reply.body.contains("no OIDC provider"),
+        "{}",
+        reply.body
+    );
+    let reply = call(
+        &build(&format!("{ISSUER}/")),
+        credentials_request(Some(&token)),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
+
 #[test]
 fn container_provider_errors_name_line_and_key() {
     let base = format!(
