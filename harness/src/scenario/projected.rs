@@ -313,6 +313,15 @@ mod tests {
             e.contains("s.toml:7:") && e.contains("needs an EKS Pod Identity endpoint"),
             "{e}"
         );
+        // After a version matrix's rows the next run is still named by its own line.
+        let e = err(&scenario(
+            "[clock]\nmode = \"scaled\"\nrate = 360\n",
+            "[[run]]\nname = \"boto3\"\nstrategy = \"process\"\ncommand = [\"python3\", \"clients/config_provider.py\"]\nprofile = \"assume-role\"\nversions = { boto3 = [\"1.35.99\", \"1.44.8\"] }\nexpect = { passes = true }\n[[run]]\nstrategy = \"sdk-web-identity\"\nexpect = { passes = true }\n",
+        ));
+        assert!(
+            e.contains("s.toml:19:") && e.contains("does not trust the web identity provider"),
+            "{e}"
+        );
         let e = err(&scenario("[projected_token]\nsubject = \"\"\n", WEB_RUN));
         assert!(
             e.contains(":5:") && e.contains("projected_token.subject"),
